@@ -1,0 +1,155 @@
+//! The v1 HTTP/JSON wire format shared by the controller and the client.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{RuleViolation, Writer};
+
+/// Header carrying the operator identity recorded in the audit log (`user@host`).
+pub const ACTOR_HEADER: &str = "x-jwctl-actor";
+
+/// `GET /v1/health`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+}
+
+/// `GET /v1/deployment`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deployment {
+    pub regions: Vec<String>,
+    pub multi_region: bool,
+}
+
+/// `GET /v1/writers`: every writer (optionally of one region) and the fleet revision, which
+/// changes whenever any writer's state changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WriterList {
+    pub revision: u64,
+    pub writers: Vec<Writer>,
+}
+
+/// Body of `POST /v1/writers/{id}/start`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartRequest {
+    /// RFC 3339 instant to replay from, or null to resume from the checkpoint.
+    #[serde(default)]
+    pub replay_from: Option<String>,
+}
+
+/// An operation recorded in the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditAction {
+    Start,
+    Pause,
+}
+
+/// One audit log entry: who did what to which writer, when, and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: u64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub writer_id: String,
+    pub action: AuditAction,
+    pub replay_from: Option<DateTime<Utc>>,
+    /// `ok`, `noop`, or the error code the request was refused with.
+    pub result: String,
+    pub message: Option<String>,
+}
+
+/// `GET /v1/writers/{id}/audit`: newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditLog {
+    pub entries: Vec<AuditEntry>,
+}
+
+/// Every error the API answers with: `{"error":{"code":"…","message":"…"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// The code and human message of an API error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+}
+
+/// Machine-readable API error codes and their HTTP statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    BadRequest,
+    Unauthorized,
+    WriterNotFound,
+    NotFound,
+    MethodNotAllowed,
+    InvalidState,
+    VersionMismatch,
+    PayloadTooLarge,
+    ReplayNotSupported,
+    ReplayOutOfRange,
+    CheckpointExpired,
+    Internal,
+}
+
+impl ErrorCode {
+    /// The code as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::WriterNotFound => "writer_not_found",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::InvalidState => "invalid_state",
+            ErrorCode::VersionMismatch => "version_mismatch",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::ReplayNotSupported => "replay_not_supported",
+            ErrorCode::ReplayOutOfRange => "replay_out_of_range",
+            ErrorCode::CheckpointExpired => "checkpoint_expired",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
+    /// The HTTP status the code is sent with.
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::BadRequest => 400,
+            ErrorCode::Unauthorized => 401,
+            ErrorCode::WriterNotFound | ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::InvalidState => 409,
+            ErrorCode::VersionMismatch => 412,
+            ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::ReplayNotSupported
+            | ErrorCode::ReplayOutOfRange
+            | ErrorCode::CheckpointExpired => 422,
+            ErrorCode::Internal => 500,
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl RuleViolation {
+    /// The API error code this refusal is sent with.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            RuleViolation::InvalidState { .. } => ErrorCode::InvalidState,
+            RuleViolation::ReplayNotSupported { .. } => ErrorCode::ReplayNotSupported,
+            RuleViolation::ReplayOutOfRange { .. } => ErrorCode::ReplayOutOfRange,
+            RuleViolation::CheckpointExpired { .. } => ErrorCode::CheckpointExpired,
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! The non-interactive command line: argument definitions and the `list`, `start` and `pause`
+//! commands for scripts.
+
+pub mod args;

@@ -1,0 +1,318 @@
+//! The async HTTP client of the controller's v1 API, used by the CLI and the TUI.
+//!
+//! Every call has a connect and a request timeout. Reads (GET) are retried with backoff on
+//! transport failures and 502/503/504; mutations (POST) are never retried automatically.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, IF_MATCH};
+use reqwest::{Method, StatusCode, Url};
+use serde::de::DeserializeOwned;
+
+use crate::api::{
+    ACTOR_HEADER, AuditEntry, AuditLog, Deployment, ErrorBody, Health, StartRequest, WriterList,
+};
+use crate::domain::{Writer, format_utc};
+
+/// How to reach a controller.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Base URL, e.g. `http://127.0.0.1:7465`.
+    pub base_url: String,
+    /// Bearer token for `/v1` routes.
+    pub token: Option<String>,
+    /// Limit on establishing a connection.
+    pub connect_timeout: Duration,
+    /// Limit on a whole request, response body included.
+    pub request_timeout: Duration,
+    /// How many times a failed GET is tried again.
+    pub get_retries: u32,
+    /// Who is acting, recorded in the controller's audit log.
+    pub actor: String,
+}
+
+impl ClientOptions {
+    /// Options with the default timeouts and retries for `base_url`.
+    pub fn new(base_url: impl Into<String>, token: Option<String>) -> Self {
+        ClientOptions {
+            base_url: base_url.into(),
+            token,
+            connect_timeout: Duration::from_secs(3),
+            request_timeout: Duration::from_secs(15),
+            get_retries: 2,
+            actor: default_actor(),
+        }
+    }
+}
+
+/// `user@host` of the process, for the audit log.
+pub fn default_actor() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown".into());
+    format!("{user}@{host}")
+}
+
+/// What can go wrong talking to the controller.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientError {
+    #[error("invalid controller URL '{url}': {reason}; give one like http://127.0.0.1:7465")]
+    InvalidUrl { url: String, reason: String },
+    #[error(
+        "cannot reach the controller at {url} ({detail}); check that it is running and that --controller points at it"
+    )]
+    Unreachable { url: String, detail: String },
+    #[error("the controller at {url} did not answer within {}s; try again", timeout.as_secs_f32())]
+    Timeout { url: String, timeout: Duration },
+    /// The controller refused the request; `code` and `message` are its own.
+    #[error("{message}")]
+    Api {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error(
+        "the controller at {url} sent a response jwctl cannot read ({detail}); is it a jwctl controller of a matching version?"
+    )]
+    Decode { url: String, detail: String },
+}
+
+impl ClientError {
+    /// The controller's error code, for errors the controller sent.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ClientError::Api { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// Whether the request may be tried again unchanged (transport trouble, overload).
+    fn is_transient(&self) -> bool {
+        match self {
+            ClientError::Unreachable { .. } | ClientError::Timeout { .. } => true,
+            ClientError::Api { status, .. } => matches!(status, 502..=504),
+            ClientError::InvalidUrl { .. } | ClientError::Decode { .. } => false,
+        }
+    }
+}
+
+/// A cheap-to-clone handle on one controller.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: Url,
+    options: ClientOptions,
+}
+
+impl Client {
+    /// Builds a client; fails only on a malformed URL or token.
+    pub fn new(options: ClientOptions) -> Result<Self, ClientError> {
+        let invalid = |reason: String| ClientError::InvalidUrl {
+            url: options.base_url.clone(),
+            reason,
+        };
+        let base = Url::parse(&options.base_url).map_err(|e| invalid(e.to_string()))?;
+        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
+            return Err(invalid("the scheme must be http or https".into()));
+        }
+        let mut headers = HeaderMap::new();
+        if let Some(token) = &options.token {
+            let mut value =
+                HeaderValue::from_str(&format!("Bearer {}", token.trim())).map_err(|_| {
+                    ClientError::InvalidUrl {
+                        url: options.base_url.clone(),
+                        reason: "the token contains characters not allowed in an HTTP header"
+                            .into(),
+                    }
+                })?;
+            value.set_sensitive(true);
+            headers.insert(AUTHORIZATION, value);
+        }
+        if let Ok(actor) = HeaderValue::from_str(&options.actor) {
+            headers.insert(ACTOR_HEADER, actor);
+        }
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .connect_timeout(options.connect_timeout)
+            .timeout(options.request_timeout)
+            .user_agent(concat!("jwctl/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| invalid(e.to_string()))?;
+        Ok(Client {
+            http,
+            base,
+            options,
+        })
+    }
+
+    /// The controller's base URL as given.
+    pub fn base_url(&self) -> &str {
+        &self.options.base_url
+    }
+
+    /// `GET /v1/health` (needs no token).
+    pub async fn health(&self) -> Result<Health, ClientError> {
+        self.get(&["v1", "health"], &[]).await
+    }
+
+    /// `GET /v1/deployment`.
+    pub async fn deployment(&self) -> Result<Deployment, ClientError> {
+        self.get(&["v1", "deployment"], &[]).await
+    }
+
+    /// `GET /v1/writers[?region=R]`.
+    pub async fn list_writers(&self, region: Option<&str>) -> Result<WriterList, ClientError> {
+        let query: Vec<(&str, &str)> = region.map(|r| ("region", r)).into_iter().collect();
+        self.get(&["v1", "writers"], &query).await
+    }
+
+    /// `GET /v1/writers/{id}`.
+    pub async fn writer(&self, id: &str) -> Result<Writer, ClientError> {
+        self.get(&["v1", "writers", id], &[]).await
+    }
+
+    /// `GET /v1/writers/{id}/audit`: the newest `limit` entries, newest first.
+    pub async fn audit(&self, id: &str, limit: u32) -> Result<Vec<AuditEntry>, ClientError> {
+        let limit = limit.to_string();
+        let log: AuditLog = self
+            .get(
+                &["v1", "writers", id, "audit"],
+                &[("limit", limit.as_str())],
+            )
+            .await?;
+        Ok(log.entries)
+    }
+
+    /// `POST /v1/writers/{id}/start`, replaying from `replay_from` when given. With
+    /// `if_match`, the controller refuses (412) if the writer's version moved on.
+    pub async fn start(
+        &self,
+        id: &str,
+        replay_from: Option<DateTime<Utc>>,
+        if_match: Option<u64>,
+    ) -> Result<Writer, ClientError> {
+        let body = StartRequest {
+            replay_from: replay_from.map(format_utc),
+        };
+        self.post(&["v1", "writers", id, "start"], Some(&body), if_match)
+            .await
+    }
+
+    /// `POST /v1/writers/{id}/pause`, with the same `if_match` guard as [`Client::start`].
+    pub async fn pause(&self, id: &str, if_match: Option<u64>) -> Result<Writer, ClientError> {
+        self.post::<StartRequest, _>(&["v1", "writers", id, "pause"], None, if_match)
+            .await
+    }
+
+    fn url(&self, segments: &[&str]) -> Result<Url, ClientError> {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .map_err(|()| ClientError::InvalidUrl {
+                url: self.options.base_url.clone(),
+                reason: "it cannot have a path".into(),
+            })?
+            .pop_if_empty()
+            .extend(segments);
+        Ok(url)
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        query: &[(&str, &str)],
+    ) -> Result<T, ClientError> {
+        let mut url = self.url(segments)?;
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        let mut attempt = 0;
+        loop {
+            let result = self.send(self.http.request(Method::GET, url.clone())).await;
+            match result {
+                Err(e) if e.is_transient() && attempt < self.options.get_retries => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(150 * 2u64.pow(attempt))).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn post<B: serde::Serialize, T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        body: Option<&B>,
+        if_match: Option<u64>,
+    ) -> Result<T, ClientError> {
+        let mut request = self.http.request(Method::POST, self.url(segments)?);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        if let Some(version) = if_match {
+            request = request.header(IF_MATCH, version.to_string());
+        }
+        self.send(request).await
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, ClientError> {
+        let url = self.options.base_url.clone();
+        let response = request.send().await.map_err(|e| self.transport_error(e))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(e))?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode {
+                url,
+                detail: e.to_string(),
+            });
+        }
+        Err(api_error(status, &bytes))
+    }
+
+    fn transport_error(&self, error: reqwest::Error) -> ClientError {
+        let url = self.options.base_url.clone();
+        if error.is_timeout() {
+            return ClientError::Timeout {
+                url,
+                timeout: self.options.request_timeout,
+            };
+        }
+        let mut detail = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            detail = cause.to_string();
+            source = cause.source();
+        }
+        ClientError::Unreachable { url, detail }
+    }
+}
+
+fn api_error(status: StatusCode, body: &[u8]) -> ClientError {
+    match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(ErrorBody { error }) => ClientError::Api {
+            status: status.as_u16(),
+            code: error.code,
+            message: error.message,
+        },
+        Err(_) => ClientError::Api {
+            status: status.as_u16(),
+            code: format!("http_{}", status.as_u16()),
+            message: format!(
+                "the controller answered {status} without an error description: {}",
+                String::from_utf8_lossy(&body[..body.len().min(200)])
+            ),
+        },
+    }
+}

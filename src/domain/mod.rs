@@ -1,0 +1,14 @@
+//! The shared domain: writers, their statuses and stores, the start/pause rules, timestamps
+//! and the clock. Used alike by the controller, the client, the CLI and the TUI.
+
+pub mod clock;
+pub mod format;
+pub mod rules;
+pub mod timestamp;
+pub mod writer;
+
+pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use format::{format_ago, format_duration_ms, format_utc};
+pub use rules::{PausePlan, RuleViolation, StartPlan, check_replay, plan_pause, plan_start};
+pub use timestamp::{ACCEPTED_FORMS, TimestampError, Zone, parse_timestamp};
+pub use writer::{Project, Store, UnknownStatus, Writer, WriterKind, WriterStatus};

@@ -1,0 +1,172 @@
+//! The JDBCWriter record as the controller serves it and every client shows it.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One JDBCWriter: identity, placement, lifecycle state and progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Writer {
+    /// Stable OMS-style id, e.g. `10.18.3.122-9000:connector_v2:np_4w3a8kz1-incr_trans-1-0:0000000001`.
+    pub id: String,
+    /// Operator-facing name, unique in a fleet.
+    pub name: String,
+    /// IP address of the server the writer runs on.
+    pub server_ip: String,
+    /// Region (data centre) the writer runs in.
+    pub region: String,
+    /// The migration project the writer belongs to.
+    pub project: Project,
+    /// What the writer synchronises.
+    pub kind: WriterKind,
+    /// Lifecycle state.
+    pub status: WriterStatus,
+    /// Instant up to which data has been written to the destination, if any.
+    pub checkpoint: Option<DateTime<Utc>>,
+    /// How far the checkpoint is behind the store's newest data, in milliseconds.
+    pub latency_ms: Option<u64>,
+    /// The store the writer pulls change data from, with its retained range.
+    pub store: Store,
+    /// Last error, for failed writers.
+    pub message: Option<String>,
+    /// Bumped on every change of state (status, checkpoint reset, message).
+    pub version: u64,
+    /// When the version last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A migration project (OMS ids look like `np_4w3a8kz1`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Project {
+    pub id: String,
+    pub name: String,
+}
+
+/// A change-log store and the range of incremental data it still holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Store {
+    pub id: String,
+    /// Oldest change data still retained.
+    pub earliest: DateTime<Utc>,
+    /// Newest change data received.
+    pub latest: DateTime<Utc>,
+}
+
+impl Store {
+    /// Whether `at` lies in the retained range, inclusive at both ends.
+    pub fn holds(&self, at: DateTime<Utc>) -> bool {
+        self.earliest <= at && at <= self.latest
+    }
+}
+
+/// What a writer synchronises; only incremental writers can replay data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WriterKind {
+    /// Incremental data synchronization.
+    Incremental,
+    /// Full data migration.
+    Full,
+}
+
+impl WriterKind {
+    /// Wire name (`incremental` / `full`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WriterKind::Incremental => "incremental",
+            WriterKind::Full => "full",
+        }
+    }
+
+    /// Human label as the console shows it.
+    pub fn label(self) -> &'static str {
+        match self {
+            WriterKind::Incremental => "Incremental",
+            WriterKind::Full => "Full",
+        }
+    }
+}
+
+/// Lifecycle state of a writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WriterStatus {
+    Running,
+    Starting,
+    Pausing,
+    Stopped,
+    Failed,
+}
+
+impl WriterStatus {
+    /// Every status, in display order.
+    pub const ALL: [WriterStatus; 5] = [
+        WriterStatus::Running,
+        WriterStatus::Starting,
+        WriterStatus::Pausing,
+        WriterStatus::Stopped,
+        WriterStatus::Failed,
+    ];
+
+    /// Wire name (`running`, `stopped`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WriterStatus::Running => "running",
+            WriterStatus::Starting => "starting",
+            WriterStatus::Pausing => "pausing",
+            WriterStatus::Stopped => "stopped",
+            WriterStatus::Failed => "failed",
+        }
+    }
+
+    /// Human label as the console shows it.
+    pub fn label(self) -> &'static str {
+        match self {
+            WriterStatus::Running => "Running",
+            WriterStatus::Starting => "Starting",
+            WriterStatus::Pausing => "Pausing",
+            WriterStatus::Stopped => "Stopped",
+            WriterStatus::Failed => "Failed",
+        }
+    }
+
+    /// Whether the writer is in a passing state on its way to another.
+    pub fn is_transitional(self) -> bool {
+        matches!(self, WriterStatus::Starting | WriterStatus::Pausing)
+    }
+
+    /// Whether an operator may start the writer (console: "not running").
+    pub fn can_start(self) -> bool {
+        matches!(self, WriterStatus::Stopped | WriterStatus::Failed)
+    }
+
+    /// Whether an operator may pause the writer.
+    pub fn can_pause(self) -> bool {
+        matches!(self, WriterStatus::Running | WriterStatus::Starting)
+    }
+}
+
+impl fmt::Display for WriterStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A status name that is not one of the five.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown status '{0}': use one of running, starting, pausing, stopped, failed")]
+pub struct UnknownStatus(pub String);
+
+impl FromStr for WriterStatus {
+    type Err = UnknownStatus;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase();
+        WriterStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == wanted)
+            .ok_or_else(|| UnknownStatus(s.to_string()))
+    }
+}

@@ -1,0 +1,9 @@
+//! jwctl: a terminal console, scripting CLI and controller for the JDBCWriters of
+//! OceanBase Migration Service.
+
+pub mod api;
+pub mod cli;
+pub mod client;
+pub mod config;
+pub mod domain;
+pub mod search;
