@@ -6,4 +6,5 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod domain;
+pub mod logging;
 pub mod search;

@@ -2,3 +2,4 @@
 //! commands for scripts.
 
 pub mod args;
+pub mod connection;
