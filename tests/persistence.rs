@@ -184,3 +184,52 @@ fn serve_refuses_an_empty_token_file_with_a_clear_error() {
     assert!(stderr.contains("is empty"), "{stderr}");
     assert!(!dir.path().join("jwctl.db").exists(), "nothing started");
 }
+
+/// A graceful shutdown saves the checkpoints of running writers, and a restart resumes them
+/// from there (in-process, with a manual clock, so the values are exact).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn running_writers_resume_from_the_checkpoint_saved_at_shutdown() {
+    use jwctl::controller::{ControllerConfig, start};
+    use jwctl::domain::ManualClock;
+
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(
+        chrono::DateTime::from_timestamp(1_795_000_000, 0).unwrap(),
+    ));
+    let config = ControllerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_path_buf(),
+        token: "t".into(),
+        demo_fleet: Some(100),
+        regions: 2,
+        transition: Duration::ZERO,
+        clock: clock.clone(),
+    };
+    let first = start(config.clone()).await.unwrap();
+    let api = Client::new(ClientOptions::new(first.url(), Some("t".into()))).unwrap();
+    clock.advance(Span::minutes(30));
+    let before = api.list_writers(None).await.unwrap();
+    first.shutdown().await;
+
+    clock.advance(Span::minutes(30)); // the controller is down: nothing advances
+    let second = start(ControllerConfig {
+        demo_fleet: Some(5),
+        ..config
+    })
+    .await
+    .unwrap();
+    let api = Client::new(ClientOptions::new(second.url(), Some("t".into()))).unwrap();
+    let after = api.list_writers(None).await.unwrap();
+    assert_eq!(after.revision, before.revision);
+    assert_eq!(after.writers.len(), before.writers.len());
+    for (b, a) in before.writers.iter().zip(&after.writers) {
+        assert_eq!((&a.id, a.status, a.version), (&b.id, b.status, b.version));
+        assert_eq!(a.checkpoint, b.checkpoint, "{}", a.name);
+    }
+    let running = before
+        .writers
+        .iter()
+        .filter(|w| w.status == WriterStatus::Running);
+    assert!(running.count() > 50);
+    second.shutdown().await;
+}
