@@ -11,7 +11,7 @@ use chrono::Duration as Span;
 use common::{Options, TOKEN, controller, t0, wait_for_status};
 use jwctl::api::{ErrorBody, WriterList};
 use jwctl::client::ClientError;
-use jwctl::controller::Endpoint;
+use jwctl::controller::{BODY_LIMIT, Endpoint};
 use jwctl::domain::{Writer, WriterKind, WriterStatus};
 use reqwest::StatusCode;
 
@@ -372,7 +372,7 @@ async fn malformed_requests_get_400_and_oversized_bodies_413() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(error.unwrap().error.message.contains("limit"));
 
-    let huge = format!("{{\"replay_from\":\"{}\"}}", "x".repeat(70 * 1024));
+    let huge = format!("{{\"replay_from\":\"{}\"}}", "x".repeat(BODY_LIMIT));
     let (status, error, _) = raw(http.post(&start_url).bearer_auth(TOKEN).body(huge)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(error.unwrap().error.code, "payload_too_large");

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{Duration as Span, Utc};
 use jwctl::client::{Client, ClientOptions};
-use jwctl::domain::{WriterKind, WriterStatus};
+use jwctl::controller::{ControllerConfig, ControllerError, DB_FILE_NAME, TOKEN_FILE_NAME, start};
+use jwctl::domain::{ManualClock, WriterKind, WriterStatus};
 
 struct Server {
     child: Child,
@@ -57,7 +58,7 @@ fn serve(dir: &Path) -> Server {
 }
 
 fn client(server: &Server, dir: &Path) -> Client {
-    let token = std::fs::read_to_string(dir.join("token")).unwrap();
+    let token = std::fs::read_to_string(dir.join(TOKEN_FILE_NAME)).unwrap();
     Client::new(ClientOptions::new(&server.url, Some(token.trim().into()))).unwrap()
 }
 
@@ -65,12 +66,12 @@ fn client(server: &Server, dir: &Path) -> Client {
 async fn acknowledged_changes_survive_a_kill_and_nothing_stays_transitional() {
     let dir = tempfile::tempdir().unwrap();
     let mut first = serve(dir.path());
-    let token = std::fs::read_to_string(dir.path().join("token")).unwrap();
+    let token = std::fs::read_to_string(dir.path().join(TOKEN_FILE_NAME)).unwrap();
     let token = token.trim().to_string();
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join("token"))
+        let mode = std::fs::metadata(dir.path().join(TOKEN_FILE_NAME))
             .unwrap()
             .permissions()
             .mode();
@@ -160,7 +161,7 @@ async fn acknowledged_changes_survive_a_kill_and_nothing_stays_transitional() {
         let log = server.stderr.lock().unwrap().clone();
         assert!(log.contains("/v1/writers"), "requests are logged: {log}");
         assert!(!log.contains(&token), "the token never appears in the log");
-        assert!(log.contains(&dir.path().join("token").display().to_string()));
+        assert!(log.contains(&dir.path().join(TOKEN_FILE_NAME).display().to_string()));
     }
     assert!(second.stderr.lock().unwrap().contains("shutting down"));
 }
@@ -182,16 +183,13 @@ fn serve_refuses_an_empty_token_file_with_a_clear_error() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("is empty"), "{stderr}");
-    assert!(!dir.path().join("jwctl.db").exists(), "nothing started");
+    assert!(!dir.path().join(DB_FILE_NAME).exists(), "nothing started");
 }
 
 /// A graceful shutdown saves the checkpoints of running writers, and a restart resumes them
 /// from there (in-process, with a manual clock, so the values are exact).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn running_writers_resume_from_the_checkpoint_saved_at_shutdown() {
-    use jwctl::controller::{ControllerConfig, start};
-    use jwctl::domain::ManualClock;
-
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(
         chrono::DateTime::from_timestamp(1_795_000_000, 0).unwrap(),
@@ -232,4 +230,29 @@ async fn running_writers_resume_from_the_checkpoint_saved_at_shutdown() {
         .filter(|w| w.status == WriterStatus::Running);
     assert!(running.count() > 50);
     second.shutdown().await;
+}
+
+/// A data dir whose database is not SQLite is refused with a message saying what to do.
+#[tokio::test]
+async fn a_corrupt_database_is_reported_not_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = b"this is not a database, it is a shopping list\n".repeat(100);
+    std::fs::write(dir.path().join(DB_FILE_NAME), &garbage).unwrap();
+    let result = start(ControllerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_path_buf(),
+        token: "t".into(),
+        demo_fleet: Some(10),
+        regions: 1,
+        transition: Duration::ZERO,
+        clock: Arc::new(ManualClock::new(Utc::now())),
+    })
+    .await;
+    let error = result.err().unwrap();
+    assert!(matches!(error, ControllerError::Database { .. }), "{error}");
+    assert!(error.to_string().contains("move it away"), "{error}");
+    assert_eq!(
+        std::fs::read(dir.path().join(DB_FILE_NAME)).unwrap(),
+        garbage
+    );
 }

@@ -23,7 +23,6 @@ use tokio::task::JoinHandle;
 use tracing::level_filters::LevelFilter;
 
 pub use db::DB_FILE_NAME;
-pub use demo::REGIONS as DEMO_REGIONS;
 pub use http::{BODY_LIMIT, Endpoint};
 pub use token::{ResolvedToken, TOKEN_FILE_NAME, resolve_token};
 
