@@ -37,8 +37,8 @@ use http::AppState;
 /// How often the checkpoints of running writers are persisted.
 const CHECKPOINT_FLUSH_INTERVAL: Duration = Duration::from_secs(10);
 
-/// Everything a controller needs to run.
-#[derive(Debug, Clone)]
+/// Everything a controller needs to run. Its `Debug` output hides the token.
+#[derive(Clone)]
 pub struct ControllerConfig {
     /// Address to listen on (`127.0.0.1:0` in tests).
     pub listen: SocketAddr,
@@ -54,6 +54,20 @@ pub struct ControllerConfig {
     pub transition: Duration,
     /// `SystemClock` in production, `ManualClock` in tests.
     pub clock: SharedClock,
+}
+
+impl std::fmt::Debug for ControllerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ControllerConfig")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("token", &"<redacted>")
+            .field("demo_fleet", &self.demo_fleet)
+            .field("regions", &self.regions)
+            .field("transition", &self.transition)
+            .field("clock", &self.clock)
+            .finish()
+    }
 }
 
 /// Why a controller could not start or run.

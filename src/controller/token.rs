@@ -10,8 +10,8 @@ use super::ControllerError;
 /// File name of the generated token inside the data dir.
 pub const TOKEN_FILE_NAME: &str = "token";
 
-/// The token `serve` requires and where it lives.
-#[derive(Debug, Clone)]
+/// The token `serve` requires and where it lives. Its `Debug` output hides the token.
+#[derive(Clone)]
 pub struct ResolvedToken {
     /// The token itself; never log it.
     pub token: String,
@@ -19,6 +19,16 @@ pub struct ResolvedToken {
     pub path: PathBuf,
     /// Whether it was generated just now.
     pub generated: bool,
+}
+
+impl std::fmt::Debug for ResolvedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResolvedToken")
+            .field("token", &"<redacted>")
+            .field("path", &self.path)
+            .field("generated", &self.generated)
+            .finish()
+    }
 }
 
 /// Token for `serve`: read `token_file` if given (error if missing/empty), else
@@ -144,5 +154,10 @@ mod tests {
         assert!(fs::write(&given, "s3cret\n").is_ok());
         let token = resolve_token(dir.path(), Some(&given)).map(|t| t.token);
         assert_eq!(token.ok().as_deref(), Some("s3cret"));
+        let resolved = resolve_token(dir.path(), Some(&given)).map(|t| format!("{t:?}"));
+        assert!(
+            resolved.is_ok_and(|debug| !debug.contains("s3cret")),
+            "Debug hides the token"
+        );
     }
 }
