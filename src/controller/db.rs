@@ -220,7 +220,7 @@ impl Db {
             };
             let latest = slot.store.at(now).latest;
             let state = slot.state.changed(settled, None, now, latest);
-            revision += 1;
+            revision = revision.saturating_add(1);
             save_state(&tx, &slot.identity.id, &state)?;
             slot.state = state;
         }

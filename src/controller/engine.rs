@@ -200,12 +200,12 @@ impl Engine {
         db.commit_change(
             &request.writer_id,
             &next,
-            revision + 1,
+            revision.saturating_add(1),
             Some(&audit("ok", None)),
         )
         .map_err(|e| ApiError::internal("saving a writer's change failed", &e))?;
         let mut fleet = lock(&self.fleet);
-        fleet.set_state(&request.writer_id, next, revision + 1);
+        fleet.set_state(&request.writer_id, next, revision.saturating_add(1));
         let writer = fleet
             .get(&request.writer_id)
             .map(|slot| slot.view(now))
@@ -236,7 +236,7 @@ impl Engine {
             let next = slot
                 .state
                 .changed(settled(slot.state.status), None, now, latest);
-            (next, fleet.revision + 1)
+            (next, fleet.revision.saturating_add(1))
         };
         db.commit_change(id, &next, revision, None)
             .map_err(|e| ApiError::internal("saving a finished transition failed", &e))?;

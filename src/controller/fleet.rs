@@ -32,10 +32,16 @@ pub(crate) struct StoreModel {
 impl StoreModel {
     /// The store's retained range at `now`.
     pub fn at(&self, now: DateTime<Utc>) -> Store {
+        // Values come from the database: out-of-range ones degrade instead of panicking.
+        let back = |ms: i64| {
+            Duration::try_milliseconds(ms)
+                .and_then(|d| now.checked_sub_signed(d))
+                .unwrap_or(DateTime::<Utc>::MIN_UTC)
+        };
         Store {
             id: self.id.clone(),
-            earliest: now - Duration::milliseconds(self.retention_ms),
-            latest: now - Duration::milliseconds(self.lag_ms),
+            earliest: back(self.retention_ms),
+            latest: back(self.lag_ms).min(now),
         }
     }
 }
@@ -75,8 +81,10 @@ impl WriterState {
             return Some(anchor);
         }
         let elapsed_ms = (now - self.anchor_time).num_milliseconds().max(0) as f64;
-        let advanced_ms = (elapsed_ms * self.rate).min(i64::MAX as f64 / 4.0) as i64;
-        let advanced = anchor + Duration::milliseconds(advanced_ms);
+        // `as` saturates; an advance beyond the representable range just means "caught up".
+        let advanced = Duration::try_milliseconds((elapsed_ms * self.rate) as i64)
+            .and_then(|d| anchor.checked_add_signed(d))
+            .unwrap_or(latest);
         Some(advanced.min(latest).max(anchor))
     }
 
@@ -95,7 +103,7 @@ impl WriterState {
             anchor_time: now,
             rate: self.rate,
             message: self.message.clone(),
-            version: self.version + 1,
+            version: self.version.saturating_add(1),
             updated_at: now,
         }
     }
@@ -251,6 +259,22 @@ mod tests {
             stopped.checkpoint(at, at),
             Some(t0() - Duration::minutes(5))
         );
+    }
+
+    #[test]
+    fn absurd_stored_values_do_not_panic() {
+        let mut s = state(WriterStatus::Running, f64::MAX, Duration::zero());
+        let at = t0() + Duration::hours(1);
+        assert_eq!(s.checkpoint(at, at), Some(at));
+        s.rate = f64::NAN;
+        assert_eq!(s.checkpoint(at, at), Some(t0()));
+        let store = StoreModel {
+            id: "s".into(),
+            lag_ms: i64::MAX,
+            retention_ms: i64::MIN,
+        };
+        let range = store.at(t0());
+        assert_eq!(range.latest, DateTime::<Utc>::MIN_UTC);
     }
 
     #[test]
