@@ -160,11 +160,7 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
         transition,
         clock,
     } = config;
-    std::fs::create_dir_all(&data_dir).map_err(|source| ControllerError::Io {
-        what: "create the data dir",
-        path: data_dir.clone(),
-        source,
-    })?;
+    token::create_private_dir(&data_dir)?;
     let db_path = data_dir.join(DB_FILE_NAME);
     let load_clock = clock.clone();
     let (db, fleet, seeded) =
@@ -302,6 +298,12 @@ pub async fn serve(args: &ServeArgs, global: &GlobalArgs) -> Result<(), Controll
             eprintln!("the database already holds writers; --demo-fleet is ignored");
         }
         eprintln!("serving {size} writers from {}", db_path.display());
+    }
+    if !handle.addr().ip().is_loopback() {
+        eprintln!(
+            "warning: listening beyond loopback on plain HTTP: the token and all traffic can be \
+             read on the network; prefer 127.0.0.1 behind an SSH tunnel or a TLS proxy"
+        );
     }
     eprintln!("jwctl controller listening on {}", handle.url());
     wait_for_stop_signal().await;

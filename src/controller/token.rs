@@ -52,11 +52,7 @@ pub fn resolve_token(
             generated: false,
         });
     }
-    fs::create_dir_all(data_dir).map_err(|source| ControllerError::Io {
-        what: "create the data dir",
-        path: data_dir.to_path_buf(),
-        source,
-    })?;
+    create_private_dir(data_dir)?;
     let token = generate_token()?;
     write_private(&path, &token).map_err(|source| ControllerError::Io {
         what: "write the token file",
@@ -67,6 +63,23 @@ pub fn resolve_token(
         token,
         path,
         generated: true,
+    })
+}
+
+/// Creates `dir` (and missing parents) readable by the owner only; an existing dir is left as
+/// it is.
+pub(crate) fn create_private_dir(dir: &Path) -> Result<(), ControllerError> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir).map_err(|source| ControllerError::Io {
+        what: "create the data dir",
+        path: dir.to_path_buf(),
+        source,
     })
 }
 
@@ -114,14 +127,15 @@ mod tests {
     fn a_token_is_generated_once_then_reused() {
         let dir = tempfile::tempdir().map_err(|e| e.to_string());
         let Ok(dir) = dir else { panic!("{dir:?}") };
-        let first = resolve_token(dir.path(), None);
+        let data_dir = dir.path().join("new").join("jwctl");
+        let first = resolve_token(&data_dir, None);
         let Ok(first) = first else {
             panic!("{first:?}")
         };
         assert!(first.generated);
         assert_eq!(first.token.len(), 64);
         assert!(first.token.bytes().all(|b| b.is_ascii_hexdigit()));
-        let again = resolve_token(dir.path(), None);
+        let again = resolve_token(&data_dir, None);
         let Ok(again) = again else {
             panic!("{again:?}")
         };
@@ -130,8 +144,13 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(&first.path).map(|m| m.permissions().mode() & 0o777);
-            assert_eq!(mode.ok(), Some(0o600));
+            let mode = |p: &Path| fs::metadata(p).map(|m| m.permissions().mode() & 0o777).ok();
+            assert_eq!(mode(&first.path), Some(0o600));
+            assert_eq!(
+                mode(&data_dir),
+                Some(0o700),
+                "a created data dir is private"
+            );
         }
     }
 
