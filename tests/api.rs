@@ -173,6 +173,26 @@ async fn pause_then_start_pass_through_visible_transitional_states() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pause_during_starting_wins_over_the_pending_start() {
+    let c = controller(Options::default()).await;
+    let client = c.client();
+    let writer = c.find("resumable writer", is_stopped_and_resumable).await;
+    let starting = client.start(&writer.id, None, None).await.unwrap();
+    assert_eq!(starting.status, WriterStatus::Starting);
+    let pausing = client
+        .pause(&writer.id, Some(starting.version))
+        .await
+        .unwrap();
+    assert_eq!(pausing.status, WriterStatus::Pausing);
+    // The start's transition ends first; it must not make the now-pausing writer run.
+    let stopped = wait_for_status(&client, &writer.id, WriterStatus::Stopped).await;
+    assert_eq!(stopped.version, writer.version + 3);
+    assert_eq!(stopped.checkpoint, writer.checkpoint);
+    let revision = client.list_writers(None).await.unwrap().revision;
+    assert_eq!(revision, 1 + 3, "starting, pausing, stopped");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_ops_and_invalid_states_follow_the_rules() {
     let c = controller(Options {
         transition: Duration::from_secs(30),
