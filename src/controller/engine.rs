@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 
 use super::db::{Db, NewAudit};
 use super::error::ApiError;
-use super::fleet::{Fleet, now_ms};
-use crate::api::{AuditAction, AuditEntry, Deployment, ErrorCode, WriterList};
+use super::fleet::{Fleet, WriterListJson, now_ms};
+use crate::api::{AuditAction, AuditEntry, Deployment, ErrorCode};
 use crate::domain::{
     PausePlan, SharedClock, StartPlan, Writer, WriterStatus, plan_pause, plan_start,
 };
@@ -95,17 +95,18 @@ impl Engine {
             .ok_or_else(|| ApiError::writer_not_found(id))
     }
 
-    /// `GET /v1/writers[?region=R]`, rendered outside the fleet lock.
-    pub fn list(&self, region: Option<&str>) -> WriterList {
+    /// `GET /v1/writers[?region=R]` as JSON, rendered outside the fleet lock.
+    pub fn list_json(&self, region: Option<&str>) -> serde_json::Result<Vec<u8>> {
         let now = now_ms(&self.clock);
         let (revision, slots) = {
             let fleet = lock(&self.fleet);
             (fleet.revision, fleet.snapshot(region))
         };
-        WriterList {
+        let list = WriterListJson {
             revision,
-            writers: slots.iter().map(|slot| slot.view(now)).collect(),
-        }
+            writers: slots.iter().map(|slot| slot.json(now)).collect(),
+        };
+        serde_json::to_vec(&list)
     }
 
     /// `GET /v1/writers/{id}/audit`.

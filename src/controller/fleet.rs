@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
 
 use crate::domain::{Project, SharedClock, Store, Writer, WriterKind, WriterStatus};
 
@@ -32,14 +33,23 @@ pub(crate) struct StoreModel {
 impl StoreModel {
     /// The store's retained range at `now`.
     pub fn at(&self, now: DateTime<Utc>) -> Store {
+        let range = self.at_borrowed(now);
+        Store {
+            id: self.id.clone(),
+            earliest: range.earliest,
+            latest: range.latest,
+        }
+    }
+
+    fn at_borrowed(&self, now: DateTime<Utc>) -> StoreJson<'_> {
         // Values come from the database: out-of-range ones degrade instead of panicking.
         let back = |ms: i64| {
             Duration::try_milliseconds(ms)
                 .and_then(|d| now.checked_sub_signed(d))
                 .unwrap_or(DateTime::<Utc>::MIN_UTC)
         };
-        Store {
-            id: self.id.clone(),
+        StoreJson {
+            id: &self.id,
             earliest: back(self.retention_ms),
             latest: back(self.lag_ms).min(now),
         }
@@ -120,26 +130,84 @@ pub(crate) struct Slot {
 impl Slot {
     /// The writer as the API shows it at `now`.
     pub fn view(&self, now: DateTime<Utc>) -> Writer {
-        let store = self.store.at(now);
+        let json = self.json(now);
+        Writer {
+            id: json.id.to_string(),
+            name: json.name.to_string(),
+            server_ip: json.server_ip.to_string(),
+            region: json.region.to_string(),
+            project: json.project.clone(),
+            kind: json.kind,
+            status: json.status,
+            checkpoint: json.checkpoint,
+            latency_ms: json.latency_ms,
+            store: Store {
+                id: json.store.id.to_string(),
+                earliest: json.store.earliest,
+                latest: json.store.latest,
+            },
+            message: json.message.map(str::to_string),
+            version: json.version,
+            updated_at: json.updated_at,
+        }
+    }
+
+    /// The same as [`Slot::view`], borrowing instead of copying: for serialising many.
+    pub fn json(&self, now: DateTime<Utc>) -> WriterJson<'_> {
+        let store = self.store.at_borrowed(now);
         let checkpoint = self.state.checkpoint(now, store.latest);
         let latency_ms = checkpoint.map(|c| (store.latest - c).num_milliseconds().max(0) as u64);
         let identity = &self.identity;
-        Writer {
-            id: identity.id.clone(),
-            name: identity.name.clone(),
-            server_ip: identity.server_ip.clone(),
-            region: identity.region.clone(),
-            project: identity.project.clone(),
+        WriterJson {
+            id: &identity.id,
+            name: &identity.name,
+            server_ip: &identity.server_ip,
+            region: &identity.region,
+            project: &identity.project,
             kind: identity.kind,
             status: self.state.status,
             checkpoint,
             latency_ms,
             store,
-            message: self.state.message.clone(),
+            message: self.state.message.as_deref(),
             version: self.state.version,
             updated_at: self.state.updated_at,
         }
     }
+}
+
+/// A writer serialised exactly as [`Writer`] is, borrowing its strings from the fleet (a test
+/// checks the two agree).
+#[derive(Debug, Serialize)]
+pub(crate) struct WriterJson<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub server_ip: &'a str,
+    pub region: &'a str,
+    pub project: &'a Project,
+    pub kind: WriterKind,
+    pub status: WriterStatus,
+    pub checkpoint: Option<DateTime<Utc>>,
+    pub latency_ms: Option<u64>,
+    pub store: StoreJson<'a>,
+    pub message: Option<&'a str>,
+    pub version: u64,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A store's range, serialised as [`Store`] is.
+#[derive(Debug, Serialize)]
+pub(crate) struct StoreJson<'a> {
+    pub id: &'a str,
+    pub earliest: DateTime<Utc>,
+    pub latest: DateTime<Utc>,
+}
+
+/// `GET /v1/writers` serialised as [`crate::api::WriterList`] is.
+#[derive(Debug, Serialize)]
+pub(crate) struct WriterListJson<'a> {
+    pub revision: u64,
+    pub writers: Vec<WriterJson<'a>>,
 }
 
 /// Every writer, sorted by name, with an index by id, and the fleet revision.
@@ -259,6 +327,27 @@ mod tests {
             stopped.checkpoint(at, at),
             Some(t0() - Duration::minutes(5))
         );
+    }
+
+    #[test]
+    fn borrowed_json_is_exactly_the_writer_json() {
+        let (stores, writers) = crate::controller::demo::demo_fleet(200, 3, t0());
+        let stores: HashMap<_, _> = stores
+            .into_iter()
+            .map(|s| (s.id.clone(), Arc::new(s)))
+            .collect();
+        let later = t0() + Duration::minutes(90);
+        for (identity, state) in writers {
+            let slot = Slot {
+                store: stores[&identity.store_id].clone(),
+                identity: Arc::new(identity),
+                state,
+            };
+            let borrowed = serde_json::to_value(slot.json(later)).ok();
+            let owned = serde_json::to_value(slot.view(later)).ok();
+            assert!(borrowed.is_some());
+            assert_eq!(borrowed, owned);
+        }
     }
 
     #[test]
