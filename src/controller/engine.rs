@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::db::{Db, NewAudit};
+use super::db::{AuditReader, Db, NewAudit};
 use super::error::ApiError;
 use super::fleet::{Fleet, WriterListJson, now_ms};
 use crate::api::{AuditAction, AuditEntry, Deployment, ErrorCode};
@@ -47,6 +47,7 @@ pub(crate) struct Applied {
 #[derive(Debug)]
 pub(crate) struct Engine {
     db: Mutex<Option<Db>>,
+    audit_reader: Mutex<Option<AuditReader>>,
     fleet: Mutex<Fleet>,
     clock: SharedClock,
     transition: Duration,
@@ -57,9 +58,16 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Engine {
-    pub fn new(db: Db, fleet: Fleet, clock: SharedClock, transition: Duration) -> Engine {
+    pub fn new(
+        db: Db,
+        audit_reader: AuditReader,
+        fleet: Fleet,
+        clock: SharedClock,
+        transition: Duration,
+    ) -> Engine {
         Engine {
             db: Mutex::new(Some(db)),
+            audit_reader: Mutex::new(Some(audit_reader)),
             fleet: Mutex::new(fleet),
             clock,
             transition,
@@ -114,9 +122,10 @@ impl Engine {
         if lock(&self.fleet).get(id).is_none() {
             return Err(ApiError::writer_not_found(id));
         }
-        let db = lock(&self.db);
-        let db = db.as_ref().ok_or_else(shutting_down)?;
-        db.audit(id, limit)
+        let reader = lock(&self.audit_reader);
+        let reader = reader.as_ref().ok_or_else(shutting_down)?;
+        reader
+            .audit(id, limit)
             .map_err(|e| ApiError::internal("reading the audit log failed", &e))
     }
 
@@ -272,6 +281,7 @@ impl Engine {
         if let Err(e) = self.flush_checkpoints() {
             tracing::error!("saving checkpoints at shutdown failed: {e}");
         }
+        drop(lock(&self.audit_reader).take());
         drop(lock(&self.db).take());
     }
 }

@@ -29,7 +29,7 @@ pub use token::{ResolvedToken, TOKEN_FILE_NAME, resolve_token};
 use crate::cli::args::{GlobalArgs, ServeArgs};
 use crate::domain::{SharedClock, SystemClock};
 use auth::RequiredToken;
-use db::Db;
+use db::{AuditReader, Db};
 use engine::Engine;
 use fleet::Fleet;
 use http::AppState;
@@ -163,11 +163,11 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
     token::create_private_dir(&data_dir)?;
     let db_path = data_dir.join(DB_FILE_NAME);
     let load_clock = clock.clone();
-    let (db, fleet, seeded) =
+    let (db, audit_reader, fleet, seeded) =
         tokio::task::spawn_blocking(move || open_fleet(&db_path, demo_fleet, regions, &load_clock))
             .await
             .map_err(|e| ControllerError::Runtime(e.to_string()))??;
-    let engine = Arc::new(Engine::new(db, fleet, clock, transition));
+    let engine = Arc::new(Engine::new(db, audit_reader, fleet, clock, transition));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|source| ControllerError::Bind {
@@ -208,13 +208,14 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
     })
 }
 
-/// Opens the database, seeds the demo fleet into an empty one when asked, loads the fleet.
+/// Opens the database, seeds the demo fleet into an empty one when asked, loads the fleet,
+/// and opens a read-only connection for the audit log.
 fn open_fleet(
     path: &Path,
     demo_fleet: Option<usize>,
     regions: u8,
     clock: &SharedClock,
-) -> Result<(Db, Fleet, bool), ControllerError> {
+) -> Result<(Db, AuditReader, Fleet, bool), ControllerError> {
     let database = |source| ControllerError::Database {
         path: path.to_path_buf(),
         source,
@@ -229,7 +230,8 @@ fn open_fleet(
         seeded = true;
     }
     let (slots, revision) = db.load(fleet::now_ms(clock)).map_err(database)?;
-    Ok((db, Fleet::new(slots, revision), seeded))
+    let audit_reader = AuditReader::open(path).map_err(database)?;
+    Ok((db, audit_reader, Fleet::new(slots, revision), seeded))
 }
 
 async fn flush_periodically(engine: Arc<Engine>, mut shutdown: watch::Receiver<bool>) {
