@@ -256,3 +256,55 @@ async fn a_corrupt_database_is_reported_not_overwritten() {
         garbage
     );
 }
+
+/// A real SQLite failure (another process holds the write lock past the busy timeout) is a
+/// generic 500 `internal`, and the refused change is not applied in memory either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_failure_is_a_500_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let handle = start(ControllerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_path_buf(),
+        token: "t".into(),
+        demo_fleet: Some(20),
+        regions: 1,
+        transition: Duration::ZERO,
+        clock: Arc::new(ManualClock::new(Utc::now())),
+    })
+    .await
+    .unwrap();
+    let api = Client::new(ClientOptions::new(handle.url(), Some("t".into()))).unwrap();
+    let writers = api.list_writers(None).await.unwrap().writers;
+    let running = writers
+        .iter()
+        .find(|w| w.status == WriterStatus::Running)
+        .unwrap();
+
+    let blocker = rusqlite::Connection::open(dir.path().join(DB_FILE_NAME)).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let refused = api.pause(&running.id, None).await;
+    let Err(jwctl::client::ClientError::Api {
+        status,
+        code,
+        message,
+    }) = refused
+    else {
+        panic!("expected an API error, got {refused:?}");
+    };
+    assert_eq!((status, code.as_str()), (500, "internal"));
+    assert!(message.contains("internal error"), "{message}");
+    assert!(
+        !message.contains("locked"),
+        "details stay in the log: {message}"
+    );
+    let unchanged = api.writer(&running.id).await.unwrap();
+    assert_eq!(
+        (unchanged.status, unchanged.version),
+        (WriterStatus::Running, running.version)
+    );
+
+    blocker.execute_batch("ROLLBACK").unwrap();
+    let paused = api.pause(&running.id, None).await.unwrap();
+    assert_eq!(paused.status, WriterStatus::Stopped);
+    handle.shutdown().await;
+}
