@@ -4,14 +4,35 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use jwctl::cli::Script;
-use jwctl::cli::args::{Cli, Command};
+use jwctl::cli::args::{Cli, Command, GlobalArgs, ServeArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Some(Command::Serve(args)) => serve(&args, &cli.global),
         Some(Command::List(args)) => jwctl::cli::run(Script::List(args), &cli.global),
         Some(Command::Start(args)) => jwctl::cli::run(Script::Start(args), &cli.global),
         Some(Command::Pause(args)) => jwctl::cli::run(Script::Pause(args), &cli.global),
-        Some(Command::Serve(_)) | None => ExitCode::SUCCESS,
+        None => ExitCode::SUCCESS,
+    }
+}
+
+fn serve(args: &ServeArgs, global: &GlobalArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("jwctl serve: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(jwctl::controller::serve(args, global)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("jwctl serve: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
