@@ -55,7 +55,8 @@ impl Fixture {
             }))
             .expect("controller starts");
         let url = handle.url();
-        let client = Client::new(ClientOptions::new(url.clone(), Some(TOKEN.into()))).expect("client");
+        let client =
+            Client::new(ClientOptions::new(url.clone(), Some(TOKEN.into()))).expect("client");
         Fixture {
             runtime,
             handle: Some(handle),
@@ -189,7 +190,14 @@ fn list_prints_an_aligned_table_and_a_count() {
     assert_eq!(lines.len(), FLEET + 1, "{table}");
     let header = lines[0];
     for column in [
-        "NAME", "SERVER IP", "PROJECT", "REGION", "KIND", "STATUS", "LATENCY", "CHECKPOINT",
+        "NAME",
+        "SERVER IP",
+        "PROJECT",
+        "REGION",
+        "KIND",
+        "STATUS",
+        "LATENCY",
+        "CHECKPOINT",
     ] {
         assert!(header.contains(column), "{header}");
     }
@@ -198,10 +206,17 @@ fn list_prints_an_aligned_table_and_a_count() {
     let writers = fx.writers();
     for (line, writer) in lines[1..].iter().zip(&writers) {
         assert!(line.starts_with(&writer.name), "{line}");
-        assert_eq!(line.get(region_at..region_at + writer.region.len()), Some(writer.region.as_str()), "{line}");
+        assert_eq!(
+            line.get(region_at..region_at + writer.region.len()),
+            Some(writer.region.as_str()),
+            "{line}"
+        );
         assert!(line.contains(&writer.project.id), "{line}");
     }
-    assert!(!table.contains('\x1b'), "no colour when stdout is not a terminal");
+    assert!(
+        !table.contains('\x1b'),
+        "no colour when stdout is not a terminal"
+    );
     assert!(
         stderr(&output).contains(&format!("{FLEET} of {FLEET} writers; checkpoints in UTC")),
         "{}",
@@ -234,7 +249,11 @@ fn list_filters_by_region_status_and_search() {
 
     let output = fx.jwctl(&["list", "--region", "mars-1"]);
     assert_exit(&output, 2);
-    assert!(stderr(&output).contains("unknown region 'mars-1'"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("unknown region 'mars-1'"),
+        "{}",
+        stderr(&output)
+    );
 
     let output = fx.jwctl(&["list", "--status", "stopped,failed", "--output", "json"]);
     assert_exit(&output, 0);
@@ -243,9 +262,16 @@ fn list_filters_by_region_status_and_search() {
         .iter()
         .filter(|w| matches!(w.status, WriterStatus::Stopped | WriterStatus::Failed))
         .collect();
-    assert!(!expected.is_empty(), "the demo fleet has stopped or failed writers");
+    assert!(
+        !expected.is_empty(),
+        "the demo fleet has stopped or failed writers"
+    );
     assert_eq!(halted.len(), expected.len());
-    assert!(halted.iter().all(|w| matches!(w.status, WriterStatus::Stopped | WriterStatus::Failed)));
+    assert!(
+        halted
+            .iter()
+            .all(|w| matches!(w.status, WriterStatus::Stopped | WriterStatus::Failed))
+    );
 
     // Part of a migration project's name finds that project's writers, ranked first.
     let project = all[0].project.clone();
@@ -284,7 +310,11 @@ fn pause_by_name_then_start_by_id_with_replay_resets_the_checkpoint() {
     );
     let stopped = fx.settle(&writer.id, WriterStatus::Stopped);
     let kept = stopped.checkpoint.expect("the checkpoint is kept");
-    assert!(kept >= writer.checkpoint.expect("a running writer has a checkpoint"));
+    assert!(
+        kept >= writer
+            .checkpoint
+            .expect("a running writer has a checkpoint")
+    );
 
     // Halfway between the store's earliest data and the checkpoint, whole seconds, typed as
     // wall time in UTC+08:00.
@@ -293,7 +323,15 @@ fn pause_by_name_then_start_by_id_with_replay_resets_the_checkpoint() {
     let replay = DateTime::from_timestamp(replay.timestamp(), 0).expect("in range");
     let zone: Zone = "+08:00".parse().expect("zone");
     let typed = zone.format(replay);
-    let output = fx.jwctl(&["start", &writer.id, "--replay-from", &typed, "--tz", "+08:00", "--yes"]);
+    let output = fx.jwctl(&[
+        "start",
+        &writer.id,
+        "--replay-from",
+        &typed,
+        "--tz",
+        "+08:00",
+        "--yes",
+    ]);
     assert_exit(&output, 0);
     assert_eq!(
         stdout(&output),
@@ -303,8 +341,13 @@ fn pause_by_name_then_start_by_id_with_replay_resets_the_checkpoint() {
         )
     );
     let restarted = fx.writer(&writer.id);
-    let reset = restarted.checkpoint.expect("a replayed writer has a checkpoint");
-    assert!(reset >= replay && reset < kept, "checkpoint {reset} after replay from {replay}");
+    let reset = restarted
+        .checkpoint
+        .expect("a replayed writer has a checkpoint");
+    assert!(
+        reset >= replay && reset < kept,
+        "checkpoint {reset} after replay from {replay}"
+    );
     let audit = fx
         .runtime
         .block_on(fx.client.audit(&writer.id, 1))
@@ -315,11 +358,17 @@ fn pause_by_name_then_start_by_id_with_replay_resets_the_checkpoint() {
     // Both are no-ops now and say so.
     let output = fx.jwctl(&["start", &writer.name, "--yes"]);
     assert_exit(&output, 0);
-    assert_eq!(stdout(&output), format!("{} is already running\n", writer.name));
+    assert_eq!(
+        stdout(&output),
+        format!("{} is already running\n", writer.name)
+    );
     let halted = fx.pick("stopped writer", |w| w.status == WriterStatus::Stopped);
     let output = fx.jwctl(&["pause", &halted.id]);
     assert_exit(&output, 0);
-    assert_eq!(stdout(&output), format!("{} is already stopped\n", halted.name));
+    assert_eq!(
+        stdout(&output),
+        format!("{} is already stopped\n", halted.name)
+    );
 }
 
 #[test]
@@ -329,13 +378,17 @@ fn mutations_without_a_terminal_need_yes_and_change_nothing() {
     let output = fx.jwctl(&["pause", &running.name]);
     assert_exit(&output, 2);
     assert!(
-        stderr(&output)
-            .contains("refusing to pause without confirmation: stdin is not a terminal; pass --yes"),
+        stderr(&output).contains(
+            "refusing to pause without confirmation: stdin is not a terminal; pass --yes"
+        ),
         "{}",
         stderr(&output)
     );
     let after = fx.writer(&running.id);
-    assert_eq!((after.status, after.version), (running.status, running.version));
+    assert_eq!(
+        (after.status, after.version),
+        (running.status, running.version)
+    );
 
     let stopped = fx.pick("stopped writer", |w| w.status == WriterStatus::Stopped);
     let output = fx.jwctl(&["start", &stopped.id, "--replay-from", "-1m"]);
@@ -346,17 +399,33 @@ fn mutations_without_a_terminal_need_yes_and_change_nothing() {
         stderr(&output)
     );
     let after = fx.writer(&stopped.id);
-    assert_eq!((after.status, after.version), (stopped.status, stopped.version));
+    assert_eq!(
+        (after.status, after.version),
+        (stopped.status, stopped.version)
+    );
 }
 
 #[test]
 fn a_bad_timestamp_is_a_usage_error_listing_the_accepted_forms() {
     let fx = Fixture::new();
     let stopped = fx.pick("stopped writer", |w| w.status == WriterStatus::Stopped);
-    let output = fx.jwctl(&["start", &stopped.name, "--replay-from", "yesterday", "--yes"]);
+    let output = fx.jwctl(&[
+        "start",
+        &stopped.name,
+        "--replay-from",
+        "yesterday",
+        "--yes",
+    ]);
     assert_exit(&output, 2);
     let message = stderr(&output);
-    for form in ["'yesterday'", "accepted forms", "YYYY-MM-DD HH:MM:SS", "RFC 3339", "epoch seconds", "-2h"] {
+    for form in [
+        "'yesterday'",
+        "accepted forms",
+        "YYYY-MM-DD HH:MM:SS",
+        "RFC 3339",
+        "epoch seconds",
+        "-2h",
+    ] {
         assert!(message.contains(form), "{message}");
     }
     assert_eq!(fx.writer(&stopped.id).version, stopped.version);
@@ -364,11 +433,23 @@ fn a_bad_timestamp_is_a_usage_error_listing_the_accepted_forms() {
     // It is checked before the controller is contacted.
     let output = fx
         .bare()
-        .args(["--controller", "http://127.0.0.1:9", "start", "w", "--replay-from", "13:00", "--yes"])
+        .args([
+            "--controller",
+            "http://127.0.0.1:9",
+            "start",
+            "w",
+            "--replay-from",
+            "13:00",
+            "--yes",
+        ])
         .output()
         .expect("jwctl runs");
     assert_exit(&output, 2);
-    assert!(stderr(&output).contains("accepted forms"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("accepted forms"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -378,17 +459,29 @@ fn replay_outside_the_store_range_is_refused_by_the_controller() {
         w.status == WriterStatus::Stopped && w.kind == WriterKind::Incremental
     });
     let too_old = stopped.store.earliest - TimeDelta::hours(1);
-    let output = fx.jwctl(&["start", &stopped.name, "--replay-from", &rfc3339(too_old), "--yes"]);
+    let output = fx.jwctl(&[
+        "start",
+        &stopped.name,
+        "--replay-from",
+        &rfc3339(too_old),
+        "--yes",
+    ]);
     assert_exit(&output, 1);
     let message = stderr(&output);
-    assert!(message.contains("warning:"), "the pre-check explains it first: {message}");
+    assert!(
+        message.contains("warning:"),
+        "the pre-check explains it first: {message}"
+    );
     let refusal = message
         .lines()
         .find(|line| line.starts_with("error: "))
         .unwrap_or_else(|| panic!("no error line: {message}"));
     assert!(refusal.contains(&stopped.store.id), "{refusal}");
     assert!(refusal.contains(&rfc3339(too_old)), "{refusal}");
-    assert!(refusal.contains(&format_utc(stopped.store.earliest)), "{refusal}");
+    assert!(
+        refusal.contains(&format_utc(stopped.store.earliest)),
+        "{refusal}"
+    );
     assert_eq!(fx.writer(&stopped.id).version, stopped.version);
 }
 
@@ -398,7 +491,9 @@ fn unknown_writers_are_usage_errors_with_suggestions() {
     let output = fx.jwctl(&["pause", "no-such-writer", "--yes"]);
     assert_exit(&output, 2);
     assert!(
-        stderr(&output).contains("no writer with id or name 'no-such-writer'; `jwctl list --search no-such-writer`"),
+        stderr(&output).contains(
+            "no writer with id or name 'no-such-writer'; `jwctl list --search no-such-writer`"
+        ),
         "{}",
         stderr(&output)
     );
@@ -432,7 +527,11 @@ fn tokens_come_from_flags_environment_files_and_config() {
         .output()
         .expect("jwctl runs");
     assert_exit(&output, 1);
-    assert!(stderr(&output).contains("no token was given"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no token was given"),
+        "{}",
+        stderr(&output)
+    );
 
     let output = fx
         .bare()
@@ -467,7 +566,11 @@ fn tokens_come_from_flags_environment_files_and_config() {
     .expect("config file");
     let output = fx.bare().arg("list").output().expect("jwctl runs");
     assert_exit(&output, 0);
-    assert!(stderr(&output).contains("checkpoints in Asia/Shanghai"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("checkpoints in Asia/Shanghai"),
+        "{}",
+        stderr(&output)
+    );
 
     std::fs::write(config_dir.join("config.toml"), "controler = 'typo'\n").expect("config file");
     let output = fx.bare().arg("list").output().expect("jwctl runs");
@@ -487,12 +590,23 @@ fn an_unreachable_controller_fails_quickly_and_clearly() {
     let started = Instant::now();
     let output = fx
         .bare()
-        .args(["--controller", &url, "--token", TOKEN, "pause", "w", "--yes"])
+        .args([
+            "--controller",
+            &url,
+            "--token",
+            TOKEN,
+            "pause",
+            "w",
+            "--yes",
+        ])
         .output()
         .expect("jwctl runs");
     assert_exit(&output, 1);
     let message = stderr(&output);
-    assert!(message.contains(&format!("cannot reach the controller at {url}")), "{message}");
+    assert!(
+        message.contains(&format!("cannot reach the controller at {url}")),
+        "{message}"
+    );
     assert!(started.elapsed() < RUN_LIMIT);
 }
 
@@ -541,18 +655,40 @@ fn ambiguous_names_and_version_races_are_explained() {
     let sandbox = tempfile::tempdir().expect("sandbox");
 
     let output = sandboxed(sandbox.path())
-        .args(["--controller", &url, "--token", TOKEN, "pause", "twin", "--yes"])
+        .args([
+            "--controller",
+            &url,
+            "--token",
+            TOKEN,
+            "pause",
+            "twin",
+            "--yes",
+        ])
         .output()
         .expect("jwctl runs");
     assert_exit(&output, 2);
     let message = stderr(&output);
     assert!(message.contains("2 writers are named 'twin'"), "{message}");
-    assert!(message.contains(&format!("{}  region cn-hangzhou, running", template.id)), "{message}");
-    assert!(message.contains(&format!("{}  region cn-shanghai, stopped", second.id)), "{message}");
+    assert!(
+        message.contains(&format!("{}  region cn-hangzhou, running", template.id)),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("{}  region cn-shanghai, stopped", second.id)),
+        "{message}"
+    );
     assert_eq!(posts.load(Ordering::SeqCst), 0, "nothing was sent");
 
     let output = sandboxed(sandbox.path())
-        .args(["--controller", &url, "--token", TOKEN, "pause", "solo", "--yes"])
+        .args([
+            "--controller",
+            &url,
+            "--token",
+            TOKEN,
+            "pause",
+            "solo",
+            "--yes",
+        ])
         .output()
         .expect("jwctl runs");
     assert_exit(&output, 1);
@@ -629,7 +765,14 @@ fn on_a_terminal_the_operator_confirms() {
         command.env("XDG_CONFIG_HOME", fx.sandbox.path().join("config"));
         command.env("XDG_DATA_HOME", fx.sandbox.path().join("data"));
         command.env("NO_COLOR", "1");
-        command.args(["--controller", &fx.url, "--token", TOKEN, "pause", &running.name]);
+        command.args([
+            "--controller",
+            &fx.url,
+            "--token",
+            TOKEN,
+            "pause",
+            &running.name,
+        ]);
         let mut child = pty.slave.spawn_command(command).expect("spawn in the pty");
         drop(pty.slave);
         let mut reader = pty.master.try_clone_reader().expect("pty reader");
@@ -648,10 +791,14 @@ fn on_a_terminal_the_operator_confirms() {
         let mut screen = String::new();
         while !screen.contains("[y/N]") {
             let left = deadline.saturating_duration_since(Instant::now());
-            let chunk = rx.recv_timeout(left).unwrap_or_else(|_| panic!("no prompt: {screen}"));
+            let chunk = rx
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("no prompt: {screen}"));
             screen.push_str(&String::from_utf8_lossy(&chunk));
         }
-        writer.write_all(format!("{answer}\r").as_bytes()).expect("answer");
+        writer
+            .write_all(format!("{answer}\r").as_bytes())
+            .expect("answer");
         let status = child.wait().expect("jwctl exits");
         drop(writer);
         while let Ok(chunk) = rx.recv_timeout(Duration::from_secs(5)) {
@@ -662,13 +809,25 @@ fn on_a_terminal_the_operator_confirms() {
 
     let (screen, ok) = ask("n");
     assert!(!ok, "{screen}");
-    assert!(screen.contains(&format!("Pause {} ({}, {})? [y/N]", running.name, running.server_ip, running.region)), "{screen}");
-    assert!(screen.contains("stops writing to the destination until it is started again"), "{screen}");
+    assert!(
+        screen.contains(&format!(
+            "Pause {} ({}, {})? [y/N]",
+            running.name, running.server_ip, running.region
+        )),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("stops writing to the destination until it is started again"),
+        "{screen}"
+    );
     assert!(screen.contains("nothing was changed"), "{screen}");
     assert_eq!(fx.writer(&running.id).version, running.version);
 
     let (screen, ok) = ask("yes");
     assert!(ok, "{screen}");
-    assert!(screen.contains(&format!("Paused {}", running.name)), "{screen}");
+    assert!(
+        screen.contains(&format!("Paused {}", running.name)),
+        "{screen}"
+    );
     fx.settle(&running.id, WriterStatus::Stopped);
 }
