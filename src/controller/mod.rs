@@ -248,6 +248,11 @@ pub async fn serve(args: &ServeArgs, global: &GlobalArgs) -> Result<(), Controll
         Some(dir) => dir.clone(),
         None => crate::config::default_data_dir().ok_or(ControllerError::NoDataDir)?,
     };
+    if global.token.is_some() {
+        eprintln!(
+            "note: serve does not use --token or JWCTL_TOKEN; it requires the token in its token file"
+        );
+    }
     let token = resolve_token(&data_dir, global.token_file.as_deref())?;
     if token.generated {
         eprintln!(
