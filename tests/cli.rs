@@ -37,6 +37,10 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Fixture {
+        Fixture::with_fleet(FLEET)
+    }
+
+    fn with_fleet(size: usize) -> Fixture {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -48,7 +52,7 @@ impl Fixture {
                 listen: "127.0.0.1:0".parse().expect("address"),
                 data_dir: data.path().to_path_buf(),
                 token: TOKEN.into(),
-                demo_fleet: Some(FLEET),
+                demo_fleet: Some(size),
                 regions: 3,
                 transition: Duration::from_millis(200),
                 clock: Arc::new(SystemClock),
@@ -132,7 +136,14 @@ impl Drop for Fixture {
 
 /// The binary with empty XDG dirs under `sandbox` and no JWCTL_* variables; stdin is a pipe.
 fn sandboxed(sandbox: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_jwctl"));
+    let mut command = Command::from_std(sandboxed_std(sandbox));
+    command.timeout(RUN_LIMIT);
+    command
+}
+
+/// [`sandboxed`] as a plain `std::process::Command`, for tests that stream its output.
+fn sandboxed_std(sandbox: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_jwctl"));
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("JWCTL_") {
             command.env_remove(name);
@@ -143,8 +154,7 @@ fn sandboxed(sandbox: &Path) -> Command {
         .env("XDG_DATA_HOME", sandbox.join("data"))
         .env("XDG_STATE_HOME", sandbox.join("state"))
         .env("HOME", sandbox)
-        .env("NO_COLOR", "1")
-        .timeout(RUN_LIMIT);
+        .env("NO_COLOR", "1");
     command
 }
 
@@ -222,6 +232,40 @@ fn list_prints_an_aligned_table_and_a_count() {
         "{}",
         stderr(&output)
     );
+}
+
+/// `jwctl list | head -1`: the reader goes away long before the table is written.
+#[test]
+fn a_closed_stdout_ends_list_quietly() {
+    let fx = Fixture::with_fleet(2_000);
+    for format in ["table", "json"] {
+        let mut child = sandboxed_std(fx.sandbox.path())
+            .args([
+                "--controller",
+                &fx.url,
+                "--token",
+                TOKEN,
+                "list",
+                "--output",
+                format,
+            ])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("jwctl runs");
+        let mut first = [0u8; 64];
+        let read = child
+            .stdout
+            .take()
+            .map(|mut out| out.read(&mut first))
+            .expect("stdout")
+            .expect("the first bytes");
+        assert!(read > 0);
+        let output = child.wait_with_output().expect("jwctl exits");
+        assert_exit(&output, 0);
+        assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
+    }
 }
 
 #[test]

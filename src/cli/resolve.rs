@@ -185,6 +185,16 @@ pub(crate) mod tests {
         assert!(matches!(resolve(&fleet(), " "), Err(CliError::Usage(_))));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_key_resolves_or_explains(key in proptest::prelude::any::<String>()) {
+            match resolve(&fleet(), &key) {
+                Ok(writer) => proptest::prop_assert!(writer.id == key || writer.name == key),
+                Err(error) => proptest::prop_assert!(matches!(error, CliError::Usage(_))),
+            }
+        }
+    }
+
     #[test]
     fn shell_quoting() {
         assert_eq!(shell_quote("np_4w3a8kz1"), "np_4w3a8kz1");
