@@ -8,8 +8,8 @@ use crate::client::{Client, ClientError, ClientOptions};
 use crate::config::Config;
 use crate::domain::Zone;
 
-/// The controller connection and display settings of one command.
-#[derive(Debug)]
+/// The controller connection and display settings of one command. (No `Debug`: the client's
+/// options hold the token.)
 pub struct Context {
     /// Client of the configured controller.
     pub client: Client,
