@@ -3,13 +3,17 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use jwctl::cli::Script;
 use jwctl::cli::args::{Cli, Command, GlobalArgs, ServeArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match &cli.command {
-        Some(Command::Serve(args)) => serve(args, &cli.global),
-        _ => ExitCode::SUCCESS,
+    match cli.command {
+        Some(Command::Serve(args)) => serve(&args, &cli.global),
+        Some(Command::List(args)) => jwctl::cli::run(Script::List(args), &cli.global),
+        Some(Command::Start(args)) => jwctl::cli::run(Script::Start(args), &cli.global),
+        Some(Command::Pause(args)) => jwctl::cli::run(Script::Pause(args), &cli.global),
+        None => ExitCode::SUCCESS,
     }
 }
 

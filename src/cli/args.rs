@@ -120,7 +120,9 @@ pub struct ListArgs {
     /// Only writers in these statuses (comma-separated).
     #[arg(long, value_name = "STATUS", value_delimiter = ',')]
     pub status: Vec<WriterStatus>,
-    /// Output format.
+    /// Output format. table: aligned columns on stdout, a count on stderr. json: stdout is
+    /// one JSON document shaped like GET /v1/writers, {"revision":N,"writers":[…]}, with only
+    /// the selected writers.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
 }

@@ -2,4 +2,52 @@
 //! commands for scripts.
 
 pub mod args;
+pub mod confirm;
 pub mod connection;
+pub mod context;
+pub mod error;
+pub mod list;
+pub mod mutate;
+pub mod output;
+pub mod resolve;
+pub mod table;
+
+use std::process::ExitCode;
+
+use crate::cli::args::{GlobalArgs, ListArgs, PauseArgs, StartArgs};
+use crate::cli::context::Context;
+use crate::cli::error::CliError;
+
+/// A scripting command: one request-and-answer exchange with a controller, then exit.
+#[derive(Debug, Clone)]
+pub enum Script {
+    List(ListArgs),
+    Start(StartArgs),
+    Pause(PauseArgs),
+}
+
+/// Runs `script` on its own tokio runtime and returns the process exit code: 0 done,
+/// 1 refused or failed, 2 usage error. Errors are printed to stderr.
+pub fn run(script: Script, global: &GlobalArgs) -> ExitCode {
+    let result = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Failed(format!("cannot start the async runtime: {e}")))
+        .and_then(|runtime| runtime.block_on(execute(script, global)));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            output::stderr(&format!("error: {error}"));
+            error.exit_code()
+        }
+    }
+}
+
+async fn execute(script: Script, global: &GlobalArgs) -> Result<(), CliError> {
+    let ctx = Context::load(global)?;
+    match script {
+        Script::List(args) => list::run(&ctx, &args).await,
+        Script::Start(args) => mutate::start(&ctx, &args).await,
+        Script::Pause(args) => mutate::pause(&ctx, &args).await,
+    }
+}
