@@ -1,0 +1,9 @@
+//! The terminal console: Elm-shaped. `state` is plain data, `update` turns actions into state
+//! changes and effects without I/O, the runtime performs effects and feeds results back as
+//! actions, and `view` only draws.
+
+pub mod action;
+pub mod effect;
+pub mod keys;
+pub mod layout;
+pub mod state;
