@@ -3,7 +3,11 @@
 //! actions, and `view` only draws.
 
 pub mod action;
+pub mod dialogs;
 pub mod effect;
 pub mod keys;
 pub mod layout;
 pub mod state;
+pub mod table;
+pub mod text_input;
+pub mod update;

@@ -251,6 +251,9 @@ pub struct SearchState {
     pub results: Option<SearchResults>,
     /// Whether a search is running for the current input.
     pub pending: bool,
+    /// Whether hits are shown best match first. Typing turns it on; `o`/`O` turn it off, and
+    /// the hits are then sorted by the chosen column like the unfiltered table.
+    pub relevance: bool,
 }
 
 /// Hits of a completed search.
