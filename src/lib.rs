@@ -5,6 +5,7 @@ pub mod api;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod controller;
 pub mod domain;
 pub mod logging;
 pub mod search;

@@ -1,7 +1,34 @@
 //! The `jwctl` binary.
 
-use clap::Parser;
+use std::process::ExitCode;
 
-fn main() {
-    let _cli = jwctl::cli::args::Cli::parse();
+use clap::Parser;
+use jwctl::cli::args::{Cli, Command, GlobalArgs, ServeArgs};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match &cli.command {
+        Some(Command::Serve(args)) => serve(args, &cli.global),
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+fn serve(args: &ServeArgs, global: &GlobalArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("jwctl serve: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(jwctl::controller::serve(args, global)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("jwctl serve: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

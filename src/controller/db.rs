@@ -1,0 +1,367 @@
+//! SQLite persistence: writers, stores, the fleet revision and the audit log, in
+//! `<data_dir>/jwctl.db` (WAL, `synchronous=FULL`: a committed change survives a crash).
+//!
+//! All functions block; callers run them off the async workers.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use rusqlite::types::Type;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::fleet::{Slot, StoreModel, WriterIdentity, WriterState};
+use crate::api::{AuditAction, AuditEntry};
+use crate::domain::{Project, WriterKind, WriterStatus};
+
+/// File name of the database inside the data dir.
+pub const DB_FILE_NAME: &str = "jwctl.db";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS stores (
+    id           TEXT PRIMARY KEY,
+    lag_ms       INTEGER NOT NULL,
+    retention_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS writers (
+    id                TEXT PRIMARY KEY,
+    name              TEXT NOT NULL UNIQUE,
+    server_ip         TEXT NOT NULL,
+    region            TEXT NOT NULL,
+    project_id        TEXT NOT NULL,
+    project_name      TEXT NOT NULL,
+    kind              TEXT NOT NULL,
+    store_id          TEXT NOT NULL REFERENCES stores(id),
+    status            TEXT NOT NULL,
+    checkpoint_ms     INTEGER,
+    anchor_ms         INTEGER NOT NULL,
+    rate              REAL NOT NULL,
+    message           TEXT,
+    version           INTEGER NOT NULL,
+    updated_at_ms     INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    at_ms          INTEGER NOT NULL,
+    actor          TEXT NOT NULL,
+    writer_id      TEXT NOT NULL,
+    action         TEXT NOT NULL,
+    replay_from_ms INTEGER,
+    result         TEXT NOT NULL,
+    message        TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_by_writer ON audit (writer_id, id);
+";
+
+/// An audit record about to be written.
+#[derive(Debug, Clone)]
+pub(crate) struct NewAudit {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub writer_id: String,
+    pub action: AuditAction,
+    pub replay_from: Option<DateTime<Utc>>,
+    pub result: String,
+    pub message: Option<String>,
+}
+
+/// The open database.
+#[derive(Debug)]
+pub(crate) struct Db {
+    conn: Connection,
+}
+
+impl Db {
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: &Path) -> rusqlite::Result<Db> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Db { conn })
+    }
+
+    /// Whether no writer is stored yet.
+    pub fn is_empty(&self) -> rusqlite::Result<bool> {
+        let any: bool =
+            self.conn
+                .query_row("SELECT EXISTS (SELECT 1 FROM writers)", [], |row| {
+                    row.get(0)
+                })?;
+        Ok(!any)
+    }
+
+    /// Stores a whole fleet in one transaction.
+    pub fn seed(
+        &mut self,
+        stores: &[StoreModel],
+        writers: &[(WriterIdentity, WriterState)],
+    ) -> rusqlite::Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut insert_store =
+                tx.prepare("INSERT INTO stores (id, lag_ms, retention_ms) VALUES (?1, ?2, ?3)")?;
+            for store in stores {
+                insert_store.execute(params![store.id, store.lag_ms, store.retention_ms])?;
+            }
+            let mut insert_writer = tx.prepare(
+                "INSERT INTO writers (id, name, server_ip, region, project_id, project_name, kind,
+                    store_id, status, checkpoint_ms, anchor_ms, rate, message, version, updated_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            )?;
+            for (identity, state) in writers {
+                insert_writer.execute(params![
+                    identity.id,
+                    identity.name,
+                    identity.server_ip,
+                    identity.region,
+                    identity.project.id,
+                    identity.project.name,
+                    identity.kind.as_str(),
+                    identity.store_id,
+                    state.status.as_str(),
+                    state.anchor_checkpoint.map(|c| c.timestamp_millis()),
+                    state.anchor_time.timestamp_millis(),
+                    state.rate,
+                    state.message,
+                    state.version as i64,
+                    state.updated_at.timestamp_millis(),
+                ])?;
+            }
+        }
+        set_revision(&tx, 1)?;
+        tx.commit()
+    }
+
+    /// Loads the fleet. Writers left transitional by a crash finish their transition (version
+    /// bumped, persisted); every writer is re-anchored at `now`, so running writers resume from
+    /// their last persisted checkpoint.
+    pub fn load(&mut self, now: DateTime<Utc>) -> rusqlite::Result<(Vec<Slot>, u64)> {
+        let tx = self.conn.transaction()?;
+        let mut revision = tx
+            .query_row("SELECT value FROM meta WHERE key = 'revision'", [], |row| {
+                row.get::<_, i64>(0)
+            })
+            .optional()?
+            .unwrap_or(0) as u64;
+        let stores: HashMap<String, Arc<StoreModel>> = {
+            let mut stmt = tx.prepare("SELECT id, lag_ms, retention_ms FROM stores")?;
+            let rows = stmt.query_map([], |row| {
+                Ok(StoreModel {
+                    id: row.get(0)?,
+                    lag_ms: row.get(1)?,
+                    retention_ms: row.get(2)?,
+                })
+            })?;
+            rows.map(|store| store.map(|s| (s.id.clone(), Arc::new(s))))
+                .collect::<rusqlite::Result<_>>()?
+        };
+        let mut slots = Vec::new();
+        {
+            let mut stmt = tx.prepare(
+                "SELECT id, name, server_ip, region, project_id, project_name, kind, store_id,
+                        status, checkpoint_ms, rate, message, version, updated_at_ms
+                 FROM writers",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                let store_id: String = row.get(7)?;
+                let Some(store) = stores.get(&store_id).cloned() else {
+                    return Err(invalid(
+                        7,
+                        format!("writer refers to unknown store {store_id}"),
+                    ));
+                };
+                let identity = WriterIdentity {
+                    id: row.get(0)?,
+                    name: row.get(1)?,
+                    server_ip: row.get(2)?,
+                    region: row.get(3)?,
+                    project: Project {
+                        id: row.get(4)?,
+                        name: row.get(5)?,
+                    },
+                    kind: parse_kind(row.get_ref(6)?.as_str()?)?,
+                    store_id,
+                };
+                let status: WriterStatus = row
+                    .get_ref(8)?
+                    .as_str()?
+                    .parse()
+                    .map_err(|e: crate::domain::UnknownStatus| invalid(8, e.to_string()))?;
+                let state = WriterState {
+                    status,
+                    anchor_checkpoint: row.get::<_, Option<i64>>(9)?.map(from_ms).transpose()?,
+                    anchor_time: now,
+                    rate: row.get(10)?,
+                    message: row.get(11)?,
+                    version: row.get::<_, i64>(12)? as u64,
+                    updated_at: from_ms(row.get(13)?)?,
+                };
+                slots.push(Slot {
+                    identity: Arc::new(identity),
+                    store,
+                    state,
+                });
+            }
+        }
+        for slot in &mut slots {
+            let settled = match slot.state.status {
+                WriterStatus::Starting => WriterStatus::Running,
+                WriterStatus::Pausing => WriterStatus::Stopped,
+                _ => continue,
+            };
+            let latest = slot.store.at(now).latest;
+            let state = slot.state.changed(settled, None, now, latest);
+            revision += 1;
+            save_state(&tx, &slot.identity.id, &state)?;
+            slot.state = state;
+        }
+        set_revision(&tx, revision)?;
+        tx.commit()?;
+        Ok((slots, revision))
+    }
+
+    /// Commits a writer's new state, the fleet revision and an audit record together.
+    pub fn commit_change(
+        &mut self,
+        id: &str,
+        state: &WriterState,
+        revision: u64,
+        audit: Option<&NewAudit>,
+    ) -> rusqlite::Result<()> {
+        let tx = self.conn.transaction()?;
+        save_state(&tx, id, state)?;
+        set_revision(&tx, revision)?;
+        if let Some(audit) = audit {
+            insert_audit(&tx, audit)?;
+        }
+        tx.commit()
+    }
+
+    /// Records an operation that changed nothing (no-op or refusal).
+    pub fn record_audit(&mut self, audit: &NewAudit) -> rusqlite::Result<()> {
+        insert_audit(&self.conn, audit)
+    }
+
+    /// Persists the current checkpoints of running writers: `(id, checkpoint, at)`.
+    pub fn save_checkpoints(
+        &mut self,
+        checkpoints: &[(String, DateTime<Utc>, DateTime<Utc>)],
+    ) -> rusqlite::Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE writers SET checkpoint_ms = ?2, anchor_ms = ?3
+                 WHERE id = ?1 AND status = 'running'",
+            )?;
+            for (id, checkpoint, at) in checkpoints {
+                stmt.execute(params![
+                    id,
+                    checkpoint.timestamp_millis(),
+                    at.timestamp_millis()
+                ])?;
+            }
+        }
+        tx.commit()
+    }
+
+    /// The newest `limit` audit entries of writer `id`, newest first.
+    pub fn audit(&self, id: &str, limit: u32) -> rusqlite::Result<Vec<AuditEntry>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, at_ms, actor, writer_id, action, replay_from_ms, result, message
+             FROM audit WHERE writer_id = ?1 ORDER BY id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![id, limit], |row| {
+            let action = match row.get_ref(4)?.as_str()? {
+                "start" => AuditAction::Start,
+                "pause" => AuditAction::Pause,
+                other => return Err(invalid(4, format!("unknown audit action {other}"))),
+            };
+            Ok(AuditEntry {
+                id: row.get::<_, i64>(0)? as u64,
+                at: from_ms(row.get(1)?)?,
+                actor: row.get(2)?,
+                writer_id: row.get(3)?,
+                action,
+                replay_from: row.get::<_, Option<i64>>(5)?.map(from_ms).transpose()?,
+                result: row.get(6)?,
+                message: row.get(7)?,
+            })
+        })?;
+        rows.collect()
+    }
+}
+
+fn save_state(conn: &Connection, id: &str, state: &WriterState) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE writers SET status = ?2, checkpoint_ms = ?3, anchor_ms = ?4, rate = ?5,
+            message = ?6, version = ?7, updated_at_ms = ?8
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        state.status.as_str(),
+        state.anchor_checkpoint.map(|c| c.timestamp_millis()),
+        state.anchor_time.timestamp_millis(),
+        state.rate,
+        state.message,
+        state.version as i64,
+        state.updated_at.timestamp_millis(),
+    ])?;
+    Ok(())
+}
+
+fn set_revision(conn: &Connection, revision: u64) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES ('revision', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(params![revision as i64])?;
+    Ok(())
+}
+
+fn insert_audit(conn: &Connection, audit: &NewAudit) -> rusqlite::Result<()> {
+    let action = match audit.action {
+        AuditAction::Start => "start",
+        AuditAction::Pause => "pause",
+    };
+    conn.prepare_cached(
+        "INSERT INTO audit (at_ms, actor, writer_id, action, replay_from_ms, result, message)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        audit.at.timestamp_millis(),
+        audit.actor,
+        audit.writer_id,
+        action,
+        audit.replay_from.map(|r| r.timestamp_millis()),
+        audit.result,
+        audit.message,
+    ])?;
+    Ok(())
+}
+
+fn parse_kind(text: &str) -> rusqlite::Result<WriterKind> {
+    match text {
+        "incremental" => Ok(WriterKind::Incremental),
+        "full" => Ok(WriterKind::Full),
+        other => Err(invalid(6, format!("unknown writer kind {other}"))),
+    }
+}
+
+fn from_ms(ms: i64) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| invalid(0, format!("timestamp {ms} ms is out of range")))
+}
+
+fn invalid(column: usize, message: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(column, Type::Text, message.into())
+}

@@ -1,0 +1,292 @@
+//! The controller's core: the in-memory fleet and the database, with one serialised path for
+//! every change. A change is computed from the fleet, committed to SQLite, and only then
+//! applied in memory and acknowledged. Every function here blocks; the HTTP layer calls them
+//! from `spawn_blocking`.
+//!
+//! Lock order: `db` before `fleet`. Readers take only `fleet`, briefly.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::db::{Db, NewAudit};
+use super::error::ApiError;
+use super::fleet::{Fleet, now_ms};
+use crate::api::{AuditAction, AuditEntry, Deployment, ErrorCode, WriterList};
+use crate::domain::{
+    PausePlan, SharedClock, StartPlan, Writer, WriterStatus, plan_pause, plan_start,
+};
+
+/// A start or pause asked for by an operator.
+#[derive(Debug, Clone)]
+pub(crate) struct OperationRequest {
+    pub writer_id: String,
+    pub operation: Operation,
+    pub if_match: Option<u64>,
+    pub actor: String,
+}
+
+/// The operation itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Operation {
+    Start { replay_from: Option<DateTime<Utc>> },
+    Pause,
+}
+
+/// The result of an accepted operation.
+#[derive(Debug, Clone)]
+pub(crate) struct Applied {
+    /// The writer after the change.
+    pub writer: Writer,
+    /// When the writer entered a transitional state: its version, to settle it later.
+    pub settle_version: Option<u64>,
+}
+
+/// Fleet plus database.
+#[derive(Debug)]
+pub(crate) struct Engine {
+    db: Mutex<Option<Db>>,
+    fleet: Mutex<Fleet>,
+    clock: SharedClock,
+    transition: Duration,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Engine {
+    pub fn new(db: Db, fleet: Fleet, clock: SharedClock, transition: Duration) -> Engine {
+        Engine {
+            db: Mutex::new(Some(db)),
+            fleet: Mutex::new(fleet),
+            clock,
+            transition,
+        }
+    }
+
+    /// How long starting and pausing last.
+    pub fn transition(&self) -> Duration {
+        self.transition
+    }
+
+    /// Number of writers.
+    pub fn fleet_size(&self) -> usize {
+        lock(&self.fleet).len()
+    }
+
+    /// `GET /v1/deployment`.
+    pub fn deployment(&self) -> Deployment {
+        let regions = lock(&self.fleet).regions().to_vec();
+        Deployment {
+            multi_region: regions.len() > 1,
+            regions,
+        }
+    }
+
+    /// `GET /v1/writers/{id}`.
+    pub fn writer(&self, id: &str) -> Result<Writer, ApiError> {
+        let now = now_ms(&self.clock);
+        let fleet = lock(&self.fleet);
+        fleet
+            .get(id)
+            .map(|slot| slot.view(now))
+            .ok_or_else(|| ApiError::writer_not_found(id))
+    }
+
+    /// `GET /v1/writers[?region=R]`, rendered outside the fleet lock.
+    pub fn list(&self, region: Option<&str>) -> WriterList {
+        let now = now_ms(&self.clock);
+        let (revision, slots) = {
+            let fleet = lock(&self.fleet);
+            (fleet.revision, fleet.snapshot(region))
+        };
+        WriterList {
+            revision,
+            writers: slots.iter().map(|slot| slot.view(now)).collect(),
+        }
+    }
+
+    /// `GET /v1/writers/{id}/audit`.
+    pub fn audit(&self, id: &str, limit: u32) -> Result<Vec<AuditEntry>, ApiError> {
+        if lock(&self.fleet).get(id).is_none() {
+            return Err(ApiError::writer_not_found(id));
+        }
+        let db = lock(&self.db);
+        let db = db.as_ref().ok_or_else(shutting_down)?;
+        db.audit(id, limit)
+            .map_err(|e| ApiError::internal("reading the audit log failed", &e))
+    }
+
+    /// Applies a start or pause: 404, then If-Match (412), then the rules. Every request that
+    /// reaches a writer is audited, refusals included.
+    pub fn apply(&self, request: &OperationRequest) -> Result<Applied, ApiError> {
+        let mut db_guard = lock(&self.db);
+        let db = db_guard.as_mut().ok_or_else(shutting_down)?;
+        let now = now_ms(&self.clock);
+        let (view, state, revision) = {
+            let fleet = lock(&self.fleet);
+            let slot = fleet
+                .get(&request.writer_id)
+                .ok_or_else(|| ApiError::writer_not_found(&request.writer_id))?;
+            (slot.view(now), slot.state.clone(), fleet.revision)
+        };
+        let (action, replay_from) = match request.operation {
+            Operation::Start { replay_from } => (AuditAction::Start, replay_from),
+            Operation::Pause => (AuditAction::Pause, None),
+        };
+        let audit = |result: &str, message: Option<String>| NewAudit {
+            at: now,
+            actor: request.actor.clone(),
+            writer_id: request.writer_id.clone(),
+            action,
+            replay_from,
+            result: result.to_string(),
+            message,
+        };
+        let refuse = |db: &mut Db, error: ApiError| {
+            db.record_audit(&audit(error.code.as_str(), Some(error.message.clone())))
+                .map_err(|e| ApiError::internal("recording an audit entry failed", &e))?;
+            Err(error)
+        };
+        if let Some(expected) = request.if_match
+            && expected != view.version
+        {
+            let error = ApiError::new(
+                ErrorCode::VersionMismatch,
+                format!(
+                    "{} changed since you looked: it is at version {} (status {}), not {expected}; \
+                     reload it and decide again",
+                    view.name, view.version, view.status
+                ),
+            );
+            return refuse(db, error);
+        }
+        let target = match request.operation {
+            Operation::Start { replay_from } => match plan_start(&view, replay_from, now) {
+                Err(violation) => {
+                    return refuse(db, ApiError::new(violation.code(), violation.to_string()));
+                }
+                Ok(StartPlan::AlreadyRunning) => None,
+                Ok(StartPlan::Start { replay_from }) => {
+                    let from = replay_from.or(view.checkpoint).unwrap_or(view.store.latest);
+                    Some((WriterStatus::Starting, Some(from)))
+                }
+            },
+            Operation::Pause => match plan_pause(&view) {
+                Err(violation) => {
+                    return refuse(db, ApiError::new(violation.code(), violation.to_string()));
+                }
+                Ok(PausePlan::AlreadyStopped) => None,
+                Ok(PausePlan::Pause) => Some((WriterStatus::Pausing, None)),
+            },
+        };
+        let Some((status, checkpoint)) = target else {
+            db.record_audit(&audit("noop", None))
+                .map_err(|e| ApiError::internal("recording an audit entry failed", &e))?;
+            return Ok(Applied {
+                writer: view,
+                settle_version: None,
+            });
+        };
+        let immediate = self.transition.is_zero();
+        let status = if immediate { settled(status) } else { status };
+        let mut next = state.changed(status, checkpoint, now, view.store.latest);
+        if matches!(request.operation, Operation::Start { .. }) {
+            next.message = None;
+        }
+        let version = next.version;
+        db.commit_change(
+            &request.writer_id,
+            &next,
+            revision + 1,
+            Some(&audit("ok", None)),
+        )
+        .map_err(|e| ApiError::internal("saving a writer's change failed", &e))?;
+        let mut fleet = lock(&self.fleet);
+        fleet.set_state(&request.writer_id, next, revision + 1);
+        let writer = fleet
+            .get(&request.writer_id)
+            .map(|slot| slot.view(now))
+            .ok_or_else(|| ApiError::writer_not_found(&request.writer_id))?;
+        Ok(Applied {
+            writer,
+            settle_version: (!immediate).then_some(version),
+        })
+    }
+
+    /// Ends the transition of writer `id` if it is still at `version` (nothing changed it in
+    /// the meantime): starting → running, pausing → stopped.
+    pub fn settle(&self, id: &str, version: u64) -> Result<(), ApiError> {
+        let mut db_guard = lock(&self.db);
+        let Some(db) = db_guard.as_mut() else {
+            return Ok(());
+        };
+        let now = now_ms(&self.clock);
+        let (next, revision) = {
+            let fleet = lock(&self.fleet);
+            let Some(slot) = fleet.get(id) else {
+                return Ok(());
+            };
+            if slot.state.version != version || !slot.state.status.is_transitional() {
+                return Ok(());
+            }
+            let latest = slot.store.at(now).latest;
+            let next = slot
+                .state
+                .changed(settled(slot.state.status), None, now, latest);
+            (next, fleet.revision + 1)
+        };
+        db.commit_change(id, &next, revision, None)
+            .map_err(|e| ApiError::internal("saving a finished transition failed", &e))?;
+        lock(&self.fleet).set_state(id, next, revision);
+        Ok(())
+    }
+
+    /// Persists the current checkpoints of running writers.
+    pub fn flush_checkpoints(&self) -> Result<usize, rusqlite::Error> {
+        let mut db_guard = lock(&self.db);
+        let Some(db) = db_guard.as_mut() else {
+            return Ok(0);
+        };
+        let now = now_ms(&self.clock);
+        let checkpoints: Vec<_> = {
+            let fleet = lock(&self.fleet);
+            fleet
+                .running()
+                .filter_map(|slot| {
+                    let latest = slot.store.at(now).latest;
+                    let checkpoint = slot.state.checkpoint(now, latest)?;
+                    Some((slot.identity.id.clone(), checkpoint, now))
+                })
+                .collect()
+        };
+        db.save_checkpoints(&checkpoints)?;
+        Ok(checkpoints.len())
+    }
+
+    /// Flushes checkpoints and closes the database; later changes are refused.
+    pub fn close(&self) {
+        if let Err(e) = self.flush_checkpoints() {
+            tracing::error!("saving checkpoints at shutdown failed: {e}");
+        }
+        drop(lock(&self.db).take());
+    }
+}
+
+/// Where a transitional status ends.
+fn settled(status: WriterStatus) -> WriterStatus {
+    match status {
+        WriterStatus::Starting => WriterStatus::Running,
+        WriterStatus::Pausing => WriterStatus::Stopped,
+        other => other,
+    }
+}
+
+fn shutting_down() -> ApiError {
+    ApiError::internal(
+        "request refused",
+        &"the controller is shutting down and its database is closed",
+    )
+}

@@ -1,0 +1,78 @@
+//! API errors: a code from [`ErrorCode`] and a message for the operator, always sent as
+//! `{"error":{"code","message"}}`.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::api::{ErrorBody, ErrorCode, ErrorDetail};
+
+/// An error answer of the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(ErrorCode::BadRequest, message)
+    }
+
+    pub fn writer_not_found(id: &str) -> ApiError {
+        ApiError::new(
+            ErrorCode::WriterNotFound,
+            format!(
+                "no writer with id '{}'; list the writers to find its id",
+                clip(id, 200)
+            ),
+        )
+    }
+
+    /// A server-side failure: the details go to the log, the client gets a generic message.
+    pub fn internal(context: &str, error: &dyn std::fmt::Display) -> ApiError {
+        tracing::error!("{context}: {error}");
+        ApiError::new(
+            ErrorCode::Internal,
+            "the controller could not complete the request because of an internal error; \
+             nothing was changed unless reported otherwise; see the controller's log",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let unauthorized = self.code == ErrorCode::Unauthorized;
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.as_str().to_string(),
+                message: self.message,
+            },
+        };
+        let mut response = (status, Json(body)).into_response();
+        if unauthorized {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+/// At most `max` characters of `text`, for echoing client input in messages.
+pub(crate) fn clip(text: &str, max: usize) -> String {
+    let mut clipped: String = text.chars().take(max).collect();
+    if clipped.len() < text.len() {
+        clipped.push('…');
+    }
+    clipped
+}

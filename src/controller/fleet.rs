@@ -1,0 +1,266 @@
+//! The writers the controller owns, in memory: their fixed identity, their lifecycle state and
+//! the simulated dynamics of stores and checkpoints.
+//!
+//! Nothing ticks: a store's range and a running writer's checkpoint are computed from the
+//! clock whenever they are read. A running writer's checkpoint follows a straight line from an
+//! *anchor* (checkpoint and instant of its last status change) at its own rate, and never
+//! passes the store's newest data.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::domain::{Project, SharedClock, Store, Writer, WriterKind, WriterStatus};
+
+/// The current instant of `clock`, whole milliseconds (what the database stores), so a value
+/// read back after a restart equals the one served before it.
+pub(crate) fn now_ms(clock: &SharedClock) -> DateTime<Utc> {
+    let now = clock.now();
+    DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
+}
+
+/// A change-log store: its newest data trails the clock by `lag_ms`, its oldest by
+/// `retention_ms`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct StoreModel {
+    pub id: String,
+    pub lag_ms: i64,
+    pub retention_ms: i64,
+}
+
+impl StoreModel {
+    /// The store's retained range at `now`.
+    pub fn at(&self, now: DateTime<Utc>) -> Store {
+        Store {
+            id: self.id.clone(),
+            earliest: now - Duration::milliseconds(self.retention_ms),
+            latest: now - Duration::milliseconds(self.lag_ms),
+        }
+    }
+}
+
+/// What never changes about a writer.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct WriterIdentity {
+    pub id: String,
+    pub name: String,
+    pub server_ip: String,
+    pub region: String,
+    pub project: Project,
+    pub kind: WriterKind,
+    pub store_id: String,
+}
+
+/// A writer's lifecycle state and progress model.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct WriterState {
+    pub status: WriterStatus,
+    /// Checkpoint at `anchor_time`.
+    pub anchor_checkpoint: Option<DateTime<Utc>>,
+    /// Instant of the last re-anchoring (status change or restart).
+    pub anchor_time: DateTime<Utc>,
+    /// Throughput: seconds of change data written per second while running.
+    pub rate: f64,
+    pub message: Option<String>,
+    pub version: u64,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl WriterState {
+    /// The checkpoint at `now`, given the store's newest data `latest`.
+    pub fn checkpoint(&self, now: DateTime<Utc>, latest: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let anchor = self.anchor_checkpoint?;
+        if self.status != WriterStatus::Running {
+            return Some(anchor);
+        }
+        let elapsed_ms = (now - self.anchor_time).num_milliseconds().max(0) as f64;
+        let advanced_ms = (elapsed_ms * self.rate).min(i64::MAX as f64 / 4.0) as i64;
+        let advanced = anchor + Duration::milliseconds(advanced_ms);
+        Some(advanced.min(latest).max(anchor))
+    }
+
+    /// This state moved to `status` at `now`: re-anchored at the current checkpoint (or at
+    /// `checkpoint` when given), version bumped.
+    pub fn changed(
+        &self,
+        status: WriterStatus,
+        checkpoint: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+        latest: DateTime<Utc>,
+    ) -> WriterState {
+        WriterState {
+            status,
+            anchor_checkpoint: checkpoint.or_else(|| self.checkpoint(now, latest)),
+            anchor_time: now,
+            rate: self.rate,
+            message: self.message.clone(),
+            version: self.version + 1,
+            updated_at: now,
+        }
+    }
+}
+
+/// One writer: shared identity plus state.
+#[derive(Debug, Clone)]
+pub(crate) struct Slot {
+    pub identity: Arc<WriterIdentity>,
+    pub store: Arc<StoreModel>,
+    pub state: WriterState,
+}
+
+impl Slot {
+    /// The writer as the API shows it at `now`.
+    pub fn view(&self, now: DateTime<Utc>) -> Writer {
+        let store = self.store.at(now);
+        let checkpoint = self.state.checkpoint(now, store.latest);
+        let latency_ms = checkpoint.map(|c| (store.latest - c).num_milliseconds().max(0) as u64);
+        let identity = &self.identity;
+        Writer {
+            id: identity.id.clone(),
+            name: identity.name.clone(),
+            server_ip: identity.server_ip.clone(),
+            region: identity.region.clone(),
+            project: identity.project.clone(),
+            kind: identity.kind,
+            status: self.state.status,
+            checkpoint,
+            latency_ms,
+            store,
+            message: self.state.message.clone(),
+            version: self.state.version,
+            updated_at: self.state.updated_at,
+        }
+    }
+}
+
+/// Every writer, sorted by name, with an index by id, and the fleet revision.
+#[derive(Debug, Default)]
+pub(crate) struct Fleet {
+    slots: Vec<Slot>,
+    by_id: HashMap<String, usize>,
+    regions: Vec<String>,
+    /// Bumped whenever any writer's version is.
+    pub revision: u64,
+}
+
+impl Fleet {
+    /// Builds the fleet from loaded rows.
+    pub fn new(mut slots: Vec<Slot>, revision: u64) -> Fleet {
+        slots.sort_by(|a, b| a.identity.name.cmp(&b.identity.name));
+        let by_id = slots
+            .iter()
+            .enumerate()
+            .map(|(index, slot)| (slot.identity.id.clone(), index))
+            .collect();
+        let mut regions: Vec<String> = slots.iter().map(|s| s.identity.region.clone()).collect();
+        regions.sort();
+        regions.dedup();
+        Fleet {
+            slots,
+            by_id,
+            regions,
+            revision,
+        }
+    }
+
+    /// Distinct regions, sorted.
+    pub fn regions(&self) -> &[String] {
+        &self.regions
+    }
+
+    /// How many writers there are.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The writer with `id`.
+    pub fn get(&self, id: &str) -> Option<&Slot> {
+        self.by_id.get(id).and_then(|&index| self.slots.get(index))
+    }
+
+    /// Replaces the state of writer `id` and sets the fleet revision.
+    pub fn set_state(&mut self, id: &str, state: WriterState, revision: u64) {
+        if let Some(slot) = self.by_id.get(id).and_then(|&i| self.slots.get_mut(i)) {
+            slot.state = state;
+            self.revision = revision;
+        }
+    }
+
+    /// A cheap copy (shared identities) of the writers of `region`, or of all, for rendering
+    /// outside the lock.
+    pub fn snapshot(&self, region: Option<&str>) -> Vec<Slot> {
+        self.slots
+            .iter()
+            .filter(|slot| region.is_none_or(|r| slot.identity.region == r))
+            .cloned()
+            .collect()
+    }
+
+    /// The running writers, for checkpoint flushing.
+    pub fn running(&self) -> impl Iterator<Item = &Slot> {
+        self.slots
+            .iter()
+            .filter(|slot| slot.state.status == WriterStatus::Running)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    fn state(status: WriterStatus, rate: f64, behind: Duration) -> WriterState {
+        WriterState {
+            status,
+            anchor_checkpoint: Some(t0() - behind),
+            anchor_time: t0(),
+            rate,
+            message: None,
+            version: 1,
+            updated_at: t0(),
+        }
+    }
+
+    #[test]
+    fn a_fast_writer_catches_up_and_stays_at_latest() {
+        let s = state(WriterStatus::Running, 20.0, Duration::hours(2));
+        let at = t0() + Duration::minutes(3);
+        assert_eq!(
+            s.checkpoint(at, at),
+            Some(t0() - Duration::hours(2) + Duration::minutes(60))
+        );
+        let later = t0() + Duration::minutes(10);
+        assert_eq!(s.checkpoint(later, later), Some(later));
+    }
+
+    #[test]
+    fn a_slow_writer_falls_behind_and_a_stopped_one_is_frozen() {
+        let slow = state(WriterStatus::Running, 0.5, Duration::zero());
+        let at = t0() + Duration::hours(1);
+        assert_eq!(slow.checkpoint(at, at), Some(t0() + Duration::minutes(30)));
+        let stopped = state(WriterStatus::Stopped, 20.0, Duration::minutes(5));
+        assert_eq!(
+            stopped.checkpoint(at, at),
+            Some(t0() - Duration::minutes(5))
+        );
+    }
+
+    #[test]
+    fn a_change_re_anchors_and_bumps_the_version() {
+        let s = state(WriterStatus::Running, 0.5, Duration::zero());
+        let at = t0() + Duration::hours(1);
+        let paused = s.changed(WriterStatus::Pausing, None, at, at);
+        assert_eq!(paused.anchor_checkpoint, Some(t0() + Duration::minutes(30)));
+        assert_eq!(paused.anchor_time, at);
+        assert_eq!(paused.version, 2);
+        assert_eq!(paused.updated_at, at);
+    }
+}

@@ -1,0 +1,486 @@
+//! The v1 HTTP API (axum): the route table, request parsing, handlers, request logging.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::header::IF_MATCH;
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter, on};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use tokio::sync::watch;
+
+use super::auth::{RequiredToken, require_token};
+use super::engine::{Engine, Operation, OperationRequest};
+use super::error::{ApiError, clip};
+use crate::api::{ACTOR_HEADER, AuditLog, ErrorCode, Health, StartRequest};
+
+/// Largest request body accepted.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+const AUDIT_DEFAULT_LIMIT: u32 = 20;
+const AUDIT_MAX_LIMIT: u32 = 500;
+const ACTOR_MAX_CHARS: usize = 100;
+
+/// Every endpoint of the API. The router is built from this table, and a test checks
+/// `assets/openapi.yaml` against it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Health,
+    Deployment,
+    Writers,
+    Writer,
+    Audit,
+    Start,
+    Pause,
+}
+
+impl Endpoint {
+    /// All endpoints.
+    pub const ALL: [Endpoint; 7] = [
+        Endpoint::Health,
+        Endpoint::Deployment,
+        Endpoint::Writers,
+        Endpoint::Writer,
+        Endpoint::Audit,
+        Endpoint::Start,
+        Endpoint::Pause,
+    ];
+
+    /// HTTP method, upper case.
+    pub fn method(self) -> &'static str {
+        match self {
+            Endpoint::Start | Endpoint::Pause => "POST",
+            _ => "GET",
+        }
+    }
+
+    /// Path pattern as in the OpenAPI description.
+    pub fn path(self) -> &'static str {
+        match self {
+            Endpoint::Health => "/v1/health",
+            Endpoint::Deployment => "/v1/deployment",
+            Endpoint::Writers => "/v1/writers",
+            Endpoint::Writer => "/v1/writers/{id}",
+            Endpoint::Audit => "/v1/writers/{id}/audit",
+            Endpoint::Start => "/v1/writers/{id}/start",
+            Endpoint::Pause => "/v1/writers/{id}/pause",
+        }
+    }
+
+    /// Whether the endpoint needs no token.
+    fn is_public(self) -> bool {
+        self == Endpoint::Health
+    }
+
+    fn handler(self) -> MethodRouter<AppState> {
+        let filter = match self.method() {
+            "POST" => MethodFilter::POST,
+            _ => MethodFilter::GET,
+        };
+        match self {
+            Endpoint::Health => on(filter, health),
+            Endpoint::Deployment => on(filter, deployment),
+            Endpoint::Writers => on(filter, list_writers),
+            Endpoint::Writer => on(filter, get_writer),
+            Endpoint::Audit => on(filter, writer_audit),
+            Endpoint::Start => on(filter, start_writer),
+            Endpoint::Pause => on(filter, pause_writer),
+        }
+    }
+}
+
+/// What the handlers share.
+#[derive(Debug, Clone)]
+pub(crate) struct AppState {
+    pub engine: Arc<Engine>,
+    /// Turns true when the controller shuts down; pending transitions stop waiting.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// The whole application: routes, auth, body limit, JSON fallbacks, request logging.
+pub(crate) fn router(state: AppState, token: RequiredToken) -> Router {
+    let mut public = Router::new();
+    let mut protected = Router::new();
+    for endpoint in Endpoint::ALL {
+        if endpoint.is_public() {
+            public = public.route(endpoint.path(), endpoint.handler());
+        } else {
+            protected = protected.route(endpoint.path(), endpoint.handler());
+        }
+    }
+    let protected = protected.route_layer(middleware::from_fn_with_state(token, require_token));
+    public
+        .merge(protected)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+/// Logs method, path, status and duration of every request; never headers.
+async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(
+        %method,
+        path = %clip(&path, 300),
+        status = response.status().as_u16(),
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    response
+}
+
+async fn not_found(request: Request) -> ApiError {
+    ApiError::new(
+        ErrorCode::NotFound,
+        format!(
+            "no such route: {} {}; the API lives under /v1 (see assets/openapi.yaml)",
+            request.method(),
+            clip(request.uri().path(), 200)
+        ),
+    )
+}
+
+async fn method_not_allowed(request: Request) -> ApiError {
+    ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        format!(
+            "{} is not allowed on {}; see assets/openapi.yaml for the methods of each route",
+            request.method(),
+            clip(request.uri().path(), 200)
+        ),
+    )
+}
+
+async fn health() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
+}
+
+async fn deployment(State(state): State<AppState>) -> Response {
+    Json(state.engine.deployment()).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    region: Option<String>,
+}
+
+async fn list_writers(
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::bad_request(query_problem(&e)))?;
+    let engine = state.engine.clone();
+    let body = tokio::task::spawn_blocking(move || {
+        serde_json::to_vec(&engine.list(query.region.as_deref()))
+    })
+    .await
+    .map_err(|e| ApiError::internal("listing writers failed", &e))?
+    .map_err(|e| ApiError::internal("serialising writers failed", &e))?;
+    Ok(json_bytes(body))
+}
+
+async fn get_writer(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let id = writer_id(id)?;
+    Ok(Json(state.engine.writer(&id)?).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct AuditQuery {
+    limit: Option<u32>,
+}
+
+async fn writer_audit(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+    query: Result<Query<AuditQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let id = writer_id(id)?;
+    let Query(query) = query.map_err(|e| {
+        ApiError::bad_request(format!(
+            "{}; limit must be a number from 0 to {AUDIT_MAX_LIMIT}",
+            query_problem(&e)
+        ))
+    })?;
+    let limit = query
+        .limit
+        .unwrap_or(AUDIT_DEFAULT_LIMIT)
+        .min(AUDIT_MAX_LIMIT);
+    let engine = state.engine.clone();
+    let entries = tokio::task::spawn_blocking(move || engine.audit(&id, limit))
+        .await
+        .map_err(|e| ApiError::internal("reading the audit log failed", &e))??;
+    Ok(Json(AuditLog { entries }).into_response())
+}
+
+async fn start_writer(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let writer_id = writer_id(id)?;
+    let replay_from = parse_start_body(body)?;
+    let if_match = parse_if_match(&headers)?;
+    let request = OperationRequest {
+        writer_id,
+        operation: Operation::Start { replay_from },
+        if_match,
+        actor: actor(&headers),
+    };
+    operate(state, request).await
+}
+
+async fn pause_writer(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let writer_id = writer_id(id)?;
+    parse_pause_body(body)?;
+    let if_match = parse_if_match(&headers)?;
+    let request = OperationRequest {
+        writer_id,
+        operation: Operation::Pause,
+        if_match,
+        actor: actor(&headers),
+    };
+    operate(state, request).await
+}
+
+/// Runs an operation off the async workers and, if the writer entered a transitional state,
+/// schedules the end of the transition.
+async fn operate(state: AppState, request: OperationRequest) -> Result<Response, ApiError> {
+    let engine = state.engine.clone();
+    let applied = tokio::task::spawn_blocking(move || engine.apply(&request))
+        .await
+        .map_err(|e| ApiError::internal("applying an operation failed", &e))??;
+    if let Some(version) = applied.settle_version {
+        schedule_settle(&state, applied.writer.id.clone(), version);
+    }
+    Ok(Json(applied.writer).into_response())
+}
+
+fn schedule_settle(state: &AppState, id: String, version: u64) {
+    let engine = state.engine.clone();
+    let mut shutdown = state.shutdown.clone();
+    let delay = engine.transition();
+    tokio::spawn(async move {
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            _ = shutdown.wait_for(|stopping| *stopping) => return,
+        }
+        let settled = tokio::task::spawn_blocking(move || engine.settle(&id, version)).await;
+        if let Ok(Err(error)) = settled {
+            tracing::error!("a transition could not be completed: {}", error.message);
+        }
+    });
+}
+
+fn json_bytes(body: Vec<u8>) -> Response {
+    (
+        StatusCode::OK,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
+}
+
+fn query_problem(rejection: &QueryRejection) -> String {
+    format!("the query string is not valid ({})", rejection.body_text())
+}
+
+fn writer_id(id: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    id.map(|Path(id)| id).map_err(|e| {
+        ApiError::bad_request(format!(
+            "the writer id in the path is not valid ({}); percent-encode it as UTF-8",
+            e.body_text()
+        ))
+    })
+}
+
+fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!(
+                    "the request body is larger than {} KiB; send at most {{\"replay_from\": \"<RFC 3339>\"}}",
+                    BODY_LIMIT / 1024
+                ),
+            )
+        } else {
+            ApiError::bad_request(format!(
+                "the request body could not be read ({})",
+                rejection.body_text()
+            ))
+        }
+    })
+}
+
+/// The replay timestamp of a start request; an empty body means `{}`.
+fn parse_start_body(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Option<DateTime<Utc>>, ApiError> {
+    let bytes = body_bytes(body)?;
+    if bytes.trim_ascii().is_empty() {
+        return Ok(None);
+    }
+    let request: StartRequest = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::bad_request(format!(
+            "the request body is not a valid start request ({e}); send {{}}, \
+             {{\"replay_from\": null}} or {{\"replay_from\": \"2026-11-24T10:30:00Z\"}}"
+        ))
+    })?;
+    let Some(text) = request.replay_from else {
+        return Ok(None);
+    };
+    DateTime::parse_from_rfc3339(text.trim())
+        .map(|at| Some(at.with_timezone(&Utc)))
+        .map_err(|e| {
+            ApiError::bad_request(format!(
+                "replay_from '{}' is not an RFC 3339 timestamp ({e}); give one like \
+                 2026-11-24T10:30:00Z or 2026-11-24T18:30:00+08:00",
+                clip(&text, 100)
+            ))
+        })
+}
+
+/// A pause request carries nothing: an empty body or `{}`.
+fn parse_pause_body(body: Result<Bytes, BytesRejection>) -> Result<(), ApiError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct PauseRequest {}
+    let bytes = body_bytes(body)?;
+    if bytes.trim_ascii().is_empty() {
+        return Ok(());
+    }
+    serde_json::from_slice::<PauseRequest>(&bytes)
+        .map(|_| ())
+        .map_err(|e| {
+            ApiError::bad_request(format!(
+                "a pause request takes no parameters ({e}); send an empty body or {{}}"
+            ))
+        })
+}
+
+/// `If-Match: 5` or `If-Match: "5"`: the version the client expects the writer to be at.
+fn parse_if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+    let Some(value) = headers.get(IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = String::from_utf8_lossy(value.as_bytes());
+    let trimmed = text.trim();
+    let unquoted = trimmed
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(trimmed)
+        .trim();
+    unquoted.parse::<u64>().map(Some).map_err(|_| {
+        ApiError::bad_request(format!(
+            "If-Match '{}' is not a writer version; send the version number from the writer, \
+             e.g. If-Match: 5 or If-Match: \"5\"",
+            clip(trimmed, 40)
+        ))
+    })
+}
+
+/// Who is acting, from the actor header: printable, at most 100 characters, `unknown` if absent.
+fn actor(headers: &HeaderMap) -> String {
+    let raw = headers
+        .get(ACTOR_HEADER)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+        .unwrap_or_default();
+    let clean: String = raw
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(ACTOR_MAX_CHARS)
+        .collect();
+    let clean = clean.trim();
+    if clean.is_empty() {
+        "unknown".into()
+    } else {
+        clean.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn with(name: &'static str, value: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(name, HeaderValue::from_static(value));
+        headers
+    }
+
+    #[test]
+    fn if_match_takes_bare_or_quoted_versions() {
+        assert_eq!(parse_if_match(&HeaderMap::new()), Ok(None));
+        assert_eq!(parse_if_match(&with("if-match", "5")), Ok(Some(5)));
+        assert_eq!(parse_if_match(&with("if-match", " \"7\" ")), Ok(Some(7)));
+        for bad in ["W/\"5\"", "*", "five", "-1"] {
+            let error = parse_if_match(&with("if-match", bad)).err();
+            assert_eq!(error.map(|e| e.code), Some(ErrorCode::BadRequest), "{bad}");
+        }
+    }
+
+    #[test]
+    fn actors_are_sanitised() {
+        assert_eq!(actor(&HeaderMap::new()), "unknown");
+        assert_eq!(actor(&with(ACTOR_HEADER, "  ")), "unknown");
+        assert_eq!(actor(&with(ACTOR_HEADER, "ops@bastion")), "ops@bastion");
+        let long = "x".repeat(300);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            ACTOR_HEADER,
+            HeaderValue::from_str(&long).unwrap_or(HeaderValue::from_static("")),
+        );
+        assert_eq!(actor(&headers).len(), ACTOR_MAX_CHARS);
+    }
+
+    #[test]
+    fn start_bodies() {
+        assert_eq!(parse_start_body(Ok(Bytes::new())), Ok(None));
+        assert_eq!(parse_start_body(Ok(Bytes::from_static(b"{}"))), Ok(None));
+        assert_eq!(
+            parse_start_body(Ok(Bytes::from_static(b"{\"replay_from\":null}"))),
+            Ok(None)
+        );
+        let at = parse_start_body(Ok(Bytes::from_static(
+            b"{\"replay_from\":\"2026-11-24T18:30:00+08:00\"}",
+        )));
+        assert_eq!(
+            at.ok().flatten().map(crate::domain::format_utc),
+            Some("2026-11-24T10:30:00Z".to_string())
+        );
+        for bad in [
+            &b"{\"replay\":1}"[..],
+            b"[",
+            b"{\"replay_from\":\"yesterday\"}",
+        ] {
+            let error = parse_start_body(Ok(Bytes::copy_from_slice(bad))).err();
+            assert_eq!(error.map(|e| e.code), Some(ErrorCode::BadRequest));
+        }
+    }
+}

@@ -1,0 +1,308 @@
+//! The controller (`jwctl serve`): the HTTP/JSON service that owns the writers, runs their
+//! state machine and simulated dynamics, and persists them in SQLite.
+//!
+//! [`start`] runs a controller in the current tokio runtime (the TUI embeds one, tests start
+//! them on `127.0.0.1:0`); [`serve`] is the `jwctl serve` command around it.
+
+mod auth;
+mod db;
+mod demo;
+mod engine;
+mod error;
+mod fleet;
+mod http;
+mod token;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing::level_filters::LevelFilter;
+
+pub use db::DB_FILE_NAME;
+pub use demo::REGIONS as DEMO_REGIONS;
+pub use http::{BODY_LIMIT, Endpoint};
+pub use token::{ResolvedToken, TOKEN_FILE_NAME, resolve_token};
+
+use crate::cli::args::{GlobalArgs, ServeArgs};
+use crate::domain::{SharedClock, SystemClock};
+use auth::RequiredToken;
+use db::Db;
+use engine::Engine;
+use fleet::Fleet;
+use http::AppState;
+
+/// How often the checkpoints of running writers are persisted.
+const CHECKPOINT_FLUSH_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Everything a controller needs to run.
+#[derive(Debug, Clone)]
+pub struct ControllerConfig {
+    /// Address to listen on (`127.0.0.1:0` in tests).
+    pub listen: SocketAddr,
+    /// Holds `jwctl.db` (and the token file when generated).
+    pub data_dir: PathBuf,
+    /// The bearer token to require.
+    pub token: String,
+    /// Seed this many demo writers if the database is empty.
+    pub demo_fleet: Option<usize>,
+    /// Demo regions; 1 makes a single-region deployment.
+    pub regions: u8,
+    /// How long starting and pausing last.
+    pub transition: Duration,
+    /// `SystemClock` in production, `ManualClock` in tests.
+    pub clock: SharedClock,
+}
+
+/// Why a controller could not start or run.
+#[derive(Debug, thiserror::Error)]
+pub enum ControllerError {
+    #[error("cannot {what} {}: {source}", path.display())]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the token file {} is empty; put a token in it or remove it so one is generated", path.display())]
+    EmptyToken { path: PathBuf },
+    #[error("cannot generate a token: the operating system's random source failed ({0})")]
+    Random(String),
+    #[error("the database {} cannot be used: {source}; move it away to start afresh", path.display())]
+    Database {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("cannot listen on {addr}: {source}; choose another address with --listen")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("no data dir: $HOME is not set; give one with --data-dir")]
+    NoDataDir,
+    #[error("the controller stopped unexpectedly: {0}")]
+    Runtime(String),
+}
+
+/// A running controller.
+#[derive(Debug)]
+pub struct ControllerHandle {
+    addr: SocketAddr,
+    engine: Arc<Engine>,
+    seeded: bool,
+    shutdown: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+    flusher: JoinHandle<()>,
+}
+
+impl ControllerHandle {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Its base URL, e.g. `http://127.0.0.1:7465`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// How many writers it owns.
+    pub fn fleet_size(&self) -> usize {
+        self.engine.fleet_size()
+    }
+
+    /// Whether this start seeded the demo fleet into an empty database.
+    pub fn seeded_demo_fleet(&self) -> bool {
+        self.seeded
+    }
+
+    /// Graceful stop: stops accepting, finishes requests in flight, persists checkpoints and
+    /// closes the database.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        match self.server.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!("the HTTP server failed: {e}"),
+            Err(e) => tracing::error!("the HTTP server task failed: {e}"),
+        }
+        let _ = self.flusher.await;
+        let engine = self.engine;
+        if let Err(e) = tokio::task::spawn_blocking(move || engine.close()).await {
+            tracing::error!("closing the database failed: {e}");
+        }
+    }
+}
+
+/// Opens (and if asked, seeds) the database in `config.data_dir`, binds `config.listen` and
+/// serves the API until [`ControllerHandle::shutdown`].
+pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, ControllerError> {
+    let ControllerConfig {
+        listen,
+        data_dir,
+        token,
+        demo_fleet,
+        regions,
+        transition,
+        clock,
+    } = config;
+    std::fs::create_dir_all(&data_dir).map_err(|source| ControllerError::Io {
+        what: "create the data dir",
+        path: data_dir.clone(),
+        source,
+    })?;
+    let db_path = data_dir.join(DB_FILE_NAME);
+    let load_clock = clock.clone();
+    let (db, fleet, seeded) =
+        tokio::task::spawn_blocking(move || open_fleet(&db_path, demo_fleet, regions, &load_clock))
+            .await
+            .map_err(|e| ControllerError::Runtime(e.to_string()))??;
+    let engine = Arc::new(Engine::new(db, fleet, clock, transition));
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|source| ControllerError::Bind {
+            addr: listen,
+            source,
+        })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| ControllerError::Bind {
+            addr: listen,
+            source,
+        })?;
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let app = http::router(
+        AppState {
+            engine: engine.clone(),
+            shutdown: shutdown_rx.clone(),
+        },
+        RequiredToken(token.into()),
+    );
+    let mut server_stop = shutdown_rx.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = server_stop.wait_for(|stopping| *stopping).await;
+            })
+            .await
+    });
+    let flusher = tokio::spawn(flush_periodically(engine.clone(), shutdown_rx));
+    tracing::info!(%addr, writers = engine.fleet_size(), "controller started");
+    Ok(ControllerHandle {
+        addr,
+        engine,
+        seeded,
+        shutdown,
+        server,
+        flusher,
+    })
+}
+
+/// Opens the database, seeds the demo fleet into an empty one when asked, loads the fleet.
+fn open_fleet(
+    path: &Path,
+    demo_fleet: Option<usize>,
+    regions: u8,
+    clock: &SharedClock,
+) -> Result<(Db, Fleet, bool), ControllerError> {
+    let database = |source| ControllerError::Database {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut db = Db::open(path).map_err(database)?;
+    let mut seeded = false;
+    if let Some(count) = demo_fleet.filter(|&n| n > 0)
+        && db.is_empty().map_err(database)?
+    {
+        let (stores, writers) = demo::demo_fleet(count, regions, fleet::now_ms(clock));
+        db.seed(&stores, &writers).map_err(database)?;
+        seeded = true;
+    }
+    let (slots, revision) = db.load(fleet::now_ms(clock)).map_err(database)?;
+    Ok((db, Fleet::new(slots, revision), seeded))
+}
+
+async fn flush_periodically(engine: Arc<Engine>, mut shutdown: watch::Receiver<bool>) {
+    let mut interval = tokio::time::interval(CHECKPOINT_FLUSH_INTERVAL);
+    interval.tick().await;
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            _ = shutdown.wait_for(|stopping| *stopping) => return,
+        }
+        let engine = engine.clone();
+        match tokio::task::spawn_blocking(move || engine.flush_checkpoints()).await {
+            Ok(Ok(count)) => tracing::debug!(count, "checkpoints saved"),
+            Ok(Err(e)) => tracing::error!("saving checkpoints failed: {e}"),
+            Err(e) => tracing::error!("saving checkpoints failed: {e}"),
+        }
+    }
+}
+
+/// `jwctl serve`: logs to stderr, says on stderr where it listens and where the token file is
+/// (never the token), runs until SIGINT/SIGTERM, then shuts down gracefully.
+pub async fn serve(args: &ServeArgs, global: &GlobalArgs) -> Result<(), ControllerError> {
+    crate::logging::to_stderr(LevelFilter::INFO);
+    let data_dir = match &args.data_dir {
+        Some(dir) => dir.clone(),
+        None => crate::config::default_data_dir().ok_or(ControllerError::NoDataDir)?,
+    };
+    let token = resolve_token(&data_dir, global.token_file.as_deref())?;
+    if token.generated {
+        eprintln!(
+            "generated a bearer token in {} (mode 0600); clients read it from there",
+            token.path.display()
+        );
+    } else {
+        eprintln!("bearer token: {}", token.path.display());
+    }
+    let handle = start(ControllerConfig {
+        listen: args.listen,
+        data_dir: data_dir.clone(),
+        token: token.token,
+        demo_fleet: args.demo_fleet,
+        regions: args.regions,
+        transition: Duration::from_millis(args.transition_ms),
+        clock: Arc::new(SystemClock),
+    })
+    .await?;
+    let size = handle.fleet_size();
+    let db_path = data_dir.join(DB_FILE_NAME);
+    if handle.seeded_demo_fleet() {
+        eprintln!(
+            "seeded a demo fleet of {size} writers into {}",
+            db_path.display()
+        );
+    } else if size == 0 {
+        eprintln!(
+            "{} holds no writers: serving an empty fleet (use --demo-fleet N to seed a demo)",
+            db_path.display()
+        );
+    } else {
+        if args.demo_fleet.is_some() {
+            eprintln!("the database already holds writers; --demo-fleet is ignored");
+        }
+        eprintln!("serving {size} writers from {}", db_path.display());
+    }
+    eprintln!("jwctl controller listening on {}", handle.url());
+    wait_for_stop_signal().await;
+    eprintln!("shutting down");
+    handle.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

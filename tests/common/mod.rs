@@ -1,0 +1,103 @@
+//! Shared helpers: a real controller on 127.0.0.1:0 with a SQLite file in a temp dir.
+
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeZone, Utc};
+use jwctl::client::{Client, ClientOptions};
+use jwctl::controller::{ControllerConfig, ControllerHandle, start};
+use jwctl::domain::{ManualClock, Writer, WriterStatus};
+
+pub const TOKEN: &str = "test-token-0123456789abcdef";
+
+/// The instant the manual clock starts at.
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap()
+}
+
+pub struct TestController {
+    pub handle: ControllerHandle,
+    pub clock: Arc<ManualClock>,
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Options {
+    pub demo_fleet: Option<usize>,
+    pub regions: u8,
+    pub transition: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            demo_fleet: Some(300),
+            regions: 3,
+            transition: Duration::from_millis(200),
+        }
+    }
+}
+
+pub async fn controller(options: Options) -> TestController {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(t0()));
+    let handle = start(ControllerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_path_buf(),
+        token: TOKEN.into(),
+        demo_fleet: options.demo_fleet,
+        regions: options.regions,
+        transition: options.transition,
+        clock: clock.clone(),
+    })
+    .await
+    .unwrap();
+    TestController { handle, clock, dir }
+}
+
+impl TestController {
+    pub fn client(&self) -> Client {
+        self.client_as("tester@test")
+    }
+
+    pub fn client_as(&self, actor: &str) -> Client {
+        let mut options = ClientOptions::new(self.handle.url(), Some(TOKEN.into()));
+        options.actor = actor.into();
+        Client::new(options).unwrap()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.handle.url())
+    }
+
+    pub async fn writers(&self) -> Vec<Writer> {
+        self.client().list_writers(None).await.unwrap().writers
+    }
+
+    /// The first writer (by name) matching `pick`.
+    pub async fn find(&self, what: &str, pick: impl Fn(&Writer) -> bool) -> Writer {
+        let writers = self.writers().await;
+        writers
+            .into_iter()
+            .find(|w| pick(w))
+            .unwrap_or_else(|| panic!("the demo fleet has no {what}"))
+    }
+}
+
+/// Polls until writer `id` has `status`, for at most 10 s.
+pub async fn wait_for_status(client: &Client, id: &str, status: WriterStatus) -> Writer {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let writer = client.writer(id).await.unwrap();
+        if writer.status == status {
+            return writer;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "writer {id} never became {status}; it is {}",
+            writer.status
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
