@@ -9,7 +9,18 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match &cli.command {
         Some(Command::Serve(args)) => serve(args, &cli.global),
+        None => tui(&cli),
         _ => ExitCode::SUCCESS,
+    }
+}
+
+fn tui(cli: &Cli) -> ExitCode {
+    match jwctl::tui::app::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("jwctl: {e}");
+            ExitCode::from(e.exit_code())
+        }
     }
 }
 

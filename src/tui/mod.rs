@@ -3,11 +3,14 @@
 //! actions, and `view` only draws.
 
 pub mod action;
+pub mod app;
 pub mod dialogs;
 pub mod effect;
 pub mod keys;
 pub mod layout;
+pub mod runtime;
 pub mod state;
 pub mod table;
 pub mod text_input;
 pub mod update;
+pub mod view;
