@@ -1129,3 +1129,38 @@ fn a_failed_deployment_load_is_retried_with_the_next_refresh() {
     );
     assert!(!effects.iter().any(|e| matches!(e, Effect::FetchDeployment)));
 }
+
+#[test]
+fn starting_without_replay_is_refused_early_when_the_checkpoint_left_the_store() {
+    let mut list = writers(30);
+    let target = list
+        .iter_mut()
+        .find(|w| w.status == WriterStatus::Stopped && w.kind == WriterKind::Incremental)
+        .unwrap_or_else(|| panic!("the fixture has a stopped incremental writer"));
+    target.checkpoint = Some(now() - chrono::Duration::hours(30));
+    let name = target.name.clone();
+    let mut state = loaded(list);
+    select_name(&mut state, &name);
+    press(&mut state, KeyCode::Char('s'));
+    assert!(matches!(
+        start_dialog(&state).validation(state.now, &state.zone),
+        TimestampCheck::ResumeRefused(_)
+    ));
+    press(&mut state, KeyCode::Enter);
+    assert!(press(&mut state, KeyCode::Enter).is_empty());
+    let error = start_dialog(&state).error.clone().unwrap_or_default();
+    assert!(error.contains("start with replay"), "{error}");
+    // Replaying from inside the range is the way out.
+    start_dialog_replay(&mut state, "-1h");
+    assert_eq!(press(&mut state, KeyCode::Enter).len(), 1);
+}
+
+/// In an open Start dialog: choose Yes, go to the Timestamp field and type `timestamp`.
+fn start_dialog_replay(state: &mut State, timestamp: &str) {
+    while start_dialog(state).focus != StartFocus::ReplayYes {
+        press(state, KeyCode::BackTab);
+    }
+    press(state, KeyCode::Enter);
+    assert_eq!(start_dialog(state).focus, StartFocus::Timestamp);
+    chars(state, timestamp);
+}

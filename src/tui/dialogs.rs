@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent};
 
-use crate::domain::{RuleViolation, Writer, WriterKind, Zone, check_replay, parse_timestamp};
+use crate::domain::{
+    RuleViolation, Writer, WriterKind, Zone, check_replay, parse_timestamp, plan_start,
+};
 
 use super::state::{
     PauseDialog, PauseFocus, RegionPicker, StartDialog, StartFocus, Submission, TextInput,
@@ -21,8 +23,11 @@ pub const TIMESTAMP_REQUIRED: &str = "Timestamp is required when replaying data"
 /// shows it live; `update` refuses to submit unless it is `NotReplaying` or `Valid`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TimestampCheck {
-    /// "Whether to Replay Data" is No.
+    /// "Whether to Replay Data" is No, and the writer can resume from its checkpoint.
     NotReplaying,
+    /// "Whether to Replay Data" is No, but the checkpoint has left the store: the writer
+    /// can only start with replay. The rule's message.
+    ResumeRefused(String),
     /// Replay is chosen for a writer that cannot replay (a full-migration writer).
     NotSupported(String),
     /// Replay is chosen and the field is empty.
@@ -49,7 +54,8 @@ impl TimestampCheck {
         match self {
             TimestampCheck::NotReplaying | TimestampCheck::Valid(_) => None,
             TimestampCheck::Missing => Some(TIMESTAMP_REQUIRED.to_string()),
-            TimestampCheck::NotSupported(message)
+            TimestampCheck::ResumeRefused(message)
+            | TimestampCheck::NotSupported(message)
             | TimestampCheck::Unreadable(message)
             | TimestampCheck::Refused { message, .. } => Some(message.clone()),
         }
@@ -113,7 +119,14 @@ impl StartDialog {
     /// The replay choice and timestamp, checked with the shared parser and rules.
     pub fn validation(&self, now: DateTime<Utc>, zone: &Zone) -> TimestampCheck {
         if !self.replay {
-            return TimestampCheck::NotReplaying;
+            return match plan_start(&self.writer, None, now) {
+                Err(refusal @ RuleViolation::CheckpointExpired { .. }) => {
+                    TimestampCheck::ResumeRefused(refusal.to_string())
+                }
+                // Other refusals are about the status, which the controller judges with
+                // the newest state; the dialog only opens for startable writers.
+                _ => TimestampCheck::NotReplaying,
+            };
         }
         if self.writer.kind == WriterKind::Full {
             let refusal = RuleViolation::ReplayNotSupported {
