@@ -10,6 +10,8 @@ use crate::api::{AuditEntry, Deployment};
 use crate::domain::{Writer, WriterStatus, Zone};
 use crate::search::{SearchHit, SearchIndex};
 
+use super::table::SortRanks;
+
 /// The whole state of the console.
 #[derive(Debug)]
 pub struct State {
@@ -98,6 +100,8 @@ pub struct Fleet {
     pub writers: Arc<Vec<Writer>>,
     /// Search index over `writers` (built off the UI thread).
     pub index: Arc<SearchIndex>,
+    /// Sort ranks of the text columns of `writers` (built off the UI thread).
+    pub ranks: Arc<SortRanks>,
 }
 
 impl Fleet {
@@ -107,16 +111,20 @@ impl Fleet {
             revision: 0,
             writers: Arc::new(Vec::new()),
             index: Arc::new(SearchIndex::build(&[])),
+            ranks: Arc::new(SortRanks::default()),
         }
     }
 
-    /// Builds the search index for `writers` (CPU work: call it off the UI thread).
+    /// Builds the search index and sort ranks for `writers` (CPU work: call it off the UI
+    /// thread).
     pub fn new(revision: u64, writers: Vec<Writer>) -> Self {
         let index = SearchIndex::build(&writers);
+        let ranks = SortRanks::build(&writers);
         Fleet {
             revision,
             writers: Arc::new(writers),
             index: Arc::new(index),
+            ranks: Arc::new(ranks),
         }
     }
 }

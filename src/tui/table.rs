@@ -1,14 +1,17 @@
 //! Which writers the table shows, in which order, and keeping the selection put while rows
 //! change underneath it.
 //!
-//! Rows are indices into `fleet.writers`; writers are never cloned. Sorting is a stable sort
-//! of indices that start in name order, so ties always fall back to the name.
+//! Rows are indices into `fleet.writers`; writers are never cloned. Sorting compares integer
+//! keys (ranks of the text columns are computed once per fleet, off the UI thread); ties
+//! always fall back to the name.
 
 use std::cmp::Ordering;
 
+use std::net::IpAddr;
+
 use ratatui::layout::Rect;
 
-use crate::domain::Writer;
+use crate::domain::{Writer, WriterKind, WriterStatus};
 
 use super::layout;
 use super::state::{Column, Sort, State};
@@ -31,6 +34,7 @@ pub fn recompute(state: &mut State) {
 /// The rows the table should show, in display order.
 pub fn visible_rows(state: &State) -> Vec<usize> {
     let writers = state.fleet.writers.as_slice();
+    let ranks = &state.fleet.ranks;
     let admits = |w: &Writer| {
         state.filter.status.admits(w.status)
             && (state.filter.regions.is_empty() || state.filter.regions.contains(&w.region))
@@ -53,60 +57,103 @@ pub fn visible_rows(state: &State) -> Vec<usize> {
                     *slot = true;
                 }
             }
-            sorted(writers, state.sort, |row, w| hit[row] && admits(w))
+            sorted(writers, ranks, state.sort, |row, w| hit[row] && admits(w))
         }
-        None => sorted(writers, state.sort, |_, w| admits(w)),
+        None => sorted(writers, ranks, state.sort, |_, w| admits(w)),
     }
+}
+
+/// Per-writer ranks of the text columns (equal values share a rank), computed once per fleet
+/// off the UI thread (in `Fleet::new`), so sorting 100k rows compares integers, not strings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SortRanks {
+    pub name: Vec<u32>,
+    pub server_ip: Vec<u32>,
+    pub project: Vec<u32>,
+    pub region: Vec<u32>,
+}
+
+impl SortRanks {
+    /// Ranks of `writers` by name, server IP (numeric for IP addresses), project (name, then
+    /// ID) and region.
+    pub fn build(writers: &[Writer]) -> Self {
+        let ips: Vec<(u8, u128, &str)> = writers
+            .iter()
+            .map(|w| match w.server_ip.parse::<IpAddr>() {
+                Ok(IpAddr::V4(ip)) => (0, u128::from(u32::from(ip)), ""),
+                Ok(IpAddr::V6(ip)) => (1, u128::from(ip), ""),
+                Err(_) => (2, 0, w.server_ip.as_str()),
+            })
+            .collect();
+        SortRanks {
+            name: ranks(writers, |a, b| a.name.cmp(&b.name)),
+            server_ip: ranks(&ips, Ord::cmp),
+            project: ranks(writers, |a, b| {
+                (&a.project.name, &a.project.id).cmp(&(&b.project.name, &b.project.id))
+            }),
+            region: ranks(writers, |a, b| a.region.cmp(&b.region)),
+        }
+    }
+}
+
+/// The rank of each item in the order `cmp` gives; equal items share a rank.
+fn ranks<T>(items: &[T], cmp: impl Fn(&T, &T) -> Ordering) -> Vec<u32> {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_unstable_by(|&a, &b| cmp(&items[a], &items[b]));
+    let mut ranks = vec![0; items.len()];
+    let mut rank = 0;
+    for (at, &item) in order.iter().enumerate() {
+        if at > 0 && cmp(&items[order[at - 1]], &items[item]) != Ordering::Equal {
+            rank = u32::try_from(at).unwrap_or(u32::MAX);
+        }
+        ranks[item] = rank;
+    }
+    ranks
 }
 
 /// Rows of `writers` passing `keep`, ordered by `sort` with ties by name (ascending).
-pub fn sorted(writers: &[Writer], sort: Sort, keep: impl Fn(usize, &Writer) -> bool) -> Vec<usize> {
-    let mut rows: Vec<usize> = writers
+/// Missing latency or checkpoint sorts lowest.
+pub fn sorted(
+    writers: &[Writer],
+    ranks: &SortRanks,
+    sort: Sort,
+    keep: impl Fn(usize, &Writer) -> bool,
+) -> Vec<usize> {
+    let rank = |ranks: &[u32], row: usize| u64::from(ranks.get(row).copied().unwrap_or(u32::MAX));
+    let key = |row: usize, w: &Writer| -> u64 {
+        match sort.column {
+            Column::Name => rank(&ranks.name, row),
+            Column::ServerIp => rank(&ranks.server_ip, row),
+            Column::Project => rank(&ranks.project, row),
+            Column::Region => rank(&ranks.region, row),
+            Column::Kind => match w.kind {
+                WriterKind::Full => 0,
+                WriterKind::Incremental => 1,
+            },
+            Column::Status => WriterStatus::ALL
+                .iter()
+                .position(|&s| s == w.status)
+                .map_or(0, |at| at as u64),
+            Column::Latency => w.latency_ms.map_or(0, |ms| ms.saturating_add(1)),
+            // Order-preserving i64 -> u64, with 0 left for "none".
+            Column::Checkpoint => w.checkpoint.map_or(0, |at| {
+                ((at.timestamp_millis() as u64) ^ (1 << 63)).saturating_add(1)
+            }),
+        }
+    };
+    let mut keyed: Vec<(u64, u32, u32)> = writers
         .iter()
         .enumerate()
         .filter(|(row, w)| keep(*row, w))
-        .map(|(row, _)| row)
+        .map(|(row, w)| {
+            let key = key(row, w);
+            let key = if sort.descending { !key } else { key };
+            let name = ranks.name.get(row).copied().unwrap_or(u32::MAX);
+            (key, name, u32::try_from(row).unwrap_or(u32::MAX))
+        })
         .collect();
-    // The controller sends writers sorted by name; only sort by name when it did not.
-    let by_name = writers.windows(2).all(|pair| pair[0].name <= pair[1].name);
-    if !by_name {
-        rows.sort_by(|&a, &b| writers[a].name.cmp(&writers[b].name));
-    }
-    if sort.column == Column::Name {
-        if sort.descending {
-            rows.reverse();
-        }
-        return rows;
-    }
-    let column = sort.column;
-    if sort.descending {
-        rows.sort_by(|&a, &b| compare(column, &writers[b], &writers[a]));
-    } else {
-        rows.sort_by(|&a, &b| compare(column, &writers[a], &writers[b]));
-    }
-    rows
-}
-
-/// Order of two writers by one column (missing latency or checkpoint sorts lowest).
-fn compare(column: Column, a: &Writer, b: &Writer) -> Ordering {
-    match column {
-        Column::Name => a.name.cmp(&b.name),
-        Column::ServerIp => compare_ip(&a.server_ip, &b.server_ip),
-        Column::Project => (&a.project.name, &a.project.id).cmp(&(&b.project.name, &b.project.id)),
-        Column::Region => a.region.cmp(&b.region),
-        Column::Kind => a.kind.label().cmp(b.kind.label()),
-        Column::Status => a.status.cmp(&b.status),
-        Column::Latency => a.latency_ms.cmp(&b.latency_ms),
-        Column::Checkpoint => a.checkpoint.cmp(&b.checkpoint),
-    }
-}
-
-/// IPv4 addresses in numeric order (10.0.0.9 before 10.0.0.10); anything else as text.
-fn compare_ip(a: &str, b: &str) -> Ordering {
-    match (a.parse::<std::net::IpAddr>(), b.parse::<std::net::IpAddr>()) {
-        (Ok(x), Ok(y)) => x.cmp(&y),
-        _ => a.cmp(b),
-    }
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, _, row)| row as usize).collect()
 }
 
 /// Finds the selected writer again after `rows` changed; keeps the position (clamped) when
