@@ -344,3 +344,42 @@ fn install_panic_hook() {
         previous(info);
     }));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::SearchIndex;
+
+    fn request(generation: u64, query: &str, index: &Arc<SearchIndex>) -> SearchRequest {
+        SearchRequest {
+            generation,
+            query: query.into(),
+            revision: 1,
+            index: Arc::clone(index),
+            within: None,
+        }
+    }
+
+    #[test]
+    fn the_search_thread_runs_only_the_newest_waiting_request() {
+        let index = Arc::new(SearchIndex::build(&[]));
+        let (requests, waiting) = std_mpsc::channel();
+        for (generation, query) in [(1, "o"), (2, "or"), (3, "ord")] {
+            assert!(requests.send(request(generation, query, &index)).is_ok());
+        }
+        drop(requests);
+        let (tx, mut rx) = unbounded_channel();
+        search_worker(&waiting, &tx);
+        let mut done = Vec::new();
+        while let Ok(action) = rx.try_recv() {
+            if let Action::SearchDone {
+                generation,
+                results,
+            } = action
+            {
+                done.push((generation, results.query));
+            }
+        }
+        assert_eq!(done, vec![(3, "ord".to_string())]);
+    }
+}
