@@ -6,4 +6,7 @@ pub mod action;
 pub mod effect;
 pub mod keys;
 pub mod layout;
+pub mod start_check;
 pub mod state;
+pub mod theme;
+pub mod view;
