@@ -12,8 +12,8 @@ use jwctl::api::Deployment;
 use jwctl::client::ClientError;
 use jwctl::domain::{Project, Store, Writer, WriterKind, WriterStatus, Zone};
 use jwctl::tui::action::Action;
-use jwctl::tui::dialogs::{TIMESTAMP_REQUIRED, TimestampCheck};
 use jwctl::tui::effect::{Effect, SearchRequest};
+use jwctl::tui::start_check::StartCheck;
 use jwctl::tui::state::{
     Column, ConnectionState, ControllerInfo, Fleet, Loadable, NoticeLevel, PauseFocus, Popup,
     SearchResults, Settings, StartFocus, State, StatusFilter, Submission,
@@ -678,13 +678,13 @@ fn replay_without_a_timestamp_is_refused_before_sending() {
     let (mut state, _) = stopped_selected();
     start_with_replay(&mut state, "");
     assert_eq!(
-        start_dialog(&state).validation(state.now, &state.zone),
-        TimestampCheck::Missing
+        start_dialog(&state).check(state.now, &state.zone),
+        StartCheck::Missing
     );
     assert!(press(&mut state, KeyCode::Enter).is_empty());
     assert_eq!(
         start_dialog(&state).error.as_deref(),
-        Some(TIMESTAMP_REQUIRED)
+        Some("Timestamp is required when replaying data")
     );
     assert_eq!(start_dialog(&state).submission, Submission::Idle);
 }
@@ -736,8 +736,11 @@ fn replay_on_a_full_migration_writer_is_refused() {
     select_name(&mut state, &target.name);
     start_with_replay(&mut state, "-1h");
     assert!(matches!(
-        start_dialog(&state).validation(state.now, &state.zone),
-        TimestampCheck::NotSupported(_)
+        start_dialog(&state).check(state.now, &state.zone),
+        StartCheck::Parsed {
+            problem: Some(_),
+            ..
+        }
     ));
     assert!(press(&mut state, KeyCode::Enter).is_empty());
     let error = start_dialog(&state).error.clone().unwrap_or_default();
@@ -751,9 +754,9 @@ fn a_valid_timestamp_sends_the_instant_and_success_closes_with_a_notice() {
     let at = Utc.with_ymd_and_hms(2026, 11, 24, 8, 30, 0).single();
     assert_eq!(
         start_dialog(&state)
-            .validation(state.now, &state.zone)
-            .instant(),
-        at
+            .check(state.now, &state.zone)
+            .submission(),
+        Ok(at)
     );
     let effects = press(&mut state, KeyCode::Enter);
     assert!(
@@ -1143,8 +1146,8 @@ fn starting_without_replay_is_refused_early_when_the_checkpoint_left_the_store()
     select_name(&mut state, &name);
     press(&mut state, KeyCode::Char('s'));
     assert!(matches!(
-        start_dialog(&state).validation(state.now, &state.zone),
-        TimestampCheck::ResumeRefused(_)
+        start_dialog(&state).check(state.now, &state.zone),
+        StartCheck::NoReplay { problem: Some(_) }
     ));
     press(&mut state, KeyCode::Enter);
     assert!(press(&mut state, KeyCode::Enter).is_empty());

@@ -1,75 +1,19 @@
-//! Keys and validation of the Start and Pause dialogs and of the region picker. Each dialog
-//! holds its pending operation as data; handling a key says whether to stay, cancel or
-//! submit, and `update` turns a submission into an effect.
+//! Keys of the Start and Pause dialogs and of the region picker. Each dialog holds its
+//! pending operation as data; handling a key says whether to stay, cancel or submit, and
+//! `update` turns a submission into an effect. The Start dialog is checked with
+//! [`StartDialog::check`](super::start_check) before anything is sent.
 
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent};
 
-use crate::domain::{
-    RuleViolation, Writer, WriterKind, Zone, check_replay, parse_timestamp, plan_start,
-};
+use crate::domain::{Writer, Zone};
 
 use super::state::{
     PauseDialog, PauseFocus, RegionPicker, StartDialog, StartFocus, Submission, TextInput,
 };
 use super::text_input::Edit;
-
-/// Shown when replay is chosen and the Timestamp field is empty.
-pub const TIMESTAMP_REQUIRED: &str = "Timestamp is required when replaying data";
-
-/// What the Start dialog's replay choice and Timestamp field amount to right now. The view
-/// shows it live; `update` refuses to submit unless it is `NotReplaying` or `Valid`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TimestampCheck {
-    /// "Whether to Replay Data" is No, and the writer can resume from its checkpoint.
-    NotReplaying,
-    /// "Whether to Replay Data" is No, but the checkpoint has left the store: the writer
-    /// can only start with replay. The rule's message.
-    ResumeRefused(String),
-    /// Replay is chosen for a writer that cannot replay (a full-migration writer).
-    NotSupported(String),
-    /// Replay is chosen and the field is empty.
-    Missing,
-    /// The text is not a timestamp; the parser's message.
-    Unreadable(String),
-    /// A timestamp the store cannot replay from (outside its range, or in the future).
-    Refused { at: DateTime<Utc>, message: String },
-    /// A timestamp the writer can replay from.
-    Valid(DateTime<Utc>),
-}
-
-impl TimestampCheck {
-    /// The parsed instant, when the text is a timestamp.
-    pub fn instant(&self) -> Option<DateTime<Utc>> {
-        match self {
-            TimestampCheck::Refused { at, .. } | TimestampCheck::Valid(at) => Some(*at),
-            _ => None,
-        }
-    }
-
-    /// Why the dialog cannot be submitted, if it cannot.
-    pub fn problem(&self) -> Option<String> {
-        match self {
-            TimestampCheck::NotReplaying | TimestampCheck::Valid(_) => None,
-            TimestampCheck::Missing => Some(TIMESTAMP_REQUIRED.to_string()),
-            TimestampCheck::ResumeRefused(message)
-            | TimestampCheck::NotSupported(message)
-            | TimestampCheck::Unreadable(message)
-            | TimestampCheck::Refused { message, .. } => Some(message.clone()),
-        }
-    }
-
-    /// What to send: `Ok(replay_from)` or the reason not to send.
-    pub fn to_submission(&self) -> Result<Option<DateTime<Utc>>, String> {
-        match self {
-            TimestampCheck::NotReplaying => Ok(None),
-            TimestampCheck::Valid(at) => Ok(Some(*at)),
-            other => Err(other.problem().unwrap_or_default()),
-        }
-    }
-}
 
 /// What a key did to a dialog.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,39 +57,6 @@ impl StartDialog {
             &[ReplayNo, ReplayYes, Timestamp, StartButton, CancelButton]
         } else {
             &[ReplayNo, ReplayYes, StartButton, CancelButton]
-        }
-    }
-
-    /// The replay choice and timestamp, checked with the shared parser and rules.
-    pub fn validation(&self, now: DateTime<Utc>, zone: &Zone) -> TimestampCheck {
-        if !self.replay {
-            return match plan_start(&self.writer, None, now) {
-                Err(refusal @ RuleViolation::CheckpointExpired { .. }) => {
-                    TimestampCheck::ResumeRefused(refusal.to_string())
-                }
-                // Other refusals are about the status, which the controller judges with
-                // the newest state; the dialog only opens for startable writers.
-                _ => TimestampCheck::NotReplaying,
-            };
-        }
-        if self.writer.kind == WriterKind::Full {
-            let refusal = RuleViolation::ReplayNotSupported {
-                name: self.writer.name.clone(),
-            };
-            return TimestampCheck::NotSupported(refusal.to_string());
-        }
-        if self.timestamp.value.trim().is_empty() {
-            return TimestampCheck::Missing;
-        }
-        match parse_timestamp(&self.timestamp.value, now, zone) {
-            Err(e) => TimestampCheck::Unreadable(e.to_string()),
-            Ok(at) => match check_replay(&self.writer, at, now) {
-                Ok(()) => TimestampCheck::Valid(at),
-                Err(e) => TimestampCheck::Refused {
-                    at,
-                    message: e.to_string(),
-                },
-            },
         }
     }
 
@@ -195,7 +106,7 @@ impl StartDialog {
                 self.focus = Timestamp;
             }
             (KeyCode::Enter, Timestamp | StartButton) => {
-                return match self.validation(now, zone).to_submission() {
+                return match self.check(now, zone).submission() {
                     Ok(replay_from) => {
                         self.error = None;
                         self.submission = Submission::InFlight;

@@ -2,38 +2,35 @@
 
 /// (keys, what they do) for the table.
 pub const TABLE_KEYS: &[(&str, &str)] = &[
-    ("↑ ↓ / k j", "move the selection"),
+    ("↑ ↓  k j", "move the selection"),
     ("PgUp PgDn", "move a page"),
-    ("g G / Home End", "first / last writer"),
-    ("/", "search: name or server IP, project name or ID (fuzzy)"),
+    ("g G", "first / last writer"),
+    ("/", "search name, IP, project"),
     ("Esc", "clear the search"),
-    ("r", "region filter (multi-region deployments)"),
-    ("f", "status filter: all / running / not running"),
-    ("o / O", "sort by the next column / reverse the order"),
-    (
-        "Enter",
-        "details and recent operations of the selected writer",
-    ),
-    ("s", "start the selected writer (optionally replaying data)"),
-    ("p", "pause the selected writer"),
+    ("r", "region filter"),
+    ("f", "all / running / not running"),
+    ("o  O", "sort column / reverse"),
+    ("Enter", "details and audit log"),
+    ("s", "start (optional replay)"),
+    ("p", "pause"),
     ("?", "this help"),
-    ("q / Ctrl-C", "quit"),
+    ("q  Ctrl-C", "quit"),
 ];
 
 /// (keys, what they do) in the search box.
 pub const SEARCH_KEYS: &[(&str, &str)] = &[
     ("type", "filter as you type"),
-    ("Enter", "back to the table, keeping the filter"),
-    ("Esc", "clear the search and go back to the table"),
-    ("↑ ↓", "move the selection while searching"),
+    ("Enter", "keep the filter, back"),
+    ("Esc", "clear the search, back"),
+    ("↑ ↓", "move the selection"),
 ];
 
 /// (keys, what they do) in dialogs and pickers.
 pub const DIALOG_KEYS: &[(&str, &str)] = &[
-    ("Tab / Shift-Tab / ↑ ↓", "move the focus"),
-    ("← →", "choose No / Yes, or between buttons"),
-    ("Enter", "activate the focused button"),
-    ("Space", "tick a region in the region picker"),
+    ("Tab ↑ ↓", "move the focus"),
+    ("← →", "No / Yes, buttons"),
+    ("Enter", "activate the focus"),
+    ("Space", "tick a region"),
     ("Esc", "cancel"),
 ];
 

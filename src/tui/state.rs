@@ -140,6 +140,8 @@ pub struct TableState {
     pub selected_id: Option<String>,
     /// First visible position in `rows`.
     pub offset: usize,
+    /// Writers in `rows` per status, in `WriterStatus::ALL` order (kept with `rows`).
+    pub status_counts: [usize; 5],
 }
 
 /// Filters narrowing the table.

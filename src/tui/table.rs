@@ -28,7 +28,24 @@ pub fn page_rows(state: &State) -> usize {
 /// the selection back on the same writer (or the same position if it vanished).
 pub fn recompute(state: &mut State) {
     state.table.rows = visible_rows(state);
+    state.table.status_counts = status_counts(state);
     reselect(state);
+}
+
+/// Writers in `state.table.rows` per status, in `WriterStatus::ALL` order.
+pub fn status_counts(state: &State) -> [usize; 5] {
+    let mut counts = [0; 5];
+    for &row in &state.table.rows {
+        if let Some(writer) = state.fleet.writers.get(row)
+            && let Some(slot) = WriterStatus::ALL
+                .iter()
+                .position(|&s| s == writer.status)
+                .and_then(|at| counts.get_mut(at))
+        {
+            *slot += 1;
+        }
+    }
+    counts
 }
 
 /// The rows the table should show, in display order.
