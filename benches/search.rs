@@ -247,5 +247,38 @@ fn keystroke(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, search, rows, keystroke);
+/// A refresh: building the fleet off the UI thread (search index and sort ranks), and taking
+/// it in on the UI thread (`update` with `FleetLoaded`: selection kept, rows recomputed).
+fn refresh(c: &mut Criterion) {
+    let writers = fleet(WRITERS);
+    let mut group = c.benchmark_group("refresh_100k");
+    group.sample_size(10);
+    group.bench_function("build_fleet_off_ui_thread", |b| {
+        b.iter(|| Fleet::new(2, black_box(writers.clone())))
+    });
+    let next = Fleet::new(2, writers);
+    let first = Fleet::new(1, fleet(WRITERS));
+    group.bench_function("fleet_loaded_on_ui_thread", |b| {
+        b.iter_batched(
+            || {
+                let mut state = state_with(first.clone());
+                state.sort = Sort {
+                    column: Column::Latency,
+                    descending: true,
+                };
+                table::recompute(&mut state);
+                table::select(&mut state, 500);
+                (state, next.clone())
+            },
+            |(mut state, next)| {
+                update::update(&mut state, Action::FleetLoaded(Ok(next)));
+                state
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, search, rows, keystroke, refresh);
 criterion_main!(benches);

@@ -481,10 +481,12 @@ fn the_status_filter_cycles_all_running_not_running() {
     assert_eq!(state.filter.status, StatusFilter::Running);
     assert_eq!(state.table.rows.len(), 18);
     assert_eq!(count(&state, |s| s == WriterStatus::Running), 18);
+    assert_eq!(state.table.status_counts, [18, 0, 0, 0, 0]);
     press(&mut state, KeyCode::Char('f'));
     assert_eq!(state.filter.status, StatusFilter::NotRunning);
     assert_eq!(state.table.rows.len(), 12);
     assert_eq!(count(&state, |s| s != WriterStatus::Running), 12);
+    assert_eq!(state.table.status_counts, [0, 0, 0, 6, 6]);
     press(&mut state, KeyCode::Char('f'));
     assert_eq!(state.filter.status, StatusFilter::All);
     assert_eq!(state.table.rows.len(), 30);
