@@ -71,8 +71,15 @@ async fn event_loop(
         let mut next = Some(action);
         while let Some(action) = next {
             state.now = clock.now();
+            // A new fleet replaces the old one: free the old (100k writers are many small
+            // allocations) on the blocking pool instead of on the UI thread.
+            let previous =
+                matches!(action, Action::FleetLoaded(Ok(_))).then(|| state.fleet.clone());
             for effect in update(state, action) {
                 executor.perform(effect);
+            }
+            if let Some(previous) = previous {
+                tokio::task::spawn_blocking(move || drop(previous));
             }
             if state.quit {
                 return Ok(());
