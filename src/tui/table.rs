@@ -6,7 +6,6 @@
 //! always fall back to the name.
 
 use std::cmp::Ordering;
-
 use std::net::IpAddr;
 
 use ratatui::layout::Rect;
@@ -74,7 +73,9 @@ pub fn visible_rows(state: &State) -> Vec<usize> {
                     *slot = true;
                 }
             }
-            sorted(writers, ranks, state.sort, |row, w| hit[row] && admits(w))
+            sorted(writers, ranks, state.sort, |row, w| {
+                hit.get(row).copied().unwrap_or(false) && admits(w)
+            })
         }
         None => sorted(writers, ranks, state.sort, |_, w| admits(w)),
     }
@@ -94,14 +95,7 @@ impl SortRanks {
     /// Ranks of `writers` by name, server IP (numeric for IP addresses), project (name, then
     /// ID) and region.
     pub fn build(writers: &[Writer]) -> Self {
-        let ips: Vec<(u8, u128, &str)> = writers
-            .iter()
-            .map(|w| match w.server_ip.parse::<IpAddr>() {
-                Ok(IpAddr::V4(ip)) => (0, u128::from(u32::from(ip)), ""),
-                Ok(IpAddr::V6(ip)) => (1, u128::from(ip), ""),
-                Err(_) => (2, 0, w.server_ip.as_str()),
-            })
-            .collect();
+        let ips: Vec<(u8, u128, &str)> = writers.iter().map(|w| ip_key(&w.server_ip)).collect();
         SortRanks {
             name: ranks(writers, |a, b| a.name.cmp(&b.name)),
             server_ip: ranks(&ips, Ord::cmp),
@@ -110,6 +104,16 @@ impl SortRanks {
             }),
             region: ranks(writers, |a, b| a.region.cmp(&b.region)),
         }
+    }
+}
+
+/// Sort key of a server IP: IPv4 addresses in numeric order, then IPv6, then anything else
+/// as text.
+fn ip_key(ip: &str) -> (u8, u128, &str) {
+    match ip.parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => (0, u128::from(u32::from(v4)), ""),
+        Ok(IpAddr::V6(v6)) => (1, u128::from(v6), ""),
+        Err(_) => (2, 0, ip),
     }
 }
 
@@ -240,5 +244,18 @@ pub fn keep_visible(state: &mut State) {
         table.offset = table.selected;
     } else if table.selected >= table.offset + page {
         table.offset = table.selected + 1 - page;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranks_share_equal_values_and_order_ip_addresses_numerically() {
+        let ips = ["10.0.0.10", "10.0.0.9", "::1", "host-a", "10.0.0.9"];
+        let keys: Vec<(u8, u128, &str)> = ips.iter().map(|ip| ip_key(ip)).collect();
+        assert_eq!(ranks(&keys, Ord::cmp), vec![2, 0, 3, 4, 0]);
+        assert_eq!(ranks::<u8>(&[], Ord::cmp), Vec::<u32>::new());
     }
 }
