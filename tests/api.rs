@@ -11,7 +11,7 @@ use chrono::Duration as Span;
 use common::{Options, TOKEN, controller, t0, wait_for_status};
 use jwctl::api::{ErrorBody, WriterList};
 use jwctl::client::ClientError;
-use jwctl::controller::Endpoint;
+use jwctl::controller::{BODY_LIMIT, Endpoint};
 use jwctl::domain::{Writer, WriterKind, WriterStatus};
 use reqwest::StatusCode;
 
@@ -170,6 +170,26 @@ async fn pause_then_start_pass_through_visible_transitional_states() {
     );
     let running = wait_for_status(&client, &before.id, WriterStatus::Running).await;
     assert_eq!(running.version, before.version + 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pause_during_starting_wins_over_the_pending_start() {
+    let c = controller(Options::default()).await;
+    let client = c.client();
+    let writer = c.find("resumable writer", is_stopped_and_resumable).await;
+    let starting = client.start(&writer.id, None, None).await.unwrap();
+    assert_eq!(starting.status, WriterStatus::Starting);
+    let pausing = client
+        .pause(&writer.id, Some(starting.version))
+        .await
+        .unwrap();
+    assert_eq!(pausing.status, WriterStatus::Pausing);
+    // The start's transition ends first; it must not make the now-pausing writer run.
+    let stopped = wait_for_status(&client, &writer.id, WriterStatus::Stopped).await;
+    assert_eq!(stopped.version, writer.version + 3);
+    assert_eq!(stopped.checkpoint, writer.checkpoint);
+    let revision = client.list_writers(None).await.unwrap().revision;
+    assert_eq!(revision, 1 + 3, "starting, pausing, stopped");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -372,7 +392,7 @@ async fn malformed_requests_get_400_and_oversized_bodies_413() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(error.unwrap().error.message.contains("limit"));
 
-    let huge = format!("{{\"replay_from\":\"{}\"}}", "x".repeat(70 * 1024));
+    let huge = format!("{{\"replay_from\":\"{}\"}}", "x".repeat(BODY_LIMIT));
     let (status, error, _) = raw(http.post(&start_url).bearer_auth(TOKEN).body(huge)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(error.unwrap().error.code, "payload_too_large");

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rusqlite::types::Type;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::fleet::{Slot, StoreModel, WriterIdentity, WriterState};
 use crate::api::{AuditAction, AuditEntry};
@@ -220,7 +220,7 @@ impl Db {
             };
             let latest = slot.store.at(now).latest;
             let state = slot.state.changed(settled, None, now, latest);
-            revision += 1;
+            revision = revision.saturating_add(1);
             save_state(&tx, &slot.identity.id, &state)?;
             slot.state = state;
         }
@@ -271,6 +271,25 @@ impl Db {
             }
         }
         tx.commit()
+    }
+}
+
+/// A read-only connection for the audit log, so reads do not wait behind writes (WAL lets
+/// readers and the writer proceed together).
+#[derive(Debug)]
+pub(crate) struct AuditReader {
+    conn: Connection,
+}
+
+impl AuditReader {
+    /// Opens the database at `path` (created by [`Db::open`]) read-only.
+    pub fn open(path: &Path) -> rusqlite::Result<AuditReader> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(AuditReader { conn })
     }
 
     /// The newest `limit` audit entries of writer `id`, newest first.

@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::db::{Db, NewAudit};
+use super::db::{AuditReader, Db, NewAudit};
 use super::error::ApiError;
-use super::fleet::{Fleet, now_ms};
-use crate::api::{AuditAction, AuditEntry, Deployment, ErrorCode, WriterList};
+use super::fleet::{Fleet, WriterListJson, now_ms};
+use crate::api::{AuditAction, AuditEntry, Deployment, ErrorCode};
 use crate::domain::{
     PausePlan, SharedClock, StartPlan, Writer, WriterStatus, plan_pause, plan_start,
 };
@@ -47,6 +47,7 @@ pub(crate) struct Applied {
 #[derive(Debug)]
 pub(crate) struct Engine {
     db: Mutex<Option<Db>>,
+    audit_reader: Mutex<Option<AuditReader>>,
     fleet: Mutex<Fleet>,
     clock: SharedClock,
     transition: Duration,
@@ -57,9 +58,16 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Engine {
-    pub fn new(db: Db, fleet: Fleet, clock: SharedClock, transition: Duration) -> Engine {
+    pub fn new(
+        db: Db,
+        audit_reader: AuditReader,
+        fleet: Fleet,
+        clock: SharedClock,
+        transition: Duration,
+    ) -> Engine {
         Engine {
             db: Mutex::new(Some(db)),
+            audit_reader: Mutex::new(Some(audit_reader)),
             fleet: Mutex::new(fleet),
             clock,
             transition,
@@ -95,17 +103,18 @@ impl Engine {
             .ok_or_else(|| ApiError::writer_not_found(id))
     }
 
-    /// `GET /v1/writers[?region=R]`, rendered outside the fleet lock.
-    pub fn list(&self, region: Option<&str>) -> WriterList {
+    /// `GET /v1/writers[?region=R]` as JSON, rendered outside the fleet lock.
+    pub fn list_json(&self, region: Option<&str>) -> serde_json::Result<Vec<u8>> {
         let now = now_ms(&self.clock);
         let (revision, slots) = {
             let fleet = lock(&self.fleet);
             (fleet.revision, fleet.snapshot(region))
         };
-        WriterList {
+        let list = WriterListJson {
             revision,
-            writers: slots.iter().map(|slot| slot.view(now)).collect(),
-        }
+            writers: slots.iter().map(|slot| slot.json(now)).collect(),
+        };
+        serde_json::to_vec(&list)
     }
 
     /// `GET /v1/writers/{id}/audit`.
@@ -113,9 +122,10 @@ impl Engine {
         if lock(&self.fleet).get(id).is_none() {
             return Err(ApiError::writer_not_found(id));
         }
-        let db = lock(&self.db);
-        let db = db.as_ref().ok_or_else(shutting_down)?;
-        db.audit(id, limit)
+        let reader = lock(&self.audit_reader);
+        let reader = reader.as_ref().ok_or_else(shutting_down)?;
+        reader
+            .audit(id, limit)
             .map_err(|e| ApiError::internal("reading the audit log failed", &e))
     }
 
@@ -200,12 +210,12 @@ impl Engine {
         db.commit_change(
             &request.writer_id,
             &next,
-            revision + 1,
+            revision.saturating_add(1),
             Some(&audit("ok", None)),
         )
         .map_err(|e| ApiError::internal("saving a writer's change failed", &e))?;
         let mut fleet = lock(&self.fleet);
-        fleet.set_state(&request.writer_id, next, revision + 1);
+        fleet.set_state(&request.writer_id, next, revision.saturating_add(1));
         let writer = fleet
             .get(&request.writer_id)
             .map(|slot| slot.view(now))
@@ -236,7 +246,7 @@ impl Engine {
             let next = slot
                 .state
                 .changed(settled(slot.state.status), None, now, latest);
-            (next, fleet.revision + 1)
+            (next, fleet.revision.saturating_add(1))
         };
         db.commit_change(id, &next, revision, None)
             .map_err(|e| ApiError::internal("saving a finished transition failed", &e))?;
@@ -271,6 +281,7 @@ impl Engine {
         if let Err(e) = self.flush_checkpoints() {
             tracing::error!("saving checkpoints at shutdown failed: {e}");
         }
+        drop(lock(&self.audit_reader).take());
         drop(lock(&self.db).take());
     }
 }

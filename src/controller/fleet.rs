@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
 
 use crate::domain::{Project, SharedClock, Store, Writer, WriterKind, WriterStatus};
 
@@ -32,10 +33,25 @@ pub(crate) struct StoreModel {
 impl StoreModel {
     /// The store's retained range at `now`.
     pub fn at(&self, now: DateTime<Utc>) -> Store {
+        let range = self.at_borrowed(now);
         Store {
             id: self.id.clone(),
-            earliest: now - Duration::milliseconds(self.retention_ms),
-            latest: now - Duration::milliseconds(self.lag_ms),
+            earliest: range.earliest,
+            latest: range.latest,
+        }
+    }
+
+    fn at_borrowed(&self, now: DateTime<Utc>) -> StoreJson<'_> {
+        // Values come from the database: out-of-range ones degrade instead of panicking.
+        let back = |ms: i64| {
+            Duration::try_milliseconds(ms)
+                .and_then(|d| now.checked_sub_signed(d))
+                .unwrap_or(DateTime::<Utc>::MIN_UTC)
+        };
+        StoreJson {
+            id: &self.id,
+            earliest: back(self.retention_ms),
+            latest: back(self.lag_ms).min(now),
         }
     }
 }
@@ -75,8 +91,10 @@ impl WriterState {
             return Some(anchor);
         }
         let elapsed_ms = (now - self.anchor_time).num_milliseconds().max(0) as f64;
-        let advanced_ms = (elapsed_ms * self.rate).min(i64::MAX as f64 / 4.0) as i64;
-        let advanced = anchor + Duration::milliseconds(advanced_ms);
+        // `as` saturates; an advance beyond the representable range just means "caught up".
+        let advanced = Duration::try_milliseconds((elapsed_ms * self.rate) as i64)
+            .and_then(|d| anchor.checked_add_signed(d))
+            .unwrap_or(latest);
         Some(advanced.min(latest).max(anchor))
     }
 
@@ -95,7 +113,7 @@ impl WriterState {
             anchor_time: now,
             rate: self.rate,
             message: self.message.clone(),
-            version: self.version + 1,
+            version: self.version.saturating_add(1),
             updated_at: now,
         }
     }
@@ -112,26 +130,84 @@ pub(crate) struct Slot {
 impl Slot {
     /// The writer as the API shows it at `now`.
     pub fn view(&self, now: DateTime<Utc>) -> Writer {
-        let store = self.store.at(now);
+        let json = self.json(now);
+        Writer {
+            id: json.id.to_string(),
+            name: json.name.to_string(),
+            server_ip: json.server_ip.to_string(),
+            region: json.region.to_string(),
+            project: json.project.clone(),
+            kind: json.kind,
+            status: json.status,
+            checkpoint: json.checkpoint,
+            latency_ms: json.latency_ms,
+            store: Store {
+                id: json.store.id.to_string(),
+                earliest: json.store.earliest,
+                latest: json.store.latest,
+            },
+            message: json.message.map(str::to_string),
+            version: json.version,
+            updated_at: json.updated_at,
+        }
+    }
+
+    /// The same as [`Slot::view`], borrowing instead of copying: for serialising many.
+    pub fn json(&self, now: DateTime<Utc>) -> WriterJson<'_> {
+        let store = self.store.at_borrowed(now);
         let checkpoint = self.state.checkpoint(now, store.latest);
         let latency_ms = checkpoint.map(|c| (store.latest - c).num_milliseconds().max(0) as u64);
         let identity = &self.identity;
-        Writer {
-            id: identity.id.clone(),
-            name: identity.name.clone(),
-            server_ip: identity.server_ip.clone(),
-            region: identity.region.clone(),
-            project: identity.project.clone(),
+        WriterJson {
+            id: &identity.id,
+            name: &identity.name,
+            server_ip: &identity.server_ip,
+            region: &identity.region,
+            project: &identity.project,
             kind: identity.kind,
             status: self.state.status,
             checkpoint,
             latency_ms,
             store,
-            message: self.state.message.clone(),
+            message: self.state.message.as_deref(),
             version: self.state.version,
             updated_at: self.state.updated_at,
         }
     }
+}
+
+/// A writer serialised exactly as [`Writer`] is, borrowing its strings from the fleet (a test
+/// checks the two agree).
+#[derive(Debug, Serialize)]
+pub(crate) struct WriterJson<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub server_ip: &'a str,
+    pub region: &'a str,
+    pub project: &'a Project,
+    pub kind: WriterKind,
+    pub status: WriterStatus,
+    pub checkpoint: Option<DateTime<Utc>>,
+    pub latency_ms: Option<u64>,
+    pub store: StoreJson<'a>,
+    pub message: Option<&'a str>,
+    pub version: u64,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A store's range, serialised as [`Store`] is.
+#[derive(Debug, Serialize)]
+pub(crate) struct StoreJson<'a> {
+    pub id: &'a str,
+    pub earliest: DateTime<Utc>,
+    pub latest: DateTime<Utc>,
+}
+
+/// `GET /v1/writers` serialised as [`crate::api::WriterList`] is.
+#[derive(Debug, Serialize)]
+pub(crate) struct WriterListJson<'a> {
+    pub revision: u64,
+    pub writers: Vec<WriterJson<'a>>,
 }
 
 /// Every writer, sorted by name, with an index by id, and the fleet revision.
@@ -251,6 +327,43 @@ mod tests {
             stopped.checkpoint(at, at),
             Some(t0() - Duration::minutes(5))
         );
+    }
+
+    #[test]
+    fn borrowed_json_is_exactly_the_writer_json() {
+        let (stores, writers) = crate::controller::demo::demo_fleet(200, 3, t0());
+        let stores: HashMap<_, _> = stores
+            .into_iter()
+            .map(|s| (s.id.clone(), Arc::new(s)))
+            .collect();
+        let later = t0() + Duration::minutes(90);
+        for (identity, state) in writers {
+            let slot = Slot {
+                store: stores[&identity.store_id].clone(),
+                identity: Arc::new(identity),
+                state,
+            };
+            let borrowed = serde_json::to_value(slot.json(later)).ok();
+            let owned = serde_json::to_value(slot.view(later)).ok();
+            assert!(borrowed.is_some());
+            assert_eq!(borrowed, owned);
+        }
+    }
+
+    #[test]
+    fn absurd_stored_values_do_not_panic() {
+        let mut s = state(WriterStatus::Running, f64::MAX, Duration::zero());
+        let at = t0() + Duration::hours(1);
+        assert_eq!(s.checkpoint(at, at), Some(at));
+        s.rate = f64::NAN;
+        assert_eq!(s.checkpoint(at, at), Some(t0()));
+        let store = StoreModel {
+            id: "s".into(),
+            lag_ms: i64::MAX,
+            retention_ms: i64::MIN,
+        };
+        let range = store.at(t0());
+        assert_eq!(range.latest, DateTime::<Utc>::MIN_UTC);
     }
 
     #[test]

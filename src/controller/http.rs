@@ -185,12 +185,10 @@ async fn list_writers(
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::bad_request(query_problem(&e)))?;
     let engine = state.engine.clone();
-    let body = tokio::task::spawn_blocking(move || {
-        serde_json::to_vec(&engine.list(query.region.as_deref()))
-    })
-    .await
-    .map_err(|e| ApiError::internal("listing writers failed", &e))?
-    .map_err(|e| ApiError::internal("serialising writers failed", &e))?;
+    let body = tokio::task::spawn_blocking(move || engine.list_json(query.region.as_deref()))
+        .await
+        .map_err(|e| ApiError::internal("listing writers failed", &e))?
+        .map_err(|e| ApiError::internal("serialising writers failed", &e))?;
     Ok(json_bytes(body))
 }
 

@@ -23,14 +23,13 @@ use tokio::task::JoinHandle;
 use tracing::level_filters::LevelFilter;
 
 pub use db::DB_FILE_NAME;
-pub use demo::REGIONS as DEMO_REGIONS;
 pub use http::{BODY_LIMIT, Endpoint};
 pub use token::{ResolvedToken, TOKEN_FILE_NAME, resolve_token};
 
 use crate::cli::args::{GlobalArgs, ServeArgs};
 use crate::domain::{SharedClock, SystemClock};
 use auth::RequiredToken;
-use db::Db;
+use db::{AuditReader, Db};
 use engine::Engine;
 use fleet::Fleet;
 use http::AppState;
@@ -38,8 +37,8 @@ use http::AppState;
 /// How often the checkpoints of running writers are persisted.
 const CHECKPOINT_FLUSH_INTERVAL: Duration = Duration::from_secs(10);
 
-/// Everything a controller needs to run.
-#[derive(Debug, Clone)]
+/// Everything a controller needs to run. Its `Debug` output hides the token.
+#[derive(Clone)]
 pub struct ControllerConfig {
     /// Address to listen on (`127.0.0.1:0` in tests).
     pub listen: SocketAddr,
@@ -55,6 +54,20 @@ pub struct ControllerConfig {
     pub transition: Duration,
     /// `SystemClock` in production, `ManualClock` in tests.
     pub clock: SharedClock,
+}
+
+impl std::fmt::Debug for ControllerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ControllerConfig")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("token", &"<redacted>")
+            .field("demo_fleet", &self.demo_fleet)
+            .field("regions", &self.regions)
+            .field("transition", &self.transition)
+            .field("clock", &self.clock)
+            .finish()
+    }
 }
 
 /// Why a controller could not start or run.
@@ -147,18 +160,14 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
         transition,
         clock,
     } = config;
-    std::fs::create_dir_all(&data_dir).map_err(|source| ControllerError::Io {
-        what: "create the data dir",
-        path: data_dir.clone(),
-        source,
-    })?;
+    token::create_private_dir(&data_dir)?;
     let db_path = data_dir.join(DB_FILE_NAME);
     let load_clock = clock.clone();
-    let (db, fleet, seeded) =
+    let (db, audit_reader, fleet, seeded) =
         tokio::task::spawn_blocking(move || open_fleet(&db_path, demo_fleet, regions, &load_clock))
             .await
             .map_err(|e| ControllerError::Runtime(e.to_string()))??;
-    let engine = Arc::new(Engine::new(db, fleet, clock, transition));
+    let engine = Arc::new(Engine::new(db, audit_reader, fleet, clock, transition));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|source| ControllerError::Bind {
@@ -199,13 +208,14 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
     })
 }
 
-/// Opens the database, seeds the demo fleet into an empty one when asked, loads the fleet.
+/// Opens the database, seeds the demo fleet into an empty one when asked, loads the fleet,
+/// and opens a read-only connection for the audit log.
 fn open_fleet(
     path: &Path,
     demo_fleet: Option<usize>,
     regions: u8,
     clock: &SharedClock,
-) -> Result<(Db, Fleet, bool), ControllerError> {
+) -> Result<(Db, AuditReader, Fleet, bool), ControllerError> {
     let database = |source| ControllerError::Database {
         path: path.to_path_buf(),
         source,
@@ -220,7 +230,8 @@ fn open_fleet(
         seeded = true;
     }
     let (slots, revision) = db.load(fleet::now_ms(clock)).map_err(database)?;
-    Ok((db, Fleet::new(slots, revision), seeded))
+    let audit_reader = AuditReader::open(path).map_err(database)?;
+    Ok((db, audit_reader, Fleet::new(slots, revision), seeded))
 }
 
 async fn flush_periodically(engine: Arc<Engine>, mut shutdown: watch::Receiver<bool>) {
@@ -248,6 +259,11 @@ pub async fn serve(args: &ServeArgs, global: &GlobalArgs) -> Result<(), Controll
         Some(dir) => dir.clone(),
         None => crate::config::default_data_dir().ok_or(ControllerError::NoDataDir)?,
     };
+    if global.token.is_some() {
+        eprintln!(
+            "note: serve does not use --token or JWCTL_TOKEN; it requires the token in its token file"
+        );
+    }
     let token = resolve_token(&data_dir, global.token_file.as_deref())?;
     if token.generated {
         eprintln!(
@@ -284,6 +300,12 @@ pub async fn serve(args: &ServeArgs, global: &GlobalArgs) -> Result<(), Controll
             eprintln!("the database already holds writers; --demo-fleet is ignored");
         }
         eprintln!("serving {size} writers from {}", db_path.display());
+    }
+    if !handle.addr().ip().is_loopback() {
+        eprintln!(
+            "warning: listening beyond loopback on plain HTTP: the token and all traffic can be \
+             read on the network; prefer 127.0.0.1 behind an SSH tunnel or a TLS proxy"
+        );
     }
     eprintln!("jwctl controller listening on {}", handle.url());
     wait_for_stop_signal().await;

@@ -10,8 +10,8 @@ use super::ControllerError;
 /// File name of the generated token inside the data dir.
 pub const TOKEN_FILE_NAME: &str = "token";
 
-/// The token `serve` requires and where it lives.
-#[derive(Debug, Clone)]
+/// The token `serve` requires and where it lives. Its `Debug` output hides the token.
+#[derive(Clone)]
 pub struct ResolvedToken {
     /// The token itself; never log it.
     pub token: String,
@@ -19,6 +19,16 @@ pub struct ResolvedToken {
     pub path: PathBuf,
     /// Whether it was generated just now.
     pub generated: bool,
+}
+
+impl std::fmt::Debug for ResolvedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResolvedToken")
+            .field("token", &"<redacted>")
+            .field("path", &self.path)
+            .field("generated", &self.generated)
+            .finish()
+    }
 }
 
 /// Token for `serve`: read `token_file` if given (error if missing/empty), else
@@ -42,11 +52,7 @@ pub fn resolve_token(
             generated: false,
         });
     }
-    fs::create_dir_all(data_dir).map_err(|source| ControllerError::Io {
-        what: "create the data dir",
-        path: data_dir.to_path_buf(),
-        source,
-    })?;
+    create_private_dir(data_dir)?;
     let token = generate_token()?;
     write_private(&path, &token).map_err(|source| ControllerError::Io {
         what: "write the token file",
@@ -57,6 +63,23 @@ pub fn resolve_token(
         token,
         path,
         generated: true,
+    })
+}
+
+/// Creates `dir` (and missing parents) readable by the owner only; an existing dir is left as
+/// it is.
+pub(crate) fn create_private_dir(dir: &Path) -> Result<(), ControllerError> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir).map_err(|source| ControllerError::Io {
+        what: "create the data dir",
+        path: dir.to_path_buf(),
+        source,
     })
 }
 
@@ -104,14 +127,15 @@ mod tests {
     fn a_token_is_generated_once_then_reused() {
         let dir = tempfile::tempdir().map_err(|e| e.to_string());
         let Ok(dir) = dir else { panic!("{dir:?}") };
-        let first = resolve_token(dir.path(), None);
+        let data_dir = dir.path().join("new").join("jwctl");
+        let first = resolve_token(&data_dir, None);
         let Ok(first) = first else {
             panic!("{first:?}")
         };
         assert!(first.generated);
         assert_eq!(first.token.len(), 64);
         assert!(first.token.bytes().all(|b| b.is_ascii_hexdigit()));
-        let again = resolve_token(dir.path(), None);
+        let again = resolve_token(&data_dir, None);
         let Ok(again) = again else {
             panic!("{again:?}")
         };
@@ -120,8 +144,13 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(&first.path).map(|m| m.permissions().mode() & 0o777);
-            assert_eq!(mode.ok(), Some(0o600));
+            let mode = |p: &Path| fs::metadata(p).map(|m| m.permissions().mode() & 0o777).ok();
+            assert_eq!(mode(&first.path), Some(0o600));
+            assert_eq!(
+                mode(&data_dir),
+                Some(0o700),
+                "a created data dir is private"
+            );
         }
     }
 
@@ -144,5 +173,10 @@ mod tests {
         assert!(fs::write(&given, "s3cret\n").is_ok());
         let token = resolve_token(dir.path(), Some(&given)).map(|t| t.token);
         assert_eq!(token.ok().as_deref(), Some("s3cret"));
+        let resolved = resolve_token(dir.path(), Some(&given)).map(|t| format!("{t:?}"));
+        assert!(
+            resolved.is_ok_and(|debug| !debug.contains("s3cret")),
+            "Debug hides the token"
+        );
     }
 }
