@@ -9,3 +9,4 @@ pub mod controller;
 pub mod domain;
 pub mod logging;
 pub mod search;
+pub mod tui;

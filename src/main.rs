@@ -9,11 +9,21 @@ use jwctl::cli::args::{Cli, Command, GlobalArgs, ServeArgs};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Serve(args)) => serve(&args, &cli.global),
+        Some(Command::Serve(ref args)) => serve(args, &cli.global),
         Some(Command::List(args)) => jwctl::cli::run(Script::List(args), &cli.global),
         Some(Command::Start(args)) => jwctl::cli::run(Script::Start(args), &cli.global),
         Some(Command::Pause(args)) => jwctl::cli::run(Script::Pause(args), &cli.global),
-        None => ExitCode::SUCCESS,
+        None => tui(&cli),
+    }
+}
+
+fn tui(cli: &Cli) -> ExitCode {
+    match jwctl::tui::app::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("jwctl: {e}");
+            ExitCode::from(e.exit_code())
+        }
     }
 }
 

@@ -17,6 +17,11 @@ const PREFIX: i64 = 20_000;
 /// Score of a name or IP that contains the query.
 const CONTAINS: i64 = 10_000;
 
+/// From this many rows on, a search is split over several threads.
+const PARALLEL_MIN_ROWS: usize = 20_000;
+/// Most threads one search uses.
+const MAX_THREADS: usize = 4;
+
 /// A writer that matched, and how well (higher is better).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SearchHit {
@@ -109,30 +114,69 @@ impl SearchIndex {
     /// Every writer matching `query`, best first (ties in index order). An empty query
     /// matches every writer with score 0.
     pub fn search(&self, query: &str) -> Vec<SearchHit> {
-        self.search_rows(query, 0..self.rows.len())
+        let rows: Vec<usize> = (0..self.rows.len()).collect();
+        self.search_rows(query, &rows)
     }
 
     /// Like [`SearchIndex::search`] but only among `candidates`: when a query only grows, the
     /// hits of the shorter query are the only rows that can still match.
     pub fn search_within(&self, query: &str, candidates: &[SearchHit]) -> Vec<SearchHit> {
-        self.search_rows(query, candidates.iter().map(|hit| hit.row))
+        let rows: Vec<usize> = candidates.iter().map(|hit| hit.row).collect();
+        self.search_rows(query, &rows)
     }
 
-    fn search_rows(&self, query: &str, rows: impl Iterator<Item = usize>) -> Vec<SearchHit> {
+    /// Scores `rows`; large searches are split over the machine's cores (scoped threads).
+    fn search_rows(&self, query: &str, rows: &[usize]) -> Vec<SearchHit> {
         let needle = query.trim().to_lowercase();
         if needle.is_empty() {
-            return rows.map(|row| SearchHit { row, score: 0 }).collect();
+            return rows
+                .iter()
+                .map(|&row| SearchHit { row, score: 0 })
+                .collect();
         }
+        let threads = if rows.len() >= PARALLEL_MIN_ROWS {
+            std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS))
+        } else {
+            1
+        };
+        let mut hits = if threads > 1 {
+            let chunk = rows.len().div_ceil(threads);
+            let mut parts = rows.chunks(chunk);
+            let first = parts.next().unwrap_or_default();
+            std::thread::scope(|scope| {
+                let helpers: Vec<_> = parts
+                    .map(|part| scope.spawn(|| self.score_rows(&needle, part)))
+                    .collect();
+                let mut hits = self.score_rows(&needle, first);
+                for helper in helpers {
+                    match helper.join() {
+                        Ok(part) => hits.extend(part),
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    }
+                }
+                hits
+            })
+        } else {
+            self.score_rows(&needle, rows)
+        };
+        // Rows are unique, so the order is total and an unstable sort gives the same result.
+        hits.sort_unstable_by(|a, b| b.score.cmp(&a.score).then(a.row.cmp(&b.row)));
+        hits
+    }
+
+    /// The hits among `rows` for a lowercased, non-empty `needle`, unsorted. Each project is
+    /// scored once.
+    fn score_rows(&self, needle: &str, rows: &[usize]) -> Vec<SearchHit> {
         let mut project_scores: Vec<Option<Option<i64>>> = vec![None; self.projects.len()];
-        let mut hits: Vec<SearchHit> = rows
-            .filter_map(|row| {
+        rows.iter()
+            .filter_map(|&row| {
                 let keys = self.rows.get(row)?;
                 let project = *project_scores
                     .get_mut(keys.project)?
-                    .get_or_insert_with(|| self.score_project(keys.project, &needle));
+                    .get_or_insert_with(|| self.score_project(keys.project, needle));
                 let score = [
-                    substring_score(&keys.name, &needle),
-                    substring_score(&keys.server_ip, &needle),
+                    substring_score(&keys.name, needle),
+                    substring_score(&keys.server_ip, needle),
                     project,
                 ]
                 .into_iter()
@@ -140,9 +184,7 @@ impl SearchIndex {
                 .max()?;
                 Some(SearchHit { row, score })
             })
-            .collect();
-        hits.sort_by(|a, b| b.score.cmp(&a.score).then(a.row.cmp(&b.row)));
-        hits
+            .collect()
     }
 
     fn score_project(&self, project: usize, needle: &str) -> Option<i64> {
@@ -184,7 +226,7 @@ impl SearchIndex {
 }
 
 fn substring_score(haystack: &str, needle: &str) -> Option<i64> {
-    let at = haystack.find(needle)?;
+    let at = find(haystack, needle)?;
     Some(if haystack.len() == needle.len() {
         EXACT
     } else if at == 0 {
@@ -193,6 +235,27 @@ fn substring_score(haystack: &str, needle: &str) -> Option<i64> {
         // Earlier matches rank a little higher.
         CONTAINS - i64::try_from(at).unwrap_or(i64::MAX).min(1000)
     })
+}
+
+/// `haystack.find(needle)` for the short keys of the index: scanning for the needle's first
+/// byte and comparing beats setting up `str::find`'s searcher on every one of 100k rows.
+/// Matches land on char boundaries because a UTF-8 needle never starts with a continuation
+/// byte.
+fn find(haystack: &str, needle: &str) -> Option<usize> {
+    let (hay, pattern) = (haystack.as_bytes(), needle.as_bytes());
+    let Some((&first, rest)) = pattern.split_first() else {
+        return Some(0);
+    };
+    let last_start = hay.len().checked_sub(pattern.len())?;
+    let mut from = 0;
+    while from <= last_start {
+        let at = from + hay[from..=last_start].iter().position(|&b| b == first)?;
+        if hay[at + 1..at + pattern.len()] == *rest {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 fn substring_positions(haystack: &str, needle: &str) -> Vec<usize> {
@@ -329,6 +392,52 @@ mod tests {
         let index = SearchIndex::build(&fleet());
         assert_eq!(index.search("  ").len(), 3);
         assert_eq!(index.highlights(0, ""), Highlights::default());
+    }
+
+    #[test]
+    fn a_search_split_over_threads_equals_one_on_a_single_thread() {
+        let writers: Vec<Writer> = (0..PARALLEL_MIN_ROWS + 1000)
+            .map(|i| {
+                let project = i / 5;
+                writer(
+                    &format!("np_{project:05}-incr_trans-{}-0", i % 5),
+                    &format!("10.{}.{}.{}", i / 65_536, i / 256 % 256, i % 256),
+                    &format!("np_{project:05}"),
+                    ["Orders MySQL", "Payments archive", "Ledger sync"][project % 3],
+                )
+            })
+            .collect();
+        let index = SearchIndex::build(&writers);
+        let rows: Vec<usize> = (0..writers.len()).collect();
+        for query in ["l", "ledg", "10.0.1", "np_0012", "trans-3"] {
+            let mut single = index.score_rows(query, &rows);
+            single.sort_unstable_by(|a, b| b.score.cmp(&a.score).then(a.row.cmp(&b.row)));
+            assert!(!single.is_empty(), "{query}");
+            assert_eq!(index.search(query), single, "{query}");
+        }
+    }
+
+    #[test]
+    fn find_agrees_with_str_find() {
+        let cases = [
+            ("np_4w3a8kz1-incr_trans-1-0", "incr"),
+            ("np_4w3a8kz1-incr_trans-1-0", "1-0"),
+            ("aaab", "aab"),
+            ("10.18.3.122", "10.18.3.122"),
+            ("10.18.3.122", "10.18.3.1222"),
+            ("zürich-ä", "ä"),
+            ("zürich-ä", "rich"),
+            ("", "a"),
+            ("abc", "d"),
+            ("abc", ""),
+        ];
+        for (haystack, needle) in cases {
+            assert_eq!(
+                find(haystack, needle),
+                haystack.find(needle),
+                "{haystack} {needle}"
+            );
+        }
     }
 
     #[test]

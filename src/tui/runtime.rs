@@ -1,0 +1,392 @@
+//! The runtime around `update`: owns the terminal and the state, turns terminal events,
+//! signals and timers into actions, performs effects (network calls in tasks, searches on one
+//! dedicated thread) and feeds their results back as actions. It draws once after each batch
+//! of actions; ratatui only sends changed cells, so an idle screen sends nothing.
+
+use std::io::{self, Stdout};
+use std::sync::{Arc, OnceLock, mpsc as std_mpsc};
+use std::thread::{JoinHandle as ThreadHandle, ThreadId};
+
+use crossterm::cursor::{Hide, Show};
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event, EventStream};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use futures_util::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::task::JoinHandle;
+
+use crate::client::{Client, ClientError};
+use crate::domain::SharedClock;
+
+use super::action::Action;
+use super::effect::{Effect, SearchRequest};
+use super::state::{Fleet, SearchResults, State};
+use super::update::{init, update};
+use super::view::view;
+
+/// How many audit entries the detail popup asks for.
+pub const AUDIT_ENTRIES: u32 = 20;
+
+/// Runs the console until the operator quits or a signal arrives. The terminal is set up
+/// here and restored on every way out (return, error, panic).
+pub async fn run(client: Client, mut state: State, clock: SharedClock) -> io::Result<()> {
+    let mut terminal = TerminalGuard::enter()?;
+    if let Ok((width, height)) = crossterm::terminal::size() {
+        state.size = (width, height);
+    }
+    let (tx, mut rx) = unbounded_channel();
+    let tasks = [
+        tokio::spawn(read_terminal(tx.clone())),
+        tokio::spawn(forward_signals(tx.clone())),
+        tokio::spawn(tick(tx.clone())),
+    ];
+    let mut executor = Executor::new(client, tx);
+    let result = event_loop(&mut terminal, &mut state, &mut rx, &mut executor, &clock).await;
+    for task in tasks {
+        task.abort();
+    }
+    executor.stop();
+    drop(terminal);
+    result
+}
+
+async fn event_loop(
+    terminal: &mut TerminalGuard,
+    state: &mut State,
+    rx: &mut UnboundedReceiver<Action>,
+    executor: &mut Executor,
+    clock: &SharedClock,
+) -> io::Result<()> {
+    state.now = clock.now();
+    for effect in init(state) {
+        executor.perform(effect);
+    }
+    terminal.draw(state)?;
+    while let Some(action) = rx.recv().await {
+        let mut next = Some(action);
+        while let Some(action) = next {
+            state.now = clock.now();
+            // A new fleet replaces the old one: free the old (100k writers are many small
+            // allocations) on the blocking pool instead of on the UI thread.
+            let previous =
+                matches!(action, Action::FleetLoaded(Ok(_))).then(|| state.fleet.clone());
+            for effect in update(state, action) {
+                executor.perform(effect);
+            }
+            if let Some(previous) = previous {
+                tokio::task::spawn_blocking(move || drop(previous));
+            }
+            if state.quit {
+                return Ok(());
+            }
+            next = rx.try_recv().ok();
+        }
+        terminal.draw(state)?;
+    }
+    Ok(())
+}
+
+/// Terminal events as actions. Ends the console when the terminal goes away.
+async fn read_terminal(tx: UnboundedSender<Action>) {
+    let mut events = EventStream::new();
+    while let Some(event) = events.next().await {
+        let action = match event {
+            Ok(Event::Key(key)) => Action::Key(key),
+            Ok(Event::Mouse(mouse)) => Action::Mouse(mouse),
+            Ok(Event::Resize(width, height)) => Action::Resize(width, height),
+            Ok(_) => continue,
+            Err(error) => {
+                tracing::error!(%error, "reading the terminal failed; quitting");
+                Action::Quit
+            }
+        };
+        if tx.send(action).is_err() {
+            return;
+        }
+    }
+    let _ = tx.send(Action::Quit);
+}
+
+/// SIGTERM, SIGHUP (the SSH link dropped) and SIGINT quit cleanly.
+async fn forward_signals(tx: UnboundedSender<Action>) {
+    let (Ok(mut term), Ok(mut hup), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::warn!(
+            "cannot listen for signals; SIGTERM and SIGHUP will not restore the terminal"
+        );
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM: quitting"),
+        _ = hup.recv() => tracing::info!("SIGHUP: quitting"),
+        _ = int.recv() => tracing::info!("SIGINT: quitting"),
+    }
+    let _ = tx.send(Action::Quit);
+}
+
+/// One `Tick` a second.
+async fn tick(tx: UnboundedSender<Action>) {
+    let mut interval = tokio::time::interval(std::time::Duration::from_secs(1));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    interval.tick().await;
+    loop {
+        interval.tick().await;
+        if tx.send(Action::Tick).is_err() {
+            return;
+        }
+    }
+}
+
+/// Performs effects; every result comes back as an action on `tx`.
+struct Executor {
+    client: Client,
+    tx: UnboundedSender<Action>,
+    refresh_timer: Option<JoinHandle<()>>,
+    searches: Option<std_mpsc::Sender<SearchRequest>>,
+    search_thread: Option<ThreadHandle<()>>,
+}
+
+impl Executor {
+    fn new(client: Client, tx: UnboundedSender<Action>) -> Self {
+        let (search_tx, search_rx) = std_mpsc::channel();
+        let results = tx.clone();
+        let search_thread = std::thread::Builder::new()
+            .name("jwctl-search".into())
+            .spawn(move || search_worker(&search_rx, &results))
+            .map_err(|error| tracing::error!(%error, "cannot start the search thread"))
+            .ok();
+        Executor {
+            client,
+            tx,
+            refresh_timer: None,
+            searches: search_thread.is_some().then_some(search_tx),
+            search_thread,
+        }
+    }
+
+    fn perform(&mut self, effect: Effect) {
+        let client = self.client.clone();
+        let tx = self.tx.clone();
+        match effect {
+            Effect::FetchDeployment => {
+                tokio::spawn(async move {
+                    let result = client.deployment().await;
+                    let _ = tx.send(Action::DeploymentLoaded(result));
+                });
+            }
+            Effect::FetchFleet => {
+                tokio::spawn(async move {
+                    let result = fetch_fleet(&client).await;
+                    let _ = tx.send(Action::FleetLoaded(result));
+                });
+            }
+            Effect::ScheduleRefresh(after) => {
+                if let Some(previous) = self.refresh_timer.take() {
+                    previous.abort();
+                }
+                self.refresh_timer = Some(tokio::spawn(async move {
+                    tokio::time::sleep(after).await;
+                    let _ = tx.send(Action::RefreshDue);
+                }));
+            }
+            Effect::Search(request) => {
+                let sent = self
+                    .searches
+                    .as_ref()
+                    .is_some_and(|searches| searches.send(request.clone()).is_ok());
+                if !sent {
+                    // No search thread: search here rather than not at all.
+                    let _ = tx.send(run_search(request));
+                }
+            }
+            Effect::Start {
+                id,
+                replay_from,
+                if_match,
+            } => {
+                tokio::spawn(async move {
+                    let result = client.start(&id, replay_from, Some(if_match)).await;
+                    let _ = tx.send(Action::StartFinished { id, result });
+                });
+            }
+            Effect::Pause { id, if_match } => {
+                tokio::spawn(async move {
+                    let result = client.pause(&id, Some(if_match)).await;
+                    let _ = tx.send(Action::PauseFinished { id, result });
+                });
+            }
+            Effect::FetchAudit { id } => {
+                tokio::spawn(async move {
+                    let result = client.audit(&id, AUDIT_ENTRIES).await;
+                    let _ = tx.send(Action::AuditLoaded { id, result });
+                });
+            }
+            // `update` has set `state.quit`; the loop ends.
+            Effect::Quit => {}
+        }
+    }
+
+    /// Stops the refresh timer and the search thread.
+    fn stop(&mut self) {
+        if let Some(timer) = self.refresh_timer.take() {
+            timer.abort();
+        }
+        self.searches = None;
+        if let Some(thread) = self.search_thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("the search thread panicked");
+        }
+    }
+}
+
+/// Loads the writers and builds their search index on a blocking thread (CPU work).
+async fn fetch_fleet(client: &Client) -> Result<Fleet, ClientError> {
+    let list = client.list_writers(None).await?;
+    tokio::task::spawn_blocking(move || Fleet::new(list.revision, list.writers))
+        .await
+        .map_err(|error| ClientError::Decode {
+            url: client.base_url().to_string(),
+            detail: format!("building the search index failed: {error}"),
+        })
+}
+
+/// The search thread: always runs the newest waiting request, skipping older ones.
+fn search_worker(requests: &std_mpsc::Receiver<SearchRequest>, results: &UnboundedSender<Action>) {
+    while let Ok(mut request) = requests.recv() {
+        while let Ok(newer) = requests.try_recv() {
+            request = newer;
+        }
+        if results.send(run_search(request)).is_err() {
+            return;
+        }
+    }
+}
+
+fn run_search(request: SearchRequest) -> Action {
+    let hits = match &request.within {
+        Some(within) => request.index.search_within(&request.query, within),
+        None => request.index.search(&request.query),
+    };
+    Action::SearchDone {
+        generation: request.generation,
+        results: SearchResults {
+            query: request.query,
+            revision: request.revision,
+            hits: Arc::new(hits),
+        },
+    }
+}
+
+/// The terminal in raw mode on the alternate screen with mouse capture; restored on drop
+/// and, through a panic hook, on panic.
+struct TerminalGuard {
+    terminal: Terminal<CrosstermBackend<Stdout>>,
+}
+
+impl TerminalGuard {
+    fn enter() -> io::Result<Self> {
+        install_panic_hook();
+        let setup = || -> io::Result<Terminal<CrosstermBackend<Stdout>>> {
+            enable_raw_mode()?;
+            execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture, Hide)?;
+            let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+            terminal.clear()?;
+            Ok(terminal)
+        };
+        match setup() {
+            Ok(terminal) => Ok(TerminalGuard { terminal }),
+            Err(error) => {
+                restore_terminal();
+                Err(error)
+            }
+        }
+    }
+
+    fn draw(&mut self, state: &State) -> io::Result<()> {
+        self.terminal.draw(|frame| view(state, frame)).map(|_| ())
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// Leaves raw mode, the alternate screen and mouse capture, and shows the cursor. Errors are
+/// ignored: the terminal may already be gone (SIGHUP).
+pub fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        io::stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        Show
+    );
+}
+
+/// Restores the terminal when the UI thread panics, then reports the panic as before. Panics
+/// of other threads (tasks, the search thread) do not end the console, so they leave the
+/// terminal alone.
+fn install_panic_hook() {
+    static UI_THREAD: OnceLock<ThreadId> = OnceLock::new();
+    let ui_thread = std::thread::current().id();
+    if UI_THREAD.set(ui_thread).is_err() {
+        return;
+    }
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() == ui_thread {
+            restore_terminal();
+        }
+        previous(info);
+    }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::SearchIndex;
+
+    fn request(generation: u64, query: &str, index: &Arc<SearchIndex>) -> SearchRequest {
+        SearchRequest {
+            generation,
+            query: query.into(),
+            revision: 1,
+            index: Arc::clone(index),
+            within: None,
+        }
+    }
+
+    #[test]
+    fn the_search_thread_runs_only_the_newest_waiting_request() {
+        let index = Arc::new(SearchIndex::build(&[]));
+        let (requests, waiting) = std_mpsc::channel();
+        for (generation, query) in [(1, "o"), (2, "or"), (3, "ord")] {
+            assert!(requests.send(request(generation, query, &index)).is_ok());
+        }
+        drop(requests);
+        let (tx, mut rx) = unbounded_channel();
+        search_worker(&waiting, &tx);
+        let mut done = Vec::new();
+        while let Ok(action) = rx.try_recv() {
+            if let Action::SearchDone {
+                generation,
+                results,
+            } = action
+            {
+                done.push((generation, results.query));
+            }
+        }
+        assert_eq!(done, vec![(3, "ord".to_string())]);
+    }
+}

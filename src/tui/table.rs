@@ -1,0 +1,261 @@
+//! Which writers the table shows, in which order, and keeping the selection put while rows
+//! change underneath it.
+//!
+//! Rows are indices into `fleet.writers`; writers are never cloned. Sorting compares integer
+//! keys (ranks of the text columns are computed once per fleet, off the UI thread); ties
+//! always fall back to the name.
+
+use std::cmp::Ordering;
+use std::net::IpAddr;
+
+use ratatui::layout::Rect;
+
+use crate::domain::{Writer, WriterKind, WriterStatus};
+
+use super::layout;
+use super::state::{Column, Sort, State};
+
+/// How many writer rows one page of the table has at the current terminal size (at least 1).
+pub fn page_rows(state: &State) -> usize {
+    let (width, height) = state.size;
+    layout::layout(Rect::new(0, 0, width, height), state.banner_visible())
+        .map_or(1, |areas| areas.body_rows())
+        .max(1)
+}
+
+/// Recomputes `state.table.rows` from the fleet, filters, search results and sort, then puts
+/// the selection back on the same writer (or the same position if it vanished).
+pub fn recompute(state: &mut State) {
+    state.table.rows = visible_rows(state);
+    state.table.status_counts = status_counts(state);
+    reselect(state);
+}
+
+/// Writers in `state.table.rows` per status, in `WriterStatus::ALL` order.
+pub fn status_counts(state: &State) -> [usize; 5] {
+    let mut counts = [0; 5];
+    for &row in &state.table.rows {
+        if let Some(writer) = state.fleet.writers.get(row)
+            && let Some(slot) = WriterStatus::ALL
+                .iter()
+                .position(|&s| s == writer.status)
+                .and_then(|at| counts.get_mut(at))
+        {
+            *slot += 1;
+        }
+    }
+    counts
+}
+
+/// The rows the table should show, in display order.
+pub fn visible_rows(state: &State) -> Vec<usize> {
+    let writers = state.fleet.writers.as_slice();
+    let ranks = &state.fleet.ranks;
+    let admits = |w: &Writer| {
+        state.filter.status.admits(w.status)
+            && (state.filter.regions.is_empty() || state.filter.regions.contains(&w.region))
+    };
+    let hits = state
+        .query()
+        .and(state.search.results.as_ref())
+        .filter(|results| results.revision == state.fleet.revision)
+        .map(|results| results.hits.as_slice());
+    match hits {
+        Some(hits) if state.search.relevance => hits
+            .iter()
+            .map(|hit| hit.row)
+            .filter(|&row| writers.get(row).is_some_and(admits))
+            .collect(),
+        Some(hits) => {
+            let mut hit = vec![false; writers.len()];
+            for h in hits {
+                if let Some(slot) = hit.get_mut(h.row) {
+                    *slot = true;
+                }
+            }
+            sorted(writers, ranks, state.sort, |row, w| {
+                hit.get(row).copied().unwrap_or(false) && admits(w)
+            })
+        }
+        None => sorted(writers, ranks, state.sort, |_, w| admits(w)),
+    }
+}
+
+/// Per-writer ranks of the text columns (equal values share a rank), computed once per fleet
+/// off the UI thread (in `Fleet::new`), so sorting 100k rows compares integers, not strings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SortRanks {
+    pub name: Vec<u32>,
+    pub server_ip: Vec<u32>,
+    pub project: Vec<u32>,
+    pub region: Vec<u32>,
+}
+
+impl SortRanks {
+    /// Ranks of `writers` by name, server IP (numeric for IP addresses), project (name, then
+    /// ID) and region.
+    pub fn build(writers: &[Writer]) -> Self {
+        let ips: Vec<(u8, u128, &str)> = writers.iter().map(|w| ip_key(&w.server_ip)).collect();
+        SortRanks {
+            name: ranks(writers, |a, b| a.name.cmp(&b.name)),
+            server_ip: ranks(&ips, Ord::cmp),
+            project: ranks(writers, |a, b| {
+                (&a.project.name, &a.project.id).cmp(&(&b.project.name, &b.project.id))
+            }),
+            region: ranks(writers, |a, b| a.region.cmp(&b.region)),
+        }
+    }
+}
+
+/// Sort key of a server IP: IPv4 addresses in numeric order, then IPv6, then anything else
+/// as text.
+fn ip_key(ip: &str) -> (u8, u128, &str) {
+    match ip.parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => (0, u128::from(u32::from(v4)), ""),
+        Ok(IpAddr::V6(v6)) => (1, u128::from(v6), ""),
+        Err(_) => (2, 0, ip),
+    }
+}
+
+/// The rank of each item in the order `cmp` gives; equal items share a rank.
+fn ranks<T>(items: &[T], cmp: impl Fn(&T, &T) -> Ordering) -> Vec<u32> {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_unstable_by(|&a, &b| cmp(&items[a], &items[b]));
+    let mut ranks = vec![0; items.len()];
+    let mut rank = 0;
+    for (at, &item) in order.iter().enumerate() {
+        if at > 0 && cmp(&items[order[at - 1]], &items[item]) != Ordering::Equal {
+            rank = u32::try_from(at).unwrap_or(u32::MAX);
+        }
+        ranks[item] = rank;
+    }
+    ranks
+}
+
+/// Rows of `writers` passing `keep`, ordered by `sort` with ties by name (ascending).
+/// Missing latency or checkpoint sorts lowest.
+pub fn sorted(
+    writers: &[Writer],
+    ranks: &SortRanks,
+    sort: Sort,
+    keep: impl Fn(usize, &Writer) -> bool,
+) -> Vec<usize> {
+    let rank = |ranks: &[u32], row: usize| u64::from(ranks.get(row).copied().unwrap_or(u32::MAX));
+    let key = |row: usize, w: &Writer| -> u64 {
+        match sort.column {
+            Column::Name => rank(&ranks.name, row),
+            Column::ServerIp => rank(&ranks.server_ip, row),
+            Column::Project => rank(&ranks.project, row),
+            Column::Region => rank(&ranks.region, row),
+            Column::Kind => match w.kind {
+                WriterKind::Full => 0,
+                WriterKind::Incremental => 1,
+            },
+            Column::Status => WriterStatus::ALL
+                .iter()
+                .position(|&s| s == w.status)
+                .map_or(0, |at| at as u64),
+            Column::Latency => w.latency_ms.map_or(0, |ms| ms.saturating_add(1)),
+            // Order-preserving i64 -> u64, with 0 left for "none".
+            Column::Checkpoint => w.checkpoint.map_or(0, |at| {
+                ((at.timestamp_millis() as u64) ^ (1 << 63)).saturating_add(1)
+            }),
+        }
+    };
+    let mut keyed: Vec<(u64, u32, u32)> = writers
+        .iter()
+        .enumerate()
+        .filter(|(row, w)| keep(*row, w))
+        .map(|(row, w)| {
+            let key = key(row, w);
+            let key = if sort.descending { !key } else { key };
+            let name = ranks.name.get(row).copied().unwrap_or(u32::MAX);
+            (key, name, u32::try_from(row).unwrap_or(u32::MAX))
+        })
+        .collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, _, row)| row as usize).collect()
+}
+
+/// Finds the selected writer again after `rows` changed; keeps the position (clamped) when
+/// it is gone, then scrolls only as far as needed to keep it visible.
+fn reselect(state: &mut State) {
+    let table = &mut state.table;
+    let writers = state.fleet.writers.as_slice();
+    let id_at = |pos: usize| {
+        table
+            .rows
+            .get(pos)
+            .and_then(|&row| writers.get(row))
+            .map(|w| w.id.as_str())
+    };
+    if let Some(id) = table.selected_id.as_deref()
+        && id_at(table.selected) != Some(id)
+        && let Some(pos) = (0..table.rows.len()).find(|&pos| id_at(pos) == Some(id))
+    {
+        table.selected = pos;
+    }
+    let last = table.rows.len().saturating_sub(1);
+    table.selected = table.selected.min(last);
+    table.selected_id = id_at(table.selected).map(str::to_string);
+    keep_visible(state);
+}
+
+/// Moves the selection to `pos` (clamped) and scrolls just enough to show it.
+pub fn select(state: &mut State, pos: usize) {
+    let last = state.table.rows.len().saturating_sub(1);
+    state.table.selected = pos.min(last);
+    state.table.selected_id = state.selected_writer().map(|w| w.id.clone());
+    keep_visible(state);
+}
+
+/// Moves the selection by `delta` rows.
+pub fn move_by(state: &mut State, delta: isize) {
+    let pos = state.table.selected.saturating_add_signed(delta);
+    select(state, pos);
+}
+
+/// Scrolls the view by `delta` rows (mouse wheel), dragging the selection along only when
+/// it would leave the window.
+pub fn scroll_by(state: &mut State, delta: isize) {
+    let page = page_rows(state);
+    let max_offset = state.table.rows.len().saturating_sub(page);
+    let offset = state
+        .table
+        .offset
+        .saturating_add_signed(delta)
+        .min(max_offset);
+    state.table.offset = offset;
+    let selected = state
+        .table
+        .selected
+        .clamp(offset, (offset + page).saturating_sub(1));
+    select(state, selected);
+}
+
+/// Keeps `offset` unless the selection is outside the window, and never leaves the window
+/// scrolled past the end of the rows.
+pub fn keep_visible(state: &mut State) {
+    let page = page_rows(state);
+    let table = &mut state.table;
+    let max_offset = table.rows.len().saturating_sub(page);
+    table.offset = table.offset.min(max_offset);
+    if table.selected < table.offset {
+        table.offset = table.selected;
+    } else if table.selected >= table.offset + page {
+        table.offset = table.selected + 1 - page;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranks_share_equal_values_and_order_ip_addresses_numerically() {
+        let ips = ["10.0.0.10", "10.0.0.9", "::1", "host-a", "10.0.0.9"];
+        let keys: Vec<(u8, u128, &str)> = ips.iter().map(|ip| ip_key(ip)).collect();
+        assert_eq!(ranks(&keys, Ord::cmp), vec![2, 0, 3, 4, 0]);
+        assert_eq!(ranks::<u8>(&[], Ord::cmp), Vec::<u32>::new());
+    }
+}
