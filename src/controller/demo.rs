@@ -2,12 +2,13 @@
 //! regions and migration projects of about five writers each, with realistic names, ids,
 //! statuses, failures and a few slow writers.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::fleet::{StoreModel, WriterIdentity, WriterState};
-use crate::domain::{Project, WriterKind, WriterStatus};
+use super::fleet::{Slot, StoreModel, WriterIdentity, WriterState};
+use crate::domain::{Project, Writer, WriterKind, WriterStatus};
 
 /// Regions in the order a demo deployment takes them.
 pub const REGIONS: [&str; 26] = [
@@ -157,6 +158,30 @@ pub(crate) fn demo_fleet(
         stores.push(store);
     }
     (stores, fleet)
+}
+
+/// The demo fleet's writers as the API shows them at `now`, sorted by name: the same
+/// deterministic fleet `jwctl serve --demo-fleet N` seeds, for benchmarks and screenshots.
+pub fn demo_writers(writers: usize, regions: u8, now: DateTime<Utc>) -> Vec<Writer> {
+    let (stores, fleet) = demo_fleet(writers, regions, now);
+    let stores: HashMap<String, Arc<StoreModel>> = stores
+        .into_iter()
+        .map(|store| (store.id.clone(), Arc::new(store)))
+        .collect();
+    let mut shown: Vec<Writer> = fleet
+        .into_iter()
+        .filter_map(|(identity, state)| {
+            let store = stores.get(&identity.store_id)?.clone();
+            let slot = Slot {
+                identity: Arc::new(identity),
+                store,
+                state,
+            };
+            Some(slot.view(now))
+        })
+        .collect();
+    shown.sort_by(|a, b| a.name.cmp(&b.name));
+    shown
 }
 
 fn project_name(rng: &mut SplitMix64) -> String {

@@ -23,6 +23,7 @@ use tokio::task::JoinHandle;
 use tracing::level_filters::LevelFilter;
 
 pub use db::DB_FILE_NAME;
+pub use demo::demo_writers;
 pub use http::{BODY_LIMIT, Endpoint};
 pub use token::{ResolvedToken, TOKEN_FILE_NAME, resolve_token};
 
