@@ -58,6 +58,8 @@ fn main() {
     command.args(["--demo-fleet", "300", "--regions", "3", "--tz", "UTC"]);
     let mut app = PtyApp::spawn(command, COLS, ROWS);
     app.wait_for("● connected");
+    app.wait_for("300/300 shown");
+    save(&app, &out_dir.join("screenshot.svg"));
 
     // The table, searched by part of a project name: matches are marked.
     app.send("/");
@@ -66,7 +68,7 @@ fn main() {
     app.wait_until("search hits", Duration::from_secs(20), |s| {
         s.contains("Search: ledger") && s.contains("ledger")
     });
-    save(&app, &out_dir.join("screenshot.svg"));
+    save(&app, &out_dir.join("screenshot-search.svg"));
 
     // The Start dialog with data replay from two hours ago: parsed instant and store range.
     app.send("f");
@@ -110,7 +112,12 @@ fn colour(color: vt100::Color, default: &str) -> String {
         vt100::Color::Idx(i) => {
             let i = u32::from(i) - 16;
             let step = |v: u32| if v == 0 { 0 } else { 55 + 40 * v };
-            format!("#{:02x}{:02x}{:02x}", step(i / 36), step(i / 6 % 6), step(i % 6))
+            format!(
+                "#{:02x}{:02x}{:02x}",
+                step(i / 36),
+                step(i / 6 % 6),
+                step(i % 6)
+            )
         }
         vt100::Color::Rgb(r, g, b) => format!("#{r:02x}{g:02x}{b:02x}"),
     }
@@ -167,7 +174,11 @@ fn render(screen: &vt100::Screen) -> String {
             if text.trim().is_empty() {
                 continue;
             }
-            let weight = if style.bold { " font-weight=\"bold\"" } else { "" };
+            let weight = if style.bold {
+                " font-weight=\"bold\""
+            } else {
+                ""
+            };
             let decoration = if style.underline {
                 " text-decoration=\"underline\""
             } else {

@@ -15,8 +15,8 @@ use crate::api::{
 };
 use crate::domain::{Writer, format_utc};
 
-/// How to reach a controller.
-#[derive(Debug, Clone)]
+/// How to reach a controller. Its `Debug` output hides the token.
+#[derive(Clone)]
 pub struct ClientOptions {
     /// Base URL, e.g. `http://127.0.0.1:7465`.
     pub base_url: String,
@@ -43,6 +43,19 @@ impl ClientOptions {
             get_retries: 2,
             actor: default_actor(),
         }
+    }
+}
+
+impl std::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("base_url", &self.base_url)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("get_retries", &self.get_retries)
+            .field("actor", &self.actor)
+            .finish()
     }
 }
 
@@ -314,5 +327,48 @@ fn api_error(status: StatusCode, body: &[u8]) -> ClientError {
                 String::from_utf8_lossy(&body[..body.len().min(200)])
             ),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_token() {
+        let options = ClientOptions::new("http://127.0.0.1:7465", Some("s3cr3t-token".into()));
+        let client = Client::new(options.clone());
+        assert!(!format!("{options:?}").contains("s3cr3t"));
+        assert!(!format!("{client:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn writer_ids_are_one_path_segment() {
+        let client = Client::new(ClientOptions::new("http://127.0.0.1:7465/base/", None));
+        let Ok(client) = client else {
+            panic!("valid URL");
+        };
+        let url = client.url(&[
+            "v1",
+            "writers",
+            "10.0.0.1-9000:connector_v2:a/b c:01",
+            "start",
+        ]);
+        assert_eq!(
+            url.map(|u| u.to_string()).ok(),
+            Some("http://127.0.0.1:7465/base/v1/writers/10.0.0.1-9000:connector_v2:a%2Fb%20c:01/start".into())
+        );
+    }
+
+    #[test]
+    fn bad_urls_are_refused_with_an_example() {
+        for url in ["not a url", "ftp://host", "mailto:ops@example.com"] {
+            let err = Client::new(ClientOptions::new(url, None)).err();
+            let message = err.map(|e| e.to_string()).unwrap_or_default();
+            assert!(
+                message.contains("http://127.0.0.1:7465"),
+                "{url}: {message}"
+            );
+        }
     }
 }

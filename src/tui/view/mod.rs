@@ -85,6 +85,11 @@ fn title_line(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
     spans.push(Span::styled("  Status: ", theme.dim()));
     spans.push(Span::raw(state.filter.status.label()));
     spans.push(Span::styled(" (f)", theme.dim()));
+    if state.query().is_some() && state.search.relevance {
+        spans.push(Span::styled("  Order: ", theme.dim()));
+        spans.push(Span::raw("best match"));
+        spans.push(Span::styled(" (o sorts)", theme.dim()));
+    }
     let search = search_box(state, theme);
     let used: usize = spans.iter().map(Span::width).sum();
     let search_width: usize = search.iter().map(Span::width).sum();

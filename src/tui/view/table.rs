@@ -127,8 +127,11 @@ fn cell_text(state: &State, column: Column, writer: &Writer) -> String {
 pub fn draw(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
     let body_rows = usize::from(area.height.saturating_sub(1));
     let columns = visible_columns(state, area.width, body_rows);
+    // While hits are ranked by relevance no column orders the table.
+    let ranked = state.query().is_some() && state.search.relevance;
     let header = Row::new(columns.iter().map(|(column, _)| {
         let arrow = match state.sort {
+            _ if ranked => "",
             sort if sort.column == *column && sort.descending => " ▼",
             sort if sort.column == *column => " ▲",
             _ => "",
