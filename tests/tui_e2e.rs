@@ -262,27 +262,62 @@ fn search_pause_and_replay_a_writer_from_the_console() {
 }
 
 #[test]
-fn the_embedded_demo_needs_no_setup_and_sigterm_restores_the_terminal() {
+fn the_embedded_demo_needs_no_setup_and_signals_restore_the_terminal() {
+    // SIGTERM (a service manager) and SIGHUP (the SSH link dropped).
+    for signal in ["TERM", "HUP"] {
+        let sandbox = tempfile::tempdir().expect("sandbox");
+        let mut app = PtyApp::spawn(
+            console(sandbox.path(), &["--demo-fleet", "40", "--regions", "1"]),
+            120,
+            30,
+        );
+        let screen = app.wait_for("● connected");
+        assert!(screen.contains("DEMO"), "{screen}");
+        app.wait_for("JDBCWriter cn-hangzhou");
+        app.wait_for("40/40 shown");
+        let status = Command::new("kill")
+            .args([format!("-{signal}"), app.pid().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        assert!(
+            app.wait_exit(Duration::from_secs(10)).is_some(),
+            "jwctl ends on SIG{signal}"
+        );
+        let raw = String::from_utf8_lossy(&app.raw_output()).to_string();
+        assert!(
+            raw.contains("\x1b[?1049l"),
+            "SIG{signal}: the alternate screen is left"
+        );
+        assert!(
+            raw.contains("\x1b[?25h"),
+            "SIG{signal}: the cursor is shown again"
+        );
+    }
+}
+
+#[test]
+fn an_unreachable_controller_shows_a_banner_and_the_console_stays_usable() {
+    // Nothing listens on a port that was just free.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
     let sandbox = tempfile::tempdir().expect("sandbox");
     let mut app = PtyApp::spawn(
-        console(sandbox.path(), &["--demo-fleet", "40", "--regions", "1"]),
+        console(sandbox.path(), &["--controller", &url, "--token", "t"]),
         120,
         30,
     );
-    let screen = app.wait_for("● connected");
-    assert!(screen.contains("DEMO"), "{screen}");
-    app.wait_for("JDBCWriter cn-hangzhou");
-    app.wait_for("40/40 shown");
-    let status = Command::new("kill")
-        .args(["-TERM", &app.pid().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    assert!(
-        app.wait_exit(Duration::from_secs(10)).is_some(),
-        "jwctl ends on SIGTERM"
-    );
-    let raw = String::from_utf8_lossy(&app.raw_output()).to_string();
-    assert!(raw.contains("\x1b[?1049l"), "the alternate screen is left");
-    assert!(raw.contains("\x1b[?25h"), "the cursor is shown again");
+    let screen = app.wait_for("⚠ Disconnected · retry in");
+    assert!(screen.contains("cannot reach the controller"), "{screen}");
+    app.send("?");
+    app.wait_for("Esc or ? closes this help");
+    app.send("q");
+    app.wait_until("help to close", Duration::from_secs(20), |s| {
+        !s.contains("Esc or ? closes this help")
+    });
+    app.send("q");
+    assert_eq!(app.wait_exit(Duration::from_secs(10)), Some(true));
 }
