@@ -15,6 +15,16 @@ use crate::tui::theme::Theme;
 
 const FIELD_WIDTH: usize = 30;
 
+/// The inside of a dialog box less a one-cell margin (left, right and top).
+fn dialog_body(inner: Rect) -> Rect {
+    Rect::new(
+        inner.x + 1,
+        inner.y + 1,
+        inner.width.saturating_sub(2),
+        inner.height.saturating_sub(1),
+    )
+}
+
 fn writer_summary(writer: &Writer, theme: &Theme) -> Line<'static> {
     Line::from(vec![
         Span::styled(writer.status.label(), theme.status(writer.status)),
@@ -179,13 +189,7 @@ pub fn start(state: &State, dialog: &StartDialog, frame: &mut Frame, area: Rect,
     ]));
 
     let rect = centered(area, 80, u16::try_from(lines.len() + 4).unwrap_or(u16::MAX));
-    let inner = frame_box(frame, rect, "Start", theme);
-    let body = Rect::new(
-        inner.x + 1,
-        inner.y + 1,
-        inner.width.saturating_sub(2),
-        inner.height.saturating_sub(1),
-    );
+    let body = dialog_body(frame_box(frame, rect, "Start", theme));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
     if dialog.replay && dialog.focus == StartFocus::Timestamp {
         let x = body.x + 25 + u16::try_from(dialog.timestamp.cursor).unwrap_or(0);
@@ -234,12 +238,6 @@ pub fn pause(state: &State, dialog: &PauseDialog, frame: &mut Frame, area: Rect,
         button("Cancel", dialog.focus == PauseFocus::Cancel, true, theme),
     ]));
     let rect = centered(area, 70, 14);
-    let inner = frame_box(frame, rect, "Pause", theme);
-    let body = Rect::new(
-        inner.x + 1,
-        inner.y + 1,
-        inner.width.saturating_sub(2),
-        inner.height.saturating_sub(1),
-    );
+    let body = dialog_body(frame_box(frame, rect, "Pause", theme));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), body);
 }
