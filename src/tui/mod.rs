@@ -8,6 +8,7 @@ pub mod dialogs;
 pub mod effect;
 pub mod keys;
 pub mod layout;
+pub mod quiet_backend;
 pub mod runtime;
 pub mod start_check;
 pub mod state;

@@ -25,6 +25,7 @@ use crate::domain::SharedClock;
 
 use super::action::Action;
 use super::effect::{Effect, SearchRequest};
+use super::quiet_backend::QuietBackend;
 use super::state::{Fleet, SearchResults, State};
 use super::update::{init, update};
 use super::view::view;
@@ -289,16 +290,17 @@ fn run_search(request: SearchRequest) -> Action {
 /// The terminal in raw mode on the alternate screen with mouse capture; restored on drop
 /// and, through a panic hook, on panic.
 struct TerminalGuard {
-    terminal: Terminal<CrosstermBackend<Stdout>>,
+    terminal: Terminal<QuietBackend<CrosstermBackend<Stdout>>>,
 }
 
 impl TerminalGuard {
     fn enter() -> io::Result<Self> {
         install_panic_hook();
-        let setup = || -> io::Result<Terminal<CrosstermBackend<Stdout>>> {
+        let setup = || -> io::Result<Terminal<QuietBackend<CrosstermBackend<Stdout>>>> {
             enable_raw_mode()?;
             execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture, Hide)?;
-            let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+            let mut terminal =
+                Terminal::new(QuietBackend::new(CrosstermBackend::new(io::stdout())))?;
             terminal.clear()?;
             Ok(terminal)
         };
