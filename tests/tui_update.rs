@@ -888,6 +888,27 @@ fn a_result_after_the_dialog_was_closed_becomes_a_notice() {
         notice.text,
         format!("Starting {} failed: it is pausing", target.name)
     );
+    // A conflict on a closed dialog does not ask to press Esc.
+    press(&mut state, KeyCode::Char('s'));
+    press(&mut state, KeyCode::Enter);
+    assert_eq!(press(&mut state, KeyCode::Enter).len(), 1);
+    press(&mut state, KeyCode::Esc);
+    let effects = update(
+        &mut state,
+        Action::StartFinished {
+            id: target.id.clone(),
+            result: Err(api_error(412, "version_mismatch", "stale")),
+        },
+    );
+    assert!(matches!(effects.as_slice(), [Effect::FetchFleet]));
+    let notice = state.notice.clone().map(|n| n.text).unwrap_or_default();
+    assert_eq!(
+        notice,
+        format!(
+            "Starting {0} failed: {0} was changed by someone else meanwhile; check it and try again",
+            target.name
+        )
+    );
 }
 
 #[test]

@@ -563,7 +563,13 @@ fn waiting_pause(state: &State, id: &str) -> Option<Asked> {
 
 /// Replaces writer `updated` in the fleet shown, so the table reflects an operation at once.
 fn patch_writer(state: &mut State, updated: Writer) {
-    let Some(pos) = state.fleet.writers.iter().position(|w| w.id == updated.id) else {
+    // A refresh may already have brought a newer state of the writer.
+    let Some(pos) = state
+        .fleet
+        .writers
+        .iter()
+        .position(|w| w.id == updated.id && w.version <= updated.version)
+    else {
         return;
     };
     if let Some(slot) = Arc::make_mut(&mut state.fleet.writers).get_mut(pos) {
@@ -670,6 +676,8 @@ fn operation_failed(
         .and_then(|a| a.dialog_writer.as_ref())
         .map_or_else(|| name_of(state, id), |w| w.name.clone());
     let message = if conflict {
+        // Name the writer's new status only when the fleet shows it changed since the dialog
+        // opened; otherwise the fleet may still hold the old state.
         let now = state
             .fleet
             .writers
@@ -679,13 +687,17 @@ fn operation_failed(
                 asked
                     .as_ref()
                     .and_then(|a| a.dialog_writer.as_ref())
-                    .is_none_or(|before| before.version != w.version)
+                    .is_some_and(|before| before.version != w.version)
             })
             .map(|w| format!(" (now {})", w.status))
             .unwrap_or_default();
-        format!(
-            "{name} was changed by someone else since this dialog opened{now}; press Esc and check it"
-        )
+        if asked.is_some() {
+            format!(
+                "{name} was changed by someone else since this dialog opened{now}; press Esc and check it"
+            )
+        } else {
+            format!("{name} was changed by someone else meanwhile{now}; check it and try again")
+        }
     } else {
         error.to_string()
     };
