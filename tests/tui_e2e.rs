@@ -1,6 +1,7 @@
 //! End to end: the real `jwctl` binary in a pseudo-terminal, against a real `jwctl serve`
 //! (or the embedded demo controller), its screen parsed with vt100.
 
+mod common;
 #[path = "support/pty.rs"]
 mod pty;
 
@@ -320,4 +321,52 @@ fn an_unreachable_controller_shows_a_banner_and_the_console_stays_usable() {
     });
     app.send("q");
     assert_eq!(app.wait_exit(Duration::from_secs(10)), Some(true));
+}
+
+#[test]
+fn an_idle_console_sends_nothing_down_the_link() {
+    // A controller whose clock stands still serves the same data every time, and a refresh
+    // interval of an hour: once drawn, nothing on screen changes. The controller runs on
+    // the runtime's worker thread while the test waits.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let controller = rt.block_on(common::controller(common::Options {
+        demo_fleet: Some(30),
+        ..common::Options::default()
+    }));
+    let sandbox = tempfile::tempdir().expect("sandbox");
+    let config = sandbox.path().join("config.toml");
+    std::fs::write(&config, "[tui]\nrefresh_secs = 3600\n").expect("config");
+    let url = controller.handle.url();
+    let config = config.to_string_lossy().to_string();
+    let app = PtyApp::spawn(
+        console(
+            sandbox.path(),
+            &[
+                "--controller",
+                &url,
+                "--token",
+                common::TOKEN,
+                "--config",
+                &config,
+            ],
+        ),
+        120,
+        30,
+    );
+    app.wait_for("30/30 shown");
+    let settled = app.raw_output().len();
+    // The console wakes every second (tick); watch a few ticks go by.
+    let window = std::time::Instant::now() + Duration::from_millis(3500);
+    while std::time::Instant::now() < window {
+        assert_eq!(
+            app.raw_output().len(),
+            settled,
+            "an unchanged screen wrote to the terminal"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

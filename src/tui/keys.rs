@@ -19,7 +19,7 @@ pub const TABLE_KEYS: &[(&str, &str)] = &[
 
 /// (keys, what they do) in the search box.
 pub const SEARCH_KEYS: &[(&str, &str)] = &[
-    ("type", "filter as you type"),
+    ("type", "filter, best match first"),
     ("Enter", "keep the filter, back"),
     ("Esc", "clear the search, back"),
     ("↑ ↓", "move the selection"),
