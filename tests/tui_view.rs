@@ -476,3 +476,29 @@ fn latency_and_status_are_coloured_and_mono_still_marks_them() {
         }
     }
 }
+
+#[test]
+fn long_refusals_wrap_inside_the_dialog_and_the_buttons_stay_in_the_box() {
+    for width in [100, 60] {
+        let mut s = state(60, 3, (width, 30));
+        let row = stopped_row(&s);
+        let mut dialog = start_dialog(&s, row);
+        // A checkpoint the store no longer holds: resuming is refused with a long reason.
+        dialog.writer.checkpoint = Some(dialog.writer.store.earliest - Span::hours(3));
+        s.popup = Some(Popup::Start(dialog));
+        let text = screen(&s);
+        let lines: Vec<&str> = text.lines().collect();
+        let at = |needle: &str| lines.iter().position(|l| l.contains(needle));
+        let buttons = at("[ Start ]").unwrap_or_else(|| panic!("buttons shown at {width}:\n{text}"));
+        let bottom = lines
+            .iter()
+            .rposition(|l| l.contains('└'))
+            .unwrap_or_else(|| panic!("dialog bottom at {width}:\n{text}"));
+        assert!(buttons < bottom, "buttons inside the box at {width}:\n{text}");
+        assert!(text.contains("start with replay from a"), "{text}");
+        assert!(at("✖ checkpoint").is_some_and(|l| l < buttons), "{text}");
+        if width == 60 {
+            insta::assert_snapshot!(text);
+        }
+    }
+}

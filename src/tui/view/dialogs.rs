@@ -5,15 +5,24 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
 use super::popups::{centered, frame_box};
+use super::text::wrap;
 use crate::domain::{ACCEPTED_FORMS, Writer, WriterKind, format_ago};
 use crate::tui::start_check::StartCheck;
 use crate::tui::state::{PauseDialog, PauseFocus, StartDialog, StartFocus, State, Submission};
 use crate::tui::theme::Theme;
 
 const FIELD_WIDTH: usize = 30;
+
+const START_WIDTH: u16 = 80;
+const PAUSE_WIDTH: u16 = 70;
+
+/// Width of the text inside a dialog `width` wide drawn in `area` (borders and margins off).
+fn body_width(area: Rect, width: u16) -> usize {
+    usize::from(width.min(area.width).saturating_sub(4))
+}
 
 /// The inside of a dialog box less a one-cell margin (left, right and top).
 fn dialog_body(inner: Rect) -> Rect {
@@ -133,10 +142,14 @@ pub fn start(state: &State, dialog: &StartDialog, frame: &mut Frame, area: Rect,
         lines.push(Line::from(vec![label(""), hint]));
     }
     if dialog.replay && writer.kind == WriterKind::Full {
-        lines.push(Line::styled(
-            "Data replay applies only to incremental data synchronization writers.",
-            theme.warning(),
-        ));
+        lines.extend(
+            wrap(
+                "Data replay applies only to incremental data synchronization writers.",
+                body_width(area, START_WIDTH),
+            )
+            .into_iter()
+            .map(|line| Line::styled(line, theme.warning())),
+        );
     }
     lines.push(Line::raw(""));
     let problem = match (&dialog.error, &check) {
@@ -152,24 +165,23 @@ pub fn start(state: &State, dialog: &StartDialog, frame: &mut Frame, area: Rect,
         }
         (None, StartCheck::Missing) => None,
     };
-    if let Some(problem) = problem {
-        lines.push(Line::styled(format!("✖ {problem}"), theme.error()));
-    } else if in_flight {
-        lines.push(Line::styled(
-            "Starting … waiting for the controller (Esc closes; the result will show)",
+    let (message, style) = match problem {
+        Some(problem) => (format!("✖ {problem}"), theme.error()),
+        None if in_flight => (
+            "Starting … waiting for the controller (Esc closes; the result will show)".into(),
             theme.warning(),
-        ));
-    } else if dialog.replay {
-        lines.push(Line::styled(
-            "The writer first moves its checkpoint to this timestamp, then starts.",
+        ),
+        None if dialog.replay => (
+            "The writer first moves its checkpoint to this timestamp, then starts.".into(),
             theme.dim(),
-        ));
-    } else {
-        lines.push(Line::styled(
-            "The writer resumes from its checkpoint.",
-            theme.dim(),
-        ));
-    }
+        ),
+        None => ("The writer resumes from its checkpoint.".into(), theme.dim()),
+    };
+    lines.extend(
+        wrap(&message, body_width(area, START_WIDTH))
+            .into_iter()
+            .map(|line| Line::styled(line, style)),
+    );
     lines.push(Line::raw(""));
     lines.push(Line::from(vec![
         Span::raw(" ".repeat(24)),
@@ -188,9 +200,13 @@ pub fn start(state: &State, dialog: &StartDialog, frame: &mut Frame, area: Rect,
         ),
     ]));
 
-    let rect = centered(area, 80, u16::try_from(lines.len() + 4).unwrap_or(u16::MAX));
+    let rect = centered(
+        area,
+        START_WIDTH,
+        u16::try_from(lines.len() + 4).unwrap_or(u16::MAX),
+    );
     let body = dialog_body(frame_box(frame, rect, "Start", theme));
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+    frame.render_widget(Paragraph::new(lines), body);
     if dialog.replay && dialog.focus == StartFocus::Timestamp {
         let x = body.x + 25 + u16::try_from(dialog.timestamp.cursor).unwrap_or(0);
         // The timestamp field is the line after the replay choice.
@@ -205,6 +221,13 @@ pub fn pause(state: &State, dialog: &PauseDialog, frame: &mut Frame, area: Rect,
     let checkpoint = writer
         .checkpoint
         .map_or("its current position".into(), |at| state.zone.format(at));
+    let width = body_width(area, PAUSE_WIDTH);
+    let paragraph = |text: &str, style: Style| -> Vec<Line<'static>> {
+        wrap(text, width)
+            .into_iter()
+            .map(|line| Line::styled(line, style))
+            .collect()
+    };
     let mut lines = vec![
         Line::from(vec![
             Span::raw("Pause "),
@@ -213,22 +236,21 @@ pub fn pause(state: &State, dialog: &PauseDialog, frame: &mut Frame, area: Rect,
         ]),
         writer_summary(writer, theme),
         Line::raw(""),
-        Line::raw(
-            "The writer stops writing to the destination until it is started again. \
-             Change data keeps accumulating in the store, so latency grows while it is paused.",
-        ),
-        Line::raw(format!(
-            "Its checkpoint ({checkpoint}) is kept: a later start resumes from there."
-        )),
-        Line::raw(""),
     ];
+    lines.extend(paragraph(
+        "The writer stops writing to the destination until it is started again. Change data \
+         keeps accumulating in the store, so latency grows while it is paused.",
+        Style::new(),
+    ));
+    lines.extend(paragraph(
+        &format!("Its checkpoint ({checkpoint}) is kept: a later start resumes from there."),
+        Style::new(),
+    ));
+    lines.push(Line::raw(""));
     if let Some(error) = &dialog.error {
-        lines.push(Line::styled(format!("✖ {error}"), theme.error()));
+        lines.extend(paragraph(&format!("✖ {error}"), theme.error()));
     } else if in_flight {
-        lines.push(Line::styled(
-            "Pausing … waiting for the controller",
-            theme.warning(),
-        ));
+        lines.extend(paragraph("Pausing … waiting for the controller", theme.warning()));
     }
     lines.push(Line::raw(""));
     lines.push(Line::from(vec![
@@ -237,7 +259,8 @@ pub fn pause(state: &State, dialog: &PauseDialog, frame: &mut Frame, area: Rect,
         Span::raw("   "),
         button("Cancel", dialog.focus == PauseFocus::Cancel, true, theme),
     ]));
-    let rect = centered(area, 70, 14);
+    let height = u16::try_from(lines.len() + 4).unwrap_or(u16::MAX);
+    let rect = centered(area, PAUSE_WIDTH, height);
     let body = dialog_body(frame_box(frame, rect, "Pause", theme));
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), body);
+    frame.render_widget(Paragraph::new(lines), body);
 }

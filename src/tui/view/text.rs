@@ -66,6 +66,34 @@ pub fn fit_spans(spans: Vec<Span<'static>>, width: usize) -> Vec<Span<'static>> 
     out
 }
 
+/// `text` broken at spaces into lines of at most `width` chars; a word longer than a line
+/// is cut. Wrapping here, not in the paragraph, lets a dialog know its height exactly.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let mut rest: Vec<char> = word.chars().collect();
+        while !rest.is_empty() {
+            let used = line.chars().count();
+            if used == 0 && rest.len() > width {
+                lines.push(rest.drain(..width).collect());
+            } else if used == 0 {
+                line.extend(rest.drain(..));
+            } else if used + 1 + rest.len() <= width {
+                line.push(' ');
+                line.extend(rest.drain(..));
+            } else {
+                lines.push(std::mem::take(&mut line));
+            }
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use ratatui::style::Modifier;
@@ -89,6 +117,13 @@ mod tests {
         assert_eq!(text(fit_spans(spans.clone(), 9)), "orders (…");
         assert_eq!(text(fit_spans(spans.clone(), 6)), "order…");
         assert_eq!(text(fit_spans(spans, 0)), "");
+    }
+
+    #[test]
+    fn wrap_breaks_at_spaces_and_cuts_long_words() {
+        assert_eq!(wrap("the writer stops writing", 10), vec!["the writer", "stops", "writing"]);
+        assert_eq!(wrap("abcdefghij klm", 4), vec!["abcd", "efgh", "ij", "klm"]);
+        assert_eq!(wrap("  ", 4), Vec::<String>::new());
     }
 
     #[test]
