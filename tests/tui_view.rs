@@ -489,12 +489,16 @@ fn long_refusals_wrap_inside_the_dialog_and_the_buttons_stay_in_the_box() {
         let text = screen(&s);
         let lines: Vec<&str> = text.lines().collect();
         let at = |needle: &str| lines.iter().position(|l| l.contains(needle));
-        let buttons = at("[ Start ]").unwrap_or_else(|| panic!("buttons shown at {width}:\n{text}"));
+        let buttons =
+            at("[ Start ]").unwrap_or_else(|| panic!("buttons shown at {width}:\n{text}"));
         let bottom = lines
             .iter()
             .rposition(|l| l.contains('└'))
             .unwrap_or_else(|| panic!("dialog bottom at {width}:\n{text}"));
-        assert!(buttons < bottom, "buttons inside the box at {width}:\n{text}");
+        assert!(
+            buttons < bottom,
+            "buttons inside the box at {width}:\n{text}"
+        );
         assert!(text.contains("start with replay from a"), "{text}");
         assert!(at("✖ checkpoint").is_some_and(|l| l < buttons), "{text}");
         if width == 60 {

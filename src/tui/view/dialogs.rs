@@ -175,7 +175,10 @@ pub fn start(state: &State, dialog: &StartDialog, frame: &mut Frame, area: Rect,
             "The writer first moves its checkpoint to this timestamp, then starts.".into(),
             theme.dim(),
         ),
-        None => ("The writer resumes from its checkpoint.".into(), theme.dim()),
+        None => (
+            "The writer resumes from its checkpoint.".into(),
+            theme.dim(),
+        ),
     };
     lines.extend(
         wrap(&message, body_width(area, START_WIDTH))
@@ -250,7 +253,10 @@ pub fn pause(state: &State, dialog: &PauseDialog, frame: &mut Frame, area: Rect,
     if let Some(error) = &dialog.error {
         lines.extend(paragraph(&format!("✖ {error}"), theme.error()));
     } else if in_flight {
-        lines.extend(paragraph("Pausing … waiting for the controller", theme.warning()));
+        lines.extend(paragraph(
+            "Pausing … waiting for the controller",
+            theme.warning(),
+        ));
     }
     lines.push(Line::raw(""));
     lines.push(Line::from(vec![

@@ -121,7 +121,10 @@ mod tests {
 
     #[test]
     fn wrap_breaks_at_spaces_and_cuts_long_words() {
-        assert_eq!(wrap("the writer stops writing", 10), vec!["the writer", "stops", "writing"]);
+        assert_eq!(
+            wrap("the writer stops writing", 10),
+            vec!["the writer", "stops", "writing"]
+        );
         assert_eq!(wrap("abcdefghij klm", 4), vec!["abcd", "efgh", "ij", "klm"]);
         assert_eq!(wrap("  ", 4), Vec::<String>::new());
     }
