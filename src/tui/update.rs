@@ -587,6 +587,29 @@ fn name_of(state: &State, id: &str) -> String {
         .map_or_else(|| id.to_string(), |w| w.name.clone())
 }
 
+/// Whether the controller changed nothing: the writer is at the version the dialog showed.
+fn unchanged(asked: Option<&Asked>, writer: &Writer) -> bool {
+    asked
+        .and_then(|a| a.dialog_writer.as_ref())
+        .is_some_and(|before| before.version == writer.version)
+}
+
+/// A start or pause went through: close its dialog if it still waits, say `text`, and show
+/// the writer as the controller returned it.
+fn operation_done(
+    state: &mut State,
+    asked: Option<&Asked>,
+    writer: Writer,
+    text: String,
+) -> Vec<Effect> {
+    if asked.is_some() {
+        state.popup = None;
+    }
+    notify(state, NoticeLevel::Success, text);
+    patch_writer(state, writer);
+    Vec::new()
+}
+
 fn on_start_finished(
     state: &mut State,
     id: &str,
@@ -595,11 +618,7 @@ fn on_start_finished(
     let asked = waiting_start(state, id);
     match result {
         Ok(writer) => {
-            let unchanged = asked
-                .as_ref()
-                .and_then(|a| a.dialog_writer.as_ref())
-                .is_some_and(|before| before.version == writer.version);
-            let text = if unchanged {
+            let text = if unchanged(asked.as_ref(), &writer) {
                 format!("{} is already running; nothing to do", writer.name)
             } else if let Some(at) = writer
                 .checkpoint
@@ -615,12 +634,7 @@ fn on_start_finished(
             } else {
                 format!("Started {}", writer.name)
             };
-            if asked.is_some() {
-                state.popup = None;
-            }
-            notify(state, NoticeLevel::Success, text);
-            patch_writer(state, writer);
-            Vec::new()
+            operation_done(state, asked.as_ref(), writer, text)
         }
         Err(error) => operation_failed(state, id, "Starting", asked, &error),
     }
@@ -634,11 +648,7 @@ fn on_pause_finished(
     let asked = waiting_pause(state, id);
     match result {
         Ok(writer) => {
-            let unchanged = asked
-                .as_ref()
-                .and_then(|a| a.dialog_writer.as_ref())
-                .is_some_and(|before| before.version == writer.version);
-            let text = if unchanged {
+            let text = if unchanged(asked.as_ref(), &writer) {
                 format!("{} is already stopped; nothing to do", writer.name)
             } else {
                 let checkpoint = writer.checkpoint.map_or_else(
@@ -650,12 +660,7 @@ fn on_pause_finished(
                     writer.name
                 )
             };
-            if asked.is_some() {
-                state.popup = None;
-            }
-            notify(state, NoticeLevel::Success, text);
-            patch_writer(state, writer);
-            Vec::new()
+            operation_done(state, asked.as_ref(), writer, text)
         }
         Err(error) => operation_failed(state, id, "Pausing", asked, &error),
     }
