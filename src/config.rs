@@ -7,9 +7,6 @@ use serde::Deserialize;
 
 use crate::domain::Zone;
 
-/// Environment variable naming the config file.
-pub const CONFIG_ENV: &str = "JWCTL_CONFIG";
-
 /// Contents of `config.toml`. Every key is optional.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -96,21 +96,6 @@ impl SearchIndex {
         }
     }
 
-    /// Number of writers indexed.
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    /// Whether no writer is indexed.
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
-    /// Number of distinct projects indexed.
-    pub fn project_count(&self) -> usize {
-        self.projects.len()
-    }
-
     /// Every writer matching `query`, best first (ties in index order). An empty query
     /// matches every writer with score 0.
     pub fn search(&self, query: &str) -> Vec<SearchHit> {

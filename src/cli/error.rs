@@ -7,8 +7,6 @@ use crate::client::ClientError;
 use crate::config::ConfigError;
 use crate::domain::TimestampError;
 
-/// Exit code of a successful command.
-pub const EXIT_OK: u8 = 0;
 /// Exit code when the operation was refused or failed (controller error, unreachable
 /// controller, declined confirmation).
 pub const EXIT_FAILED: u8 = 1;

@@ -142,19 +142,15 @@ struct Embedded {
 
 impl Embedded {
     async fn start(args: &TuiArgs, clock: SharedClock) -> Result<Self, TuiError> {
-        let temp_dir = match &args.data_dir {
-            Some(_) => None,
-            None => Some(
-                tempfile::Builder::new()
+        let (data_dir, temp_dir) = match &args.data_dir {
+            Some(dir) => (dir.clone(), None),
+            None => {
+                let temp = tempfile::Builder::new()
                     .prefix("jwctl-demo-")
                     .tempdir()
-                    .map_err(TuiError::TempDir)?,
-            ),
-        };
-        let data_dir = match (&args.data_dir, &temp_dir) {
-            (Some(dir), _) => dir.clone(),
-            (None, Some(temp)) => temp.path().to_path_buf(),
-            (None, None) => std::env::temp_dir(),
+                    .map_err(TuiError::TempDir)?;
+                (temp.path().to_path_buf(), Some(temp))
+            }
         };
         let token = controller::resolve_token(&data_dir, None)?.token;
         let handle = controller::start(ControllerConfig {
