@@ -13,7 +13,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::fleet::{Slot, StoreModel, WriterIdentity, WriterState};
 use crate::api::{AuditAction, AuditEntry};
-use crate::domain::{Project, WriterKind, WriterStatus};
+use crate::domain::{Project, UnknownKind, WriterStatus};
 
 /// File name of the database inside the data dir.
 pub const DB_FILE_NAME: &str = "jwctl.db";
@@ -188,7 +188,11 @@ impl Db {
                         id: row.get(4)?,
                         name: row.get(5)?,
                     },
-                    kind: parse_kind(row.get_ref(6)?.as_str()?)?,
+                    kind: row
+                        .get_ref(6)?
+                        .as_str()?
+                        .parse()
+                        .map_err(|e: UnknownKind| invalid(6, e.to_string()))?,
                     store_id,
                 };
                 let status: WriterStatus = row
@@ -213,11 +217,10 @@ impl Db {
             }
         }
         for slot in &mut slots {
-            let settled = match slot.state.status {
-                WriterStatus::Starting => WriterStatus::Running,
-                WriterStatus::Pausing => WriterStatus::Stopped,
-                _ => continue,
-            };
+            if !slot.state.status.is_transitional() {
+                continue;
+            }
+            let settled = slot.state.status.settled();
             let latest = slot.store.at(now).latest;
             let state = slot.state.changed(settled, None, now, latest);
             revision = revision.saturating_add(1);
@@ -366,14 +369,6 @@ fn insert_audit(conn: &Connection, audit: &NewAudit) -> rusqlite::Result<()> {
         audit.message,
     ])?;
     Ok(())
-}
-
-fn parse_kind(text: &str) -> rusqlite::Result<WriterKind> {
-    match text {
-        "incremental" => Ok(WriterKind::Incremental),
-        "full" => Ok(WriterKind::Full),
-        other => Err(invalid(6, format!("unknown writer kind {other}"))),
-    }
 }
 
 fn from_ms(ms: i64) -> rusqlite::Result<DateTime<Utc>> {

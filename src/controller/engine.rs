@@ -201,7 +201,7 @@ impl Engine {
             });
         };
         let immediate = self.transition.is_zero();
-        let status = if immediate { settled(status) } else { status };
+        let status = if immediate { status.settled() } else { status };
         let mut next = state.changed(status, checkpoint, now, view.store.latest);
         if matches!(request.operation, Operation::Start { .. }) {
             next.message = None;
@@ -245,7 +245,7 @@ impl Engine {
             let latest = slot.store.at(now).latest;
             let next = slot
                 .state
-                .changed(settled(slot.state.status), None, now, latest);
+                .changed(slot.state.status.settled(), None, now, latest);
             (next, fleet.revision.saturating_add(1))
         };
         db.commit_change(id, &next, revision, None)
@@ -283,15 +283,6 @@ impl Engine {
         }
         drop(lock(&self.audit_reader).take());
         drop(lock(&self.db).take());
-    }
-}
-
-/// Where a transitional status ends.
-fn settled(status: WriterStatus) -> WriterStatus {
-    match status {
-        WriterStatus::Starting => WriterStatus::Running,
-        WriterStatus::Pausing => WriterStatus::Stopped,
-        other => other,
     }
 }
 

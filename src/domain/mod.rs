@@ -11,4 +11,4 @@ pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use format::{format_ago, format_duration_ms, format_utc};
 pub use rules::{PausePlan, RuleViolation, StartPlan, check_replay, plan_pause, plan_start};
 pub use timestamp::{ACCEPTED_FORMS, TimestampError, Zone, parse_timestamp};
-pub use writer::{Project, Store, UnknownStatus, Writer, WriterKind, WriterStatus};
+pub use writer::{Project, Store, UnknownKind, UnknownStatus, Writer, WriterKind, WriterStatus};

@@ -137,6 +137,16 @@ impl WriterStatus {
         matches!(self, WriterStatus::Starting | WriterStatus::Pausing)
     }
 
+    /// Where a transitional status ends (starting → running, pausing → stopped); any other
+    /// status is already settled.
+    pub fn settled(self) -> WriterStatus {
+        match self {
+            WriterStatus::Starting => WriterStatus::Running,
+            WriterStatus::Pausing => WriterStatus::Stopped,
+            other => other,
+        }
+    }
+
     /// Whether an operator may start the writer (console: "not running").
     pub fn can_start(self) -> bool {
         matches!(self, WriterStatus::Stopped | WriterStatus::Failed)
@@ -154,6 +164,22 @@ impl fmt::Display for WriterStatus {
     }
 }
 
+/// A kind name that is neither `incremental` nor `full`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown writer kind '{0}': use incremental or full")]
+pub struct UnknownKind(pub String);
+
+impl FromStr for WriterKind {
+    type Err = UnknownKind;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [WriterKind::Incremental, WriterKind::Full]
+            .into_iter()
+            .find(|kind| kind.as_str() == s)
+            .ok_or_else(|| UnknownKind(s.to_string()))
+    }
+}
+
 /// A status name that is not one of the five.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown status '{0}': use one of running, starting, pausing, stopped, failed")]
@@ -168,5 +194,29 @@ impl FromStr for WriterStatus {
             .into_iter()
             .find(|status| status.as_str() == wanted)
             .ok_or_else(|| UnknownStatus(s.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transitional_statuses_settle_and_others_stay() {
+        let settled: Vec<WriterStatus> = WriterStatus::ALL.iter().map(|s| s.settled()).collect();
+        use WriterStatus::*;
+        assert_eq!(settled, vec![Running, Running, Stopped, Stopped, Failed]);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for kind in [WriterKind::Incremental, WriterKind::Full] {
+            assert_eq!(kind.as_str().parse(), Ok(kind));
+        }
+        for status in WriterStatus::ALL {
+            assert_eq!(status.as_str().parse(), Ok(status));
+        }
+        assert!("partial".parse::<WriterKind>().is_err());
+        assert!("paused".parse::<WriterStatus>().is_err());
     }
 }
