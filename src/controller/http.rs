@@ -236,13 +236,7 @@ async fn start_writer(
 ) -> Result<Response, ApiError> {
     let writer_id = writer_id(id)?;
     let replay_from = parse_start_body(body)?;
-    let if_match = parse_if_match(&headers)?;
-    let request = OperationRequest {
-        writer_id,
-        operation: Operation::Start { replay_from },
-        if_match,
-        actor: actor(&headers),
-    };
+    let request = operation_request(writer_id, &headers, Operation::Start { replay_from })?;
     operate(state, request).await
 }
 
@@ -254,14 +248,22 @@ async fn pause_writer(
 ) -> Result<Response, ApiError> {
     let writer_id = writer_id(id)?;
     parse_pause_body(body)?;
-    let if_match = parse_if_match(&headers)?;
-    let request = OperationRequest {
-        writer_id,
-        operation: Operation::Pause,
-        if_match,
-        actor: actor(&headers),
-    };
+    let request = operation_request(writer_id, &headers, Operation::Pause)?;
     operate(state, request).await
+}
+
+/// `operation` on `writer_id`, with the If-Match version and the actor from `headers`.
+fn operation_request(
+    writer_id: String,
+    headers: &HeaderMap,
+    operation: Operation,
+) -> Result<OperationRequest, ApiError> {
+    Ok(OperationRequest {
+        writer_id,
+        operation,
+        if_match: parse_if_match(headers)?,
+        actor: actor(headers),
+    })
 }
 
 /// Runs an operation off the async workers and, if the writer entered a transitional state,
