@@ -10,6 +10,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use jwctl::api::Deployment;
+use jwctl::config::TuiConfig;
 use jwctl::controller::demo_writers;
 use jwctl::domain::Zone;
 use jwctl::search::SearchIndex;
@@ -28,12 +29,7 @@ fn now() -> DateTime<Utc> {
 
 /// A console showing `writers` demo writers, loaded through `update` as the runtime does.
 fn console(writers: usize, query: Option<&str>) -> State {
-    let settings = Settings {
-        refresh: Duration::from_secs(2),
-        latency_warn_ms: 60_000,
-        latency_critical_ms: 600_000,
-        mono: false,
-    };
+    let settings = Settings::from_config(&TuiConfig::default(), false);
     let controller = ControllerInfo {
         url: "http://127.0.0.1:7465".into(),
         demo: true,

@@ -5,13 +5,13 @@
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use jwctl::api::Deployment;
+use jwctl::config::TuiConfig;
 use jwctl::domain::{Project, Store, Writer, WriterKind, WriterStatus, Zone};
 use jwctl::search::SearchIndex;
 use jwctl::tui::action::Action;
@@ -124,12 +124,7 @@ fn state_with(fleet: Fleet) -> State {
         url: "http://127.0.0.1:7465".into(),
         demo: true,
     };
-    let settings = Settings {
-        refresh: Duration::from_secs(2),
-        latency_warn_ms: 60_000,
-        latency_critical_ms: 600_000,
-        mono: false,
-    };
+    let settings = Settings::from_config(&TuiConfig::default(), false);
     let mut state = State::new(info, settings, Zone::default(), now(), (160, 48));
     update::update(
         &mut state,

@@ -10,6 +10,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 
 use jwctl::api::Deployment;
 use jwctl::client::ClientError;
+use jwctl::config::TuiConfig;
 use jwctl::domain::{Project, Store, Writer, WriterKind, WriterStatus, Zone};
 use jwctl::tui::action::Action;
 use jwctl::tui::effect::{Effect, SearchRequest};
@@ -80,12 +81,7 @@ fn writers(n: usize) -> Vec<Writer> {
 }
 
 fn settings() -> Settings {
-    Settings {
-        refresh: Duration::from_secs(2),
-        latency_warn_ms: 60_000,
-        latency_critical_ms: 600_000,
-        mono: false,
-    }
+    Settings::from_config(&TuiConfig::default(), false)
 }
 
 fn new_state() -> State {

@@ -1,9 +1,8 @@
 //! Snapshot tests of the console's drawing: ratatui's TestBackend, a fixed clock and UTC.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Duration as Span, TimeZone, Utc};
 use jwctl::api::{AuditAction, AuditEntry, Deployment};
+use jwctl::config::TuiConfig;
 use jwctl::domain::{Project, Store, Writer, WriterKind, WriterStatus, Zone};
 use jwctl::tui::state::{
     ConnectionState, ControllerInfo, DetailPopup, Fleet, Loadable, PauseDialog, PauseFocus, Popup,
@@ -89,12 +88,7 @@ fn fleet(n: usize, regions: usize) -> Vec<Writer> {
 }
 
 fn state(n: usize, regions: usize, size: (u16, u16)) -> State {
-    let settings = Settings {
-        refresh: Duration::from_secs(2),
-        latency_warn_ms: 60_000,
-        latency_critical_ms: 600_000,
-        mono: false,
-    };
+    let settings = Settings::from_config(&TuiConfig::default(), false);
     let controller = ControllerInfo {
         url: "http://127.0.0.1:7465".into(),
         demo: true,

@@ -59,12 +59,7 @@ pub fn settings(args: &TuiArgs, config: &TuiConfig, no_color: Option<&str>) -> S
         ThemeChoice::Color => false,
         ThemeChoice::Auto => no_color.is_some_and(|value| !value.is_empty()),
     };
-    Settings {
-        refresh: Duration::try_from_secs_f64(config.refresh_secs).unwrap_or(Duration::from_secs(2)),
-        latency_warn_ms: config.latency_warn_secs.saturating_mul(1000),
-        latency_critical_ms: config.latency_critical_secs.saturating_mul(1000),
-        mono,
-    }
+    Settings::from_config(config, mono)
 }
 
 /// Runs the console (`jwctl` with no subcommand) until the operator quits. Errors before

@@ -7,6 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::api::{AuditEntry, Deployment};
+use crate::config::TuiConfig;
 use crate::domain::{Writer, WriterStatus, Zone};
 use crate::search::{SearchHit, SearchIndex};
 
@@ -62,6 +63,19 @@ pub struct Settings {
     pub latency_critical_ms: u64,
     /// Monochrome theme (NO_COLOR, `--theme mono`).
     pub mono: bool,
+}
+
+impl Settings {
+    /// The settings a `[tui]` config table gives, in the chosen theme.
+    pub fn from_config(config: &TuiConfig, mono: bool) -> Self {
+        Settings {
+            refresh: Duration::try_from_secs_f64(config.refresh_secs)
+                .unwrap_or(Duration::from_secs(2)),
+            latency_warn_ms: config.latency_warn_secs.saturating_mul(1000),
+            latency_critical_ms: config.latency_critical_secs.saturating_mul(1000),
+            mono,
+        }
+    }
 }
 
 /// The controller this console is connected to.
