@@ -1,6 +1,6 @@
 //! Everything the console shows, as plain data. `update` changes it, `view` draws it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -116,29 +116,31 @@ pub struct Fleet {
     pub index: Arc<SearchIndex>,
     /// Sort ranks of the text columns of `writers` (built off the UI thread).
     pub ranks: Arc<SortRanks>,
+    /// Writers per region (built off the UI thread; the region picker shows them).
+    pub region_counts: BTreeMap<String, usize>,
 }
 
 impl Fleet {
     /// A fleet with no writers (before the first load).
     pub fn empty() -> Self {
-        Fleet {
-            revision: 0,
-            writers: Arc::new(Vec::new()),
-            index: Arc::new(SearchIndex::build(&[])),
-            ranks: Arc::new(SortRanks::default()),
-        }
+        Fleet::new(0, Vec::new())
     }
 
-    /// Builds the search index and sort ranks for `writers` (CPU work: call it off the UI
-    /// thread).
+    /// Builds the search index, sort ranks and region counts for `writers` (CPU work: call it
+    /// off the UI thread).
     pub fn new(revision: u64, writers: Vec<Writer>) -> Self {
         let index = SearchIndex::build(&writers);
         let ranks = SortRanks::build(&writers);
+        let mut region_counts = BTreeMap::new();
+        for writer in &writers {
+            *region_counts.entry(writer.region.clone()).or_insert(0) += 1;
+        }
         Fleet {
             revision,
             writers: Arc::new(writers),
             index: Arc::new(index),
             ranks: Arc::new(ranks),
+            region_counts,
         }
     }
 }

@@ -93,11 +93,18 @@ fn field(label: &str, value: impl Into<String>, theme: &Theme) -> Line<'static> 
 /// The detail of the writer `detail` names, with its recent audit entries.
 pub fn detail(state: &State, detail: &DetailPopup, frame: &mut Frame, area: Rect, theme: &Theme) {
     let rect = centered(area, 100, area.height.saturating_sub(2));
+    // The detail opens on the selected writer, and the selection follows it across
+    // refreshes: the fleet is scanned only if the writer left the table.
     let writer = state
-        .fleet
-        .writers
-        .iter()
-        .find(|w| w.id == detail.writer_id);
+        .selected_writer()
+        .filter(|w| w.id == detail.writer_id)
+        .or_else(|| {
+            state
+                .fleet
+                .writers
+                .iter()
+                .find(|w| w.id == detail.writer_id)
+        });
     let title = writer.map_or("Writer".to_string(), |w| w.name.clone());
     let inner = frame_box(frame, rect, &title, theme);
     let mut lines = match writer {
@@ -218,14 +225,7 @@ pub fn regions(state: &State, picker: &RegionPicker, frame: &mut Frame, area: Re
         .deployment
         .as_ref()
         .map_or(&[], |d| d.regions.as_slice());
-    let count = |region: &str| {
-        state
-            .fleet
-            .writers
-            .iter()
-            .filter(|w| w.region == region)
-            .count()
-    };
+    let count = |region: &str| state.fleet.region_counts.get(region).copied().unwrap_or(0);
     let mut items: Vec<(String, usize, bool)> = vec![(
         "All regions".to_string(),
         state.fleet.writers.len(),

@@ -49,10 +49,9 @@ const GIVE_WAY: [GiveWay; 10] = [
     GiveWay::Shrink(Column::Name, 12),
 ];
 
-/// The columns shown at `width`, with their widths, sized to the `rows` writers on screen.
-/// Region is shown only in multi-region deployments.
-fn visible_columns(state: &State, width: u16, rows: usize) -> Vec<(Column, u16)> {
-    let window = visible_window(state, rows);
+/// The columns shown at `width`, with their widths, sized to the writers on screen. Region
+/// is shown only in multi-region deployments.
+fn visible_columns(state: &State, width: u16, window: &[OnScreen]) -> Vec<(Column, u16)> {
     let mut columns: Vec<(Column, u16)> = Column::ALL
         .into_iter()
         .filter(|c| *c != Column::Region || state.multi_region())
@@ -60,7 +59,7 @@ fn visible_columns(state: &State, width: u16, rows: usize) -> Vec<(Column, u16)>
             let (min, max) = bounds(column);
             let widest = window
                 .iter()
-                .map(|w| cell_text(state, column, w).chars().count())
+                .map(|row| row.text(column).chars().count())
                 .max()
                 .unwrap_or(0)
                 .max(column.title().len() + 2);
@@ -96,15 +95,41 @@ fn visible_columns(state: &State, width: u16, rows: usize) -> Vec<(Column, u16)>
     columns
 }
 
+/// A writer on screen: its position in the table's rows, its index in the fleet, and its
+/// column texts, formatted once per frame for both sizing and drawing.
+struct OnScreen<'a> {
+    position: usize,
+    index: usize,
+    writer: &'a Writer,
+    /// In `Column::ALL` order.
+    texts: [String; 8],
+}
+
+impl OnScreen<'_> {
+    fn text(&self, column: Column) -> &str {
+        // `Column::ALL` lists the columns in declaration order (a test checks it).
+        self.texts.get(column as usize).map_or("", String::as_str)
+    }
+}
+
 /// The writers on screen, at most `rows` of them.
-fn visible_window(state: &State, rows: usize) -> Vec<&Writer> {
+fn on_screen(state: &State, rows: usize) -> Vec<OnScreen<'_>> {
     state
         .table
         .rows
         .iter()
+        .enumerate()
         .skip(state.table.offset)
         .take(rows)
-        .filter_map(|&i| state.fleet.writers.get(i))
+        .filter_map(|(position, &index)| {
+            let writer = state.fleet.writers.get(index)?;
+            Some(OnScreen {
+                position,
+                index,
+                writer,
+                texts: Column::ALL.map(|column| cell_text(state, column, writer)),
+            })
+        })
         .collect()
 }
 
@@ -125,8 +150,8 @@ fn cell_text(state: &State, column: Column, writer: &Writer) -> String {
 
 /// Draws the header and the visible rows into `area`.
 pub fn draw(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
-    let body_rows = usize::from(area.height.saturating_sub(1));
-    let columns = visible_columns(state, area.width, body_rows);
+    let window = on_screen(state, usize::from(area.height.saturating_sub(1)));
+    let columns = visible_columns(state, area.width, &window);
     // While hits are ranked by relevance no column orders the table.
     let ranked = state.query().is_some() && state.search.relevance;
     let header = Row::new(columns.iter().map(|(column, _)| {
@@ -154,30 +179,22 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
     }
     let query = state.query();
     let stale = matches!(state.connection, ConnectionState::Failed { .. });
-    let rows = state
-        .table
-        .rows
-        .iter()
-        .enumerate()
-        .skip(state.table.offset)
-        .take(body_rows)
-        .filter_map(|(position, &index)| {
-            let writer = state.fleet.writers.get(index)?;
-            let marks = query
-                .map(|q| state.fleet.index.highlights(index, q))
-                .unwrap_or_default();
-            let cells = columns
-                .iter()
-                .map(|(column, width)| cell(state, theme, *column, writer, &marks, *width));
-            let mut style = Style::new();
-            if stale {
-                style = style.add_modifier(Modifier::DIM);
-            }
-            if position == state.table.selected {
-                style = style.patch(theme.selected());
-            }
-            Some(Row::new(cells).style(style))
-        });
+    let rows = window.iter().map(|row| {
+        let marks = query
+            .map(|q| state.fleet.index.highlights(row.index, q))
+            .unwrap_or_default();
+        let cells = columns
+            .iter()
+            .map(|(column, width)| cell(state, theme, *column, row, &marks, *width));
+        let mut style = Style::new();
+        if stale {
+            style = style.add_modifier(Modifier::DIM);
+        }
+        if row.position == state.table.selected {
+            style = style.patch(theme.selected());
+        }
+        Row::new(cells).style(style)
+    });
     let table = Table::new(rows, columns.iter().map(|(_, w)| Constraint::Length(*w)))
         .header(header)
         .column_spacing(SPACING);
@@ -188,10 +205,11 @@ fn cell(
     state: &State,
     theme: &Theme,
     column: Column,
-    writer: &Writer,
+    row: &OnScreen,
     marks: &Highlights,
     width: u16,
 ) -> Cell<'static> {
+    let writer = row.writer;
     let width = usize::from(width);
     let base = Style::new();
     let line = match column {
@@ -227,11 +245,11 @@ fn cell(
                 state.settings.latency_warn_ms,
                 state.settings.latency_critical_ms,
             );
-            Line::styled(cell_text(state, column, writer), theme.latency(level))
+            Line::styled(row.text(column).to_string(), theme.latency(level))
                 .alignment(Alignment::Right)
         }
         Column::Region | Column::Kind | Column::Checkpoint => {
-            Line::raw(fit(&cell_text(state, column, writer), width))
+            Line::raw(fit(row.text(column), width))
         }
     };
     Cell::from(line)
@@ -283,4 +301,16 @@ fn empty_message(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
             .wrap(Wrap { trim: true }),
         rect,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_are_listed_in_declaration_order() {
+        for (at, column) in Column::ALL.into_iter().enumerate() {
+            assert_eq!(column as usize, at, "{column:?}");
+        }
+    }
 }
