@@ -2,7 +2,7 @@
 //! SQLite database in a temp dir. Each test gets its own controller and its own empty
 //! XDG dirs, and no JWCTL_* variable of the user's environment reaches the binary.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::Output;
@@ -17,6 +17,9 @@ use jwctl::client::{Client, ClientOptions};
 use jwctl::controller::{ControllerConfig, ControllerHandle};
 use jwctl::domain::{SystemClock, Writer, WriterKind, WriterStatus, Zone};
 use tempfile::TempDir;
+
+#[path = "support/pty.rs"]
+mod pty;
 
 const TOKEN: &str = "cli-test-token-0123456789";
 const FLEET: usize = 60;
@@ -800,19 +803,14 @@ async fn fake_controller(fleet: WriterList, moved: Writer, posts: Arc<AtomicUsiz
 /// On a terminal the operator is asked, and only "y" or "yes" goes ahead.
 #[test]
 fn on_a_terminal_the_operator_confirms() {
-    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+    use portable_pty::CommandBuilder;
+    use pty::PtyApp;
 
     let fx = Fixture::new();
     let running = fx.pick("running writer", |w| w.status == WriterStatus::Running);
-    let ask = |answer: &str| -> (String, bool) {
-        let pty = native_pty_system()
-            .openpty(PtySize {
-                rows: 40,
-                cols: 200,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .expect("pty");
+    // Answers the prompt with `answer`, waits for `outcome`, and returns the screen and
+    // whether jwctl succeeded.
+    let ask = |answer: &str, outcome: &str| -> (String, bool) {
         let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_jwctl"));
         for (name, _) in std::env::vars_os() {
             if name.to_string_lossy().starts_with("JWCTL_") {
@@ -830,41 +828,17 @@ fn on_a_terminal_the_operator_confirms() {
             "pause",
             &running.name,
         ]);
-        let mut child = pty.slave.spawn_command(command).expect("spawn in the pty");
-        drop(pty.slave);
-        let mut reader = pty.master.try_clone_reader().expect("pty reader");
-        let mut writer = pty.master.take_writer().expect("pty writer");
-        let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            // EIO after the child exits is the pty's end of file.
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                    break;
-                }
-            }
-        });
-        let deadline = Instant::now() + RUN_LIMIT;
-        let mut screen = String::new();
-        while !screen.contains("[y/N]") {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let chunk = rx
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("no prompt: {screen}"));
-            screen.push_str(&String::from_utf8_lossy(&chunk));
-        }
-        writer
-            .write_all(format!("{answer}\r").as_bytes())
-            .expect("answer");
-        let status = child.wait().expect("jwctl exits");
-        drop(writer);
-        while let Ok(chunk) = rx.recv_timeout(Duration::from_secs(5)) {
-            screen.push_str(&String::from_utf8_lossy(&chunk));
-        }
-        (screen, status.success())
+        let mut app = PtyApp::spawn(command, 200, 40);
+        app.wait_for("[y/N]");
+        app.send(&format!("{answer}\r"));
+        let screen = app.wait_for(outcome);
+        let ok = app
+            .wait_exit(RUN_LIMIT)
+            .unwrap_or_else(|| panic!("jwctl did not exit:\n{screen}"));
+        (screen, ok)
     };
 
-    let (screen, ok) = ask("n");
+    let (screen, ok) = ask("n", "nothing was changed");
     assert!(!ok, "{screen}");
     assert!(
         screen.contains(&format!(
@@ -880,7 +854,7 @@ fn on_a_terminal_the_operator_confirms() {
     assert!(screen.contains("nothing was changed"), "{screen}");
     assert_eq!(fx.writer(&running.id).version, running.version);
 
-    let (screen, ok) = ask("yes");
+    let (screen, ok) = ask("yes", "Paused");
     assert!(ok, "{screen}");
     assert!(
         screen.contains(&format!("Paused {}", running.name)),
