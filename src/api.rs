@@ -80,6 +80,9 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     pub code: String,
     pub message: String,
+    /// With `version_mismatch`: the writer as the controller has it now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writer: Option<Box<Writer>>,
 }
 
 /// Machine-readable API error codes and their HTTP statuses.

@@ -1,9 +1,13 @@
 //! The async HTTP client of the controller's v1 API, used by the CLI and the TUI.
 //!
-//! Every call has a connect and a request timeout. Reads (GET) are retried with backoff on
-//! transport failures and 502/503/504; mutations (POST) are never retried automatically.
+//! Every call has a connect timeout and a whole-call budget: a read (GET) is retried with
+//! backoff on transport failures and 502/503/504 only while its budget lasts, so a call never
+//! takes longer than the budget its timeout message states. Mutations (POST) are never
+//! retried automatically.
 
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use chrono::{DateTime, Utc};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, IF_MATCH};
@@ -24,9 +28,9 @@ pub struct ClientOptions {
     pub token: Option<String>,
     /// Limit on establishing a connection.
     pub connect_timeout: Duration,
-    /// Limit on a whole request, response body included.
+    /// Limit on a whole call: every attempt, the pauses between them and the response body.
     pub request_timeout: Duration,
-    /// How many times a failed GET is tried again.
+    /// How many times a failed GET is tried again (within `request_timeout`).
     pub get_retries: u32,
     /// Who is acting, recorded in the controller's audit log.
     pub actor: String,
@@ -84,12 +88,14 @@ pub enum ClientError {
     Unreachable { url: String, detail: String },
     #[error("the controller at {url} did not answer within {}s; try again", timeout.as_secs_f32())]
     Timeout { url: String, timeout: Duration },
-    /// The controller refused the request; `code` and `message` are its own.
+    /// The controller refused the request; `code` and `message` are its own. With
+    /// `version_mismatch`, `current` is the writer as the controller has it now.
     #[error("{message}")]
     Api {
         status: u16,
         code: String,
         message: String,
+        current: Option<Box<Writer>>,
     },
     #[error(
         "the controller at {url} sent a response jwctl cannot read ({detail}); is it a jwctl controller of a matching version?"
@@ -102,6 +108,14 @@ impl ClientError {
     pub fn code(&self) -> Option<&str> {
         match self {
             ClientError::Api { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// The writer as the controller has it now, sent with a version mismatch.
+    pub fn current_writer(&self) -> Option<&Writer> {
+        match self {
+            ClientError::Api { current, .. } => current.as_deref(),
             _ => None,
         }
     }
@@ -154,7 +168,6 @@ impl Client {
         let http = reqwest::Client::builder()
             .default_headers(headers)
             .connect_timeout(options.connect_timeout)
-            .timeout(options.request_timeout)
             .user_agent(concat!("jwctl/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| invalid(e.to_string()))?;
@@ -245,13 +258,25 @@ impl Client {
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
         }
+        let deadline = Instant::now() + self.options.request_timeout;
         let mut attempt = 0;
         loop {
-            let result = self.send(self.http.request(Method::GET, url.clone())).await;
-            match result {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(self.timeout());
+            }
+            let request = self
+                .http
+                .request(Method::GET, url.clone())
+                .timeout(remaining);
+            match self.send(request).await {
                 Err(e) if e.is_transient() && attempt < self.options.get_retries => {
                     attempt += 1;
-                    tokio::time::sleep(Duration::from_millis(150 * 2u64.pow(attempt))).await;
+                    let pause = Duration::from_millis(150 * 2u64.pow(attempt));
+                    if Instant::now() + pause >= deadline {
+                        return Err(e);
+                    }
+                    tokio::time::sleep(pause).await;
                 }
                 other => return other,
             }
@@ -264,7 +289,10 @@ impl Client {
         body: Option<&B>,
         if_match: Option<u64>,
     ) -> Result<T, ClientError> {
-        let mut request = self.http.request(Method::POST, self.url(segments)?);
+        let mut request = self
+            .http
+            .request(Method::POST, self.url(segments)?)
+            .timeout(self.options.request_timeout);
         if let Some(body) = body {
             request = request.json(body);
         }
@@ -294,13 +322,18 @@ impl Client {
         Err(api_error(status, &bytes))
     }
 
+    /// The call's budget ran out.
+    fn timeout(&self) -> ClientError {
+        ClientError::Timeout {
+            url: self.options.base_url.clone(),
+            timeout: self.options.request_timeout,
+        }
+    }
+
     fn transport_error(&self, error: reqwest::Error) -> ClientError {
         let url = self.options.base_url.clone();
         if error.is_timeout() {
-            return ClientError::Timeout {
-                url,
-                timeout: self.options.request_timeout,
-            };
+            return self.timeout();
         }
         let mut detail = error.to_string();
         let mut source = std::error::Error::source(&error);
@@ -318,6 +351,7 @@ fn api_error(status: StatusCode, body: &[u8]) -> ClientError {
             status: status.as_u16(),
             code: error.code,
             message: error.message,
+            current: error.writer,
         },
         Err(_) => ClientError::Api {
             status: status.as_u16(),
@@ -326,6 +360,7 @@ fn api_error(status: StatusCode, body: &[u8]) -> ClientError {
                 "the controller answered {status} without an error description: {}",
                 String::from_utf8_lossy(&body[..body.len().min(200)])
             ),
+            current: None,
         },
     }
 }

@@ -19,6 +19,9 @@ pub struct Config {
     pub token_file: Option<PathBuf>,
     /// Zone for wall times: `local`, `UTC`, `+08:00`, `Asia/Shanghai`.
     pub tz: Option<String>,
+    /// Offer and send no start or pause, in the console and the CLI.
+    #[serde(default)]
+    pub read_only: bool,
     /// TUI settings.
     #[serde(default)]
     pub tui: TuiConfig,

@@ -1,5 +1,6 @@
 //! tracing setup: the controller logs to stderr, the TUI to a file (never the screen).
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -16,10 +17,12 @@ fn level(default: LevelFilter) -> LevelFilter {
         .unwrap_or(default)
 }
 
-/// Logs to stderr at `default` level (or `JWCTL_LOG`). Does nothing if a subscriber is set.
+/// Logs to stderr at `default` level (or `JWCTL_LOG`), with colours only when stderr is a
+/// terminal. Does nothing if a subscriber is set.
 pub fn to_stderr(default: LevelFilter) {
     let _ = tracing_subscriber::fmt()
         .with_max_level(level(default))
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
 }

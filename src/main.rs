@@ -4,15 +4,15 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use jwctl::cli::Script;
-use jwctl::cli::args::{Cli, Command, GlobalArgs, ServeArgs};
+use jwctl::cli::args::{Cli, Command, ServeArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Serve(ref args)) => serve(args, &cli.global),
-        Some(Command::List(args)) => jwctl::cli::run(Script::List(args), &cli.global),
-        Some(Command::Start(args)) => jwctl::cli::run(Script::Start(args), &cli.global),
-        Some(Command::Pause(args)) => jwctl::cli::run(Script::Pause(args), &cli.global),
+        Some(Command::Serve(ref args)) => serve(args),
+        Some(Command::List(args)) => jwctl::cli::run(Script::List(args)),
+        Some(Command::Start(args)) => jwctl::cli::run(Script::Start(args)),
+        Some(Command::Pause(args)) => jwctl::cli::run(Script::Pause(args)),
         None => tui(&cli),
     }
 }
@@ -27,7 +27,7 @@ fn tui(cli: &Cli) -> ExitCode {
     }
 }
 
-fn serve(args: &ServeArgs, global: &GlobalArgs) -> ExitCode {
+fn serve(args: &ServeArgs) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -38,7 +38,7 @@ fn serve(args: &ServeArgs, global: &GlobalArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(jwctl::controller::serve(args, global)) {
+    match runtime.block_on(jwctl::controller::serve(args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("jwctl serve: {e}");

@@ -541,7 +541,7 @@ async fn every_operation_is_audited_newest_first() {
             .message
             .as_deref()
             .unwrap_or("")
-            .contains("outside the range")
+            .contains("is outside the change data")
     );
     assert_eq!(alice.audit(&writer.id, 1).await.unwrap().len(), 1);
     // A missing actor is recorded as unknown.

@@ -77,8 +77,9 @@ impl Fixture {
     /// `jwctl` with the controller and token given as flags.
     fn jwctl(&self, args: &[&str]) -> Output {
         let mut command = sandboxed(self.sandbox.path());
+        command.args(&args[..1]);
         command.args(["--controller", &self.url, "--token", TOKEN]);
-        command.args(args);
+        command.args(&args[1..]);
         command.output().expect("jwctl runs")
     }
 
@@ -244,11 +245,11 @@ fn a_closed_stdout_ends_list_quietly() {
     for format in ["table", "json"] {
         let mut child = sandboxed_std(fx.sandbox.path())
             .args([
+                "list",
                 "--controller",
                 &fx.url,
                 "--token",
                 TOKEN,
-                "list",
                 "--output",
                 format,
             ])
@@ -486,9 +487,9 @@ fn a_bad_timestamp_is_a_usage_error_listing_the_accepted_forms() {
     let output = fx
         .bare()
         .args([
+            "start",
             "--controller",
             "http://127.0.0.1:9",
-            "start",
             "w",
             "--replay-from",
             "13:00",
@@ -572,7 +573,7 @@ fn tokens_come_from_flags_environment_files_and_config() {
 
     let output = fx
         .bare()
-        .args(["--controller", &fx.url, "--token", "wrong", "list"])
+        .args(["list", "--controller", &fx.url, "--token", "wrong"])
         .output()
         .expect("jwctl runs");
     assert_exit(&output, 1);
@@ -583,7 +584,7 @@ fn tokens_come_from_flags_environment_files_and_config() {
 
     let output = fx
         .bare()
-        .args(["--controller", &fx.url, "list"])
+        .args(["list", "--controller", &fx.url])
         .output()
         .expect("jwctl runs");
     assert_exit(&output, 1);
@@ -608,7 +609,7 @@ fn tokens_come_from_flags_environment_files_and_config() {
     let token_path = token_file.to_string_lossy().into_owned();
     let output = fx
         .bare()
-        .args(["--controller", &fx.url, "--token-file", &token_path, "list"])
+        .args(["list", "--controller", &fx.url, "--token-file", &token_path])
         .output()
         .expect("jwctl runs");
     assert_exit(&output, 0);
@@ -651,11 +652,11 @@ fn an_unreachable_controller_fails_quickly_and_clearly() {
     let output = fx
         .bare()
         .args([
+            "pause",
             "--controller",
             &url,
             "--token",
             TOKEN,
-            "pause",
             "w",
             "--yes",
         ])
@@ -716,11 +717,11 @@ fn ambiguous_names_and_version_races_are_explained() {
 
     let output = sandboxed(sandbox.path())
         .args([
+            "pause",
             "--controller",
             &url,
             "--token",
             TOKEN,
-            "pause",
             "twin",
             "--yes",
         ])
@@ -741,11 +742,11 @@ fn ambiguous_names_and_version_races_are_explained() {
 
     let output = sandboxed(sandbox.path())
         .args([
+            "pause",
             "--controller",
             &url,
             "--token",
             TOKEN,
-            "pause",
             "solo",
             "--yes",
         ])
@@ -821,11 +822,11 @@ fn on_a_terminal_the_operator_confirms() {
         command.env("XDG_DATA_HOME", fx.sandbox.path().join("data"));
         command.env("NO_COLOR", "1");
         command.args([
+            "pause",
             "--controller",
             &fx.url,
             "--token",
             TOKEN,
-            "pause",
             &running.name,
         ]);
         let mut app = PtyApp::spawn(command, 200, 40);

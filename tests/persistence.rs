@@ -287,6 +287,7 @@ async fn a_database_failure_is_a_500_and_changes_nothing() {
         status,
         code,
         message,
+        ..
     }) = refused
     else {
         panic!("expected an API error, got {refused:?}");

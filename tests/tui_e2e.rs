@@ -220,7 +220,7 @@ fn search_pause_and_replay_a_writer_from_the_console() {
     app.send(keys::TAB);
     app.send("2020-01-01 00:00:00");
     app.send(keys::ENTER);
-    app.wait_for("is outside the range store");
+    app.wait_for("is outside the change data");
     let still = rt.block_on(client.writer(&target.id)).expect("writer");
     assert_eq!(still.status, WriterStatus::Stopped, "nothing was sent");
 

@@ -198,6 +198,7 @@ fn api_error(status: u16, code: &str, message: &str) -> ClientError {
         status,
         code: code.into(),
         message: message.into(),
+        current: None,
     }
 }
 

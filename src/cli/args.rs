@@ -1,5 +1,6 @@
-//! The command line (clap derive): global connection options, the TUI's options, and the
-//! `serve`, `list`, `start` and `pause` subcommands.
+//! The command line (clap derive). Each command takes only the options it uses: the console's
+//! own options, `serve`'s, and the connection, zone, theme and selection options shared by
+//! `list`, `start` and `pause`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,52 +8,102 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::ThemeChoice;
-use crate::domain::{WriterStatus, Zone};
+use crate::domain::{StatusSet, WriterStatus, Zone};
+
+const EXAMPLES: &str = "\
+Examples:
+  jwctl                                        the console (the embedded demo when no controller answers)
+  jwctl --controller http://10.0.0.5:7465      the console against a controller
+  jwctl serve --demo-fleet 300                 a controller with a demo fleet on 127.0.0.1:7465
+  jwctl list --region cn-hangzhou --status failed,stopped
+  jwctl pause np_4w3a8kz1-incr_trans-1-0
+  jwctl start --region cn-hangzhou --status stopped --yes";
 
 /// jwctl: find, pause and start the JDBCWriters of OceanBase Migration Service.
 ///
-/// With no subcommand, opens the terminal console. Without a configured controller it starts
-/// an embedded demo controller so the console works on a fresh machine.
+/// With no subcommand, opens the terminal console on the configured controller, else on
+/// `jwctl serve` at http://127.0.0.1:7465 when it answers, else on an embedded demo
+/// controller so the console works on a fresh machine.
 #[derive(Debug, Parser)]
-#[command(name = "jwctl", version, about, long_about)]
+#[command(
+    name = "jwctl",
+    version,
+    about,
+    long_about,
+    after_help = EXAMPLES,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     #[command(flatten)]
-    pub global: GlobalArgs,
-    #[command(flatten)]
-    pub tui: TuiArgs,
+    pub console: ConsoleArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
-/// Options every command understands.
-#[derive(Debug, Clone, Args)]
-pub struct GlobalArgs {
-    /// Controller URL (default for list/start/pause: http://127.0.0.1:7465).
-    #[arg(long, global = true, env = "JWCTL_CONTROLLER", value_name = "URL")]
+/// Which controller to talk to, with which token, and the config file naming them.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ClientArgs {
+    /// Controller URL (default: the config's, else http://127.0.0.1:7465).
+    #[arg(long, env = "JWCTL_CONTROLLER", value_name = "URL")]
     pub controller: Option<String>,
     /// Bearer token for the controller.
     #[arg(
         long,
-        global = true,
         env = "JWCTL_TOKEN",
         hide_env_values = true,
         value_name = "TOKEN"
     )]
     pub token: Option<String>,
-    /// File holding the bearer token (for `serve`: the token the controller accepts).
-    #[arg(long, global = true, value_name = "PATH")]
+    /// File holding the bearer token.
+    #[arg(long, value_name = "PATH")]
     pub token_file: Option<PathBuf>,
     /// Config file (default: $XDG_CONFIG_HOME/jwctl/config.toml).
-    #[arg(long, global = true, env = "JWCTL_CONFIG", value_name = "PATH")]
+    #[arg(long, env = "JWCTL_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// Time zone for wall times: local, UTC, +08:00, Asia/Shanghai.
-    #[arg(long, global = true, value_name = "ZONE")]
+}
+
+/// The time zone wall times are read and shown in.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct ZoneArg {
+    /// Time zone for wall times: local, UTC, +08:00, Asia/Shanghai (default: the config's
+    /// tz, else local).
+    #[arg(long, value_name = "ZONE")]
     pub tz: Option<Zone>,
 }
 
-/// Options of the terminal console (no subcommand).
-#[derive(Debug, Clone, Args)]
-pub struct TuiArgs {
+/// Colour in what is printed.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct ThemeArg {
+    /// Colour theme: auto (colour on a terminal unless NO_COLOR is set), color, mono.
+    #[arg(long, value_enum, value_name = "THEME")]
+    pub theme: Option<ThemeChoice>,
+}
+
+/// Refuse every mutation.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct ReadOnlyArg {
+    /// Offer and send no start or pause (also `read_only = true` in the config).
+    #[arg(long)]
+    pub read_only: bool,
+}
+
+/// The console (no subcommand).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConsoleArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    #[command(flatten)]
+    pub zone: ZoneArg,
+    #[command(flatten)]
+    pub theme: ThemeArg,
+    #[command(flatten)]
+    pub read_only: ReadOnlyArg,
+    /// Start clean: do not restore the last regions, status filter, sort and search.
+    #[arg(long)]
+    pub fresh: bool,
+    /// Use the embedded demo controller even when a controller is configured or answers.
+    #[arg(long, conflicts_with = "controller")]
+    pub demo: bool,
     /// Writers in the embedded demo controller's fleet.
     #[arg(long, value_name = "N", default_value_t = 300)]
     pub demo_fleet: usize,
@@ -62,9 +113,6 @@ pub struct TuiArgs {
     /// Data dir of the embedded demo controller (default: a temporary dir).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Colour theme (overrides the config file).
-    #[arg(long, value_enum, value_name = "THEME")]
-    pub theme: Option<ThemeChoice>,
 }
 
 /// Subcommands.
@@ -74,9 +122,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// List writers.
     List(ListArgs),
-    /// Start a stopped or failed writer, optionally replaying data from a timestamp.
+    /// Start stopped or failed writers, optionally replaying data from a timestamp.
     Start(StartArgs),
-    /// Pause a running writer; its checkpoint is kept.
+    /// Pause running writers; their checkpoints are kept.
     Pause(PauseArgs),
 }
 
@@ -90,6 +138,10 @@ pub struct ServeArgs {
     /// (default: $XDG_DATA_HOME/jwctl).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// File holding the bearer token the controller requires (default: <data-dir>/token,
+    /// generated when missing).
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
     /// Seed a deterministic demo fleet of N writers when the database is empty.
     #[arg(long, value_name = "N")]
     pub demo_fleet: Option<usize>,
@@ -108,9 +160,40 @@ pub enum OutputFormat {
     Json,
 }
 
-/// `jwctl list`.
-#[derive(Debug, Clone, Args)]
-pub struct ListArgs {
+/// One word of `--status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusWord {
+    Running,
+    Starting,
+    Pausing,
+    Stopped,
+    Failed,
+    /// Every status but running.
+    NotRunning,
+}
+
+/// The statuses `words` select; every status when there are none.
+pub fn status_set(words: &[StatusWord]) -> StatusSet {
+    if words.is_empty() {
+        return StatusSet::ALL;
+    }
+    let statuses = words.iter().flat_map(|word| {
+        match word {
+            StatusWord::Running => StatusSet::of([WriterStatus::Running]),
+            StatusWord::Starting => StatusSet::of([WriterStatus::Starting]),
+            StatusWord::Pausing => StatusSet::of([WriterStatus::Pausing]),
+            StatusWord::Stopped => StatusSet::of([WriterStatus::Stopped]),
+            StatusWord::Failed => StatusSet::of([WriterStatus::Failed]),
+            StatusWord::NotRunning => StatusSet::NOT_RUNNING,
+        }
+        .statuses()
+    });
+    StatusSet::of(statuses)
+}
+
+/// Which writers: a region, statuses and a search, as `jwctl list` filters them.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SelectionArgs {
     /// Only writers of this region.
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
@@ -118,8 +201,28 @@ pub struct ListArgs {
     #[arg(long, value_name = "QUERY")]
     pub search: Option<String>,
     /// Only writers in these statuses (comma-separated).
-    #[arg(long, value_name = "STATUS", value_delimiter = ',')]
-    pub status: Vec<WriterStatus>,
+    #[arg(long, value_enum, value_name = "STATUS", value_delimiter = ',')]
+    pub status: Vec<StatusWord>,
+}
+
+impl SelectionArgs {
+    /// Whether any filter is given.
+    pub fn is_given(&self) -> bool {
+        self.region.is_some() || self.search.is_some() || !self.status.is_empty()
+    }
+}
+
+/// `jwctl list`.
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    #[command(flatten)]
+    pub zone: ZoneArg,
+    #[command(flatten)]
+    pub theme: ThemeArg,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
     /// Output format. table: aligned columns on stdout, a count on stderr. json: stdout is
     /// one JSON document shaped like GET /v1/writers, {"revision":N,"writers":[…]}, with only
     /// the selected writers.
@@ -130,13 +233,24 @@ pub struct ListArgs {
 /// `jwctl start`.
 #[derive(Debug, Clone, Args)]
 pub struct StartArgs {
-    /// Writer id or unique name.
-    pub writer: String,
+    #[command(flatten)]
+    pub client: ClientArgs,
+    #[command(flatten)]
+    pub zone: ZoneArg,
+    #[command(flatten)]
+    pub theme: ThemeArg,
+    #[command(flatten)]
+    pub read_only: ReadOnlyArg,
+    /// Writer ids or unique names (or select writers with --region, --status, --search).
+    #[arg(value_name = "WRITER")]
+    pub writers: Vec<String>,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
     /// Replay data from this timestamp: 'YYYY-MM-DD HH:MM:SS', RFC 3339, epoch seconds, -2h,
     /// '30m ago'.
     #[arg(long, value_name = "TS", allow_hyphen_values = true)]
     pub replay_from: Option<String>,
-    /// Do not ask for confirmation (required when stdin is not a terminal).
+    /// Answer every confirmation with yes (required when stdin is not a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
 }
@@ -144,9 +258,18 @@ pub struct StartArgs {
 /// `jwctl pause`.
 #[derive(Debug, Clone, Args)]
 pub struct PauseArgs {
-    /// Writer id or unique name.
-    pub writer: String,
-    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[command(flatten)]
+    pub client: ClientArgs,
+    #[command(flatten)]
+    pub theme: ThemeArg,
+    #[command(flatten)]
+    pub read_only: ReadOnlyArg,
+    /// Writer ids or unique names (or select writers with --region, --status, --search).
+    #[arg(value_name = "WRITER")]
+    pub writers: Vec<String>,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// Answer the confirmation with yes (required when stdin is not a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
 }
@@ -173,6 +296,41 @@ mod tests {
             panic!("{cli:?}");
         };
         assert_eq!(start.replay_from.as_deref(), Some("-2h"));
+        assert_eq!(start.writers, ["w1"]);
         assert!(start.yes);
+    }
+
+    #[test]
+    fn each_command_takes_only_its_options() {
+        for args in [
+            &["jwctl", "serve", "--controller", "http://x:1"][..],
+            &["jwctl", "pause", "w", "--tz", "UTC"],
+            &["jwctl", "serve", "--tz", "UTC"],
+            &["jwctl", "list", "--demo"],
+            &["jwctl", "--controller", "http://x:1", "list"],
+        ] {
+            assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn status_words_combine() {
+        let cli = Cli::try_parse_from(["jwctl", "list", "--status", "stopped,failed"]);
+        let Ok(Cli {
+            command: Some(Command::List(list)),
+            ..
+        }) = cli
+        else {
+            panic!("{cli:?}");
+        };
+        assert_eq!(
+            status_set(&list.selection.status),
+            StatusSet::of([WriterStatus::Stopped, WriterStatus::Failed])
+        );
+        assert_eq!(status_set(&[]), StatusSet::ALL);
+        assert_eq!(
+            status_set(&[StatusWord::NotRunning]),
+            StatusSet::NOT_RUNNING
+        );
     }
 }

@@ -1,19 +1,32 @@
 //! Which controller to talk to and with which token: flags, then environment (via clap),
-//! then the config file, then the defaults `jwctl serve` uses on this machine.
+//! then the config file, then the defaults `jwctl serve` uses on this machine. The console
+//! and the CLI resolve it the same way.
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::args::GlobalArgs;
+use crate::cli::args::ClientArgs;
 use crate::config::{Config, default_data_dir};
 
 /// Where `jwctl serve` listens by default, and where the CLI looks when nothing is configured.
 pub const DEFAULT_CONTROLLER: &str = "http://127.0.0.1:7465";
 
-/// A controller to connect to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A controller to connect to. Its `Debug` output hides the token.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Connection {
     pub url: String,
     pub token: Option<String>,
+    /// Whether the URL was named (flag, environment, config) rather than the default.
+    pub named: bool,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("url", &self.url)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("named", &self.named)
+            .finish()
+    }
 }
 
 /// A token that was named but could not be read.
@@ -30,37 +43,21 @@ pub enum ConnectionError {
     EmptyTokenFile { path: PathBuf },
 }
 
-/// The configured controller, or `None` when neither flags, environment nor config name one
-/// (the TUI then starts its embedded demo controller).
-pub fn configured(
-    global: &GlobalArgs,
-    config: &Config,
-) -> Result<Option<Connection>, ConnectionError> {
-    let Some(url) = global
+/// The controller named by `--controller`/`JWCTL_CONTROLLER` or the config, else the local
+/// default (`jwctl serve` on this machine, `named: false`).
+pub fn resolve(args: &ClientArgs, config: &Config) -> Result<Connection, ConnectionError> {
+    let named = args
         .controller
         .clone()
-        .or_else(|| config.controller.clone())
-    else {
-        return Ok(None);
-    };
-    Ok(Some(Connection {
-        url,
-        token: token(global, config)?,
-    }))
+        .or_else(|| config.controller.clone());
+    Ok(Connection {
+        named: named.is_some(),
+        url: named.unwrap_or_else(|| DEFAULT_CONTROLLER.to_string()),
+        token: token(args, config)?,
+    })
 }
 
-/// The configured controller, else the local default (`jwctl serve` on this machine).
-pub fn configured_or_default(
-    global: &GlobalArgs,
-    config: &Config,
-) -> Result<Connection, ConnectionError> {
-    Ok(configured(global, config)?.unwrap_or(Connection {
-        url: DEFAULT_CONTROLLER.to_string(),
-        token: token(global, config)?,
-    }))
-}
-
-fn token(global: &GlobalArgs, config: &Config) -> Result<Option<String>, ConnectionError> {
+fn token(global: &ClientArgs, config: &Config) -> Result<Option<String>, ConnectionError> {
     if let Some(token) = &global.token {
         return Ok(Some(token.trim().to_string()));
     }
@@ -99,14 +96,8 @@ pub fn read_token_file(path: &Path) -> Result<String, ConnectionError> {
 mod tests {
     use super::*;
 
-    fn global() -> GlobalArgs {
-        GlobalArgs {
-            controller: None,
-            token: None,
-            token_file: None,
-            config: None,
-            tz: None,
-        }
+    fn args() -> ClientArgs {
+        ClientArgs::default()
     }
 
     #[test]
@@ -116,23 +107,32 @@ mod tests {
             token: Some("from-config".into()),
             ..Config::default()
         };
-        let mut args = global();
+        let mut args = args();
         args.controller = Some("http://flag:2".into());
         args.token = Some(" from-flag \n".into());
-        let connection = configured(&args, &config).ok().flatten();
+        let connection = resolve(&args, &config).ok();
         assert_eq!(
             connection,
             Some(Connection {
                 url: "http://flag:2".into(),
                 token: Some("from-flag".into()),
+                named: true,
             })
+        );
+        let from_config = resolve(&ClientArgs::default(), &config).ok();
+        assert_eq!(
+            from_config.map(|c| (c.url, c.named)),
+            Some(("http://config:1".into(), true))
         );
     }
 
     #[test]
-    fn nothing_configured_means_none() {
-        let connection = configured(&global(), &Config::default());
-        assert!(matches!(connection, Ok(None)));
+    fn nothing_configured_means_the_default() {
+        let connection = resolve(&args(), &Config::default()).ok();
+        assert_eq!(
+            connection.map(|c| (c.url, c.named)),
+            Some((DEFAULT_CONTROLLER.to_string(), false))
+        );
     }
 
     #[test]
@@ -141,13 +141,23 @@ mod tests {
         let _ = std::fs::create_dir_all(&dir);
         let empty = dir.join("empty");
         let _ = std::fs::write(&empty, "\n");
-        let mut args = global();
+        let mut args = args();
         args.token_file = Some(empty);
-        let err = configured_or_default(&args, &Config::default());
+        let err = resolve(&args, &Config::default());
         assert!(matches!(err, Err(ConnectionError::EmptyTokenFile { .. })));
         args.token_file = Some(dir.join("missing"));
-        let err = configured_or_default(&args, &Config::default());
+        let err = resolve(&args, &Config::default());
         assert!(matches!(err, Err(ConnectionError::TokenFile { .. })));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn debug_output_hides_the_token() {
+        let connection = Connection {
+            url: "http://x:1".into(),
+            token: Some("s3cr3t".into()),
+            named: true,
+        };
+        assert!(!format!("{connection:?}").contains("s3cr3t"));
     }
 }

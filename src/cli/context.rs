@@ -1,8 +1,8 @@
 //! What every scripting command needs: a client for the configured controller and the zone
 //! wall times are read and shown in.
 
-use crate::cli::args::GlobalArgs;
-use crate::cli::connection::configured_or_default;
+use crate::cli::args::ClientArgs;
+use crate::cli::connection::resolve;
 use crate::cli::error::CliError;
 use crate::client::{Client, ClientError, ClientOptions};
 use crate::config::Config;
@@ -21,10 +21,10 @@ pub struct Context {
 impl Context {
     /// Reads the config file and resolves controller, token and zone. Every problem here is a
     /// usage error: nothing has been sent yet.
-    pub fn load(global: &GlobalArgs) -> Result<Context, CliError> {
-        let config = Config::load(global.config.as_deref())?;
-        let connection = configured_or_default(global, &config)?;
-        let zone = global.tz.or_else(|| config.zone()).unwrap_or_default();
+    pub fn load(args: &ClientArgs, tz: Option<Zone>) -> Result<Context, CliError> {
+        let config = Config::load(args.config.as_deref())?;
+        let connection = resolve(args, &config)?;
+        let zone = tz.or_else(|| config.zone()).unwrap_or_default();
         let has_token = connection.token.is_some();
         let client = Client::new(ClientOptions::new(connection.url, connection.token))?;
         Ok(Context {

@@ -72,6 +72,7 @@ mod tests {
             status: 422,
             code: "replay_out_of_range".into(),
             message: "out of range".into(),
+            current: None,
         };
         assert_eq!(CliError::from(api), CliError::Failed("out of range".into()));
         let url = ClientError::InvalidUrl {

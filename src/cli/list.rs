@@ -2,12 +2,13 @@
 
 use serde::Serialize;
 
+use crate::cli::args::status_set;
 use crate::cli::args::{ListArgs, OutputFormat};
 use crate::cli::context::Context;
 use crate::cli::error::CliError;
 use crate::cli::output;
 use crate::cli::table;
-use crate::domain::{Writer, WriterStatus};
+use crate::domain::{StatusSet, Writer};
 use crate::search::SearchIndex;
 
 /// The JSON document `jwctl list --output json` prints: the shape of `GET /v1/writers`, with
@@ -20,7 +21,7 @@ struct JsonList<'a> {
 
 /// Runs `jwctl list`.
 pub async fn run(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
-    let region = args.region.as_deref();
+    let region = args.selection.region.as_deref();
     let list = ctx
         .client
         .list_writers(region)
@@ -31,7 +32,11 @@ pub async fn run(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
     {
         check_region(ctx, region).await?;
     }
-    let selected = select(&list.writers, &args.status, args.search.as_deref());
+    let selected = select(
+        &list.writers,
+        status_set(&args.selection.status),
+        args.selection.search.as_deref(),
+    );
     match args.output {
         OutputFormat::Json => {
             let document = JsonList {
@@ -63,14 +68,14 @@ pub async fn run(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
     }
 }
 
-/// The writers in one of `statuses` (all when empty) that match `search`: in rank order when
-/// searching, else in the controller's order.
+/// The writers in one of `statuses` that match `search`: in rank order when searching, else
+/// in the controller's order.
 pub fn select<'a>(
     writers: &'a [Writer],
-    statuses: &[WriterStatus],
+    statuses: StatusSet,
     search: Option<&str>,
 ) -> Vec<&'a Writer> {
-    let wanted = |w: &&Writer| statuses.is_empty() || statuses.contains(&w.status);
+    let wanted = |w: &&Writer| statuses.contains(w.status);
     match search {
         Some(query) => SearchIndex::build(writers)
             .search(query)
@@ -98,6 +103,7 @@ async fn check_region(ctx: &Context, region: &str) -> Result<(), CliError> {
 mod tests {
     use super::*;
     use crate::cli::resolve::tests::writer;
+    use crate::domain::WriterStatus;
 
     fn fleet() -> Vec<Writer> {
         let mut stopped = writer(
@@ -123,7 +129,7 @@ mod tests {
     fn no_filter_keeps_the_controllers_order() {
         let writers = fleet();
         assert_eq!(
-            names(&select(&writers, &[], None)),
+            names(&select(&writers, StatusSet::ALL, None)),
             [
                 "np_a-incr_trans-1-0",
                 "np_b-incr_trans-1-0",
@@ -137,13 +143,13 @@ mod tests {
         let writers = fleet();
         // "payments" is a name prefix of id-3 and a fuzzy project match of id-2.
         assert_eq!(
-            names(&select(&writers, &[], Some("payments"))),
+            names(&select(&writers, StatusSet::ALL, Some("payments"))),
             ["payments-mirror", "np_b-incr_trans-1-0"]
         );
         assert_eq!(
             names(&select(
                 &writers,
-                &[WriterStatus::Stopped],
+                StatusSet::of([WriterStatus::Stopped]),
                 Some("payments")
             )),
             ["np_b-incr_trans-1-0"]
@@ -151,7 +157,7 @@ mod tests {
         assert_eq!(
             names(&select(
                 &writers,
-                &[WriterStatus::Stopped, WriterStatus::Failed],
+                StatusSet::of([WriterStatus::Stopped, WriterStatus::Failed]),
                 None
             )),
             ["np_b-incr_trans-1-0"]

@@ -14,7 +14,7 @@ pub mod table;
 
 use std::process::ExitCode;
 
-use crate::cli::args::{GlobalArgs, ListArgs, PauseArgs, StartArgs};
+use crate::cli::args::{ListArgs, PauseArgs, StartArgs};
 use crate::cli::context::Context;
 use crate::cli::error::CliError;
 
@@ -28,12 +28,12 @@ pub enum Script {
 
 /// Runs `script` on its own tokio runtime and returns the process exit code: 0 done,
 /// 1 refused or failed, 2 usage error. Errors are printed to stderr.
-pub fn run(script: Script, global: &GlobalArgs) -> ExitCode {
+pub fn run(script: Script) -> ExitCode {
     let result = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| CliError::Failed(format!("cannot start the async runtime: {e}")))
-        .and_then(|runtime| runtime.block_on(execute(script, global)));
+        .and_then(|runtime| runtime.block_on(execute(script)));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -43,11 +43,12 @@ pub fn run(script: Script, global: &GlobalArgs) -> ExitCode {
     }
 }
 
-async fn execute(script: Script, global: &GlobalArgs) -> Result<(), CliError> {
-    let ctx = Context::load(global)?;
+async fn execute(script: Script) -> Result<(), CliError> {
     match script {
-        Script::List(args) => list::run(&ctx, &args).await,
-        Script::Start(args) => mutate::start(&ctx, &args).await,
-        Script::Pause(args) => mutate::pause(&ctx, &args).await,
+        Script::List(args) => list::run(&Context::load(&args.client, args.zone.tz)?, &args).await,
+        Script::Start(args) => {
+            mutate::start(&Context::load(&args.client, args.zone.tz)?, &args).await
+        }
+        Script::Pause(args) => mutate::pause(&Context::load(&args.client, None)?, &args).await,
     }
 }

@@ -23,7 +23,7 @@ pub async fn start(ctx: &Context, args: &StartArgs) -> Result<(), CliError> {
         .as_deref()
         .map(|ts| parse_timestamp(ts, now, &ctx.zone))
         .transpose()?;
-    let writer = fetch(ctx, &args.writer).await?;
+    let writer = fetch(ctx, one_writer(&args.writers)?).await?;
     let needs_consent = match plan_start(&writer, replay_from, now) {
         Ok(StartPlan::AlreadyRunning) => false,
         Ok(StartPlan::Start { .. }) => true,
@@ -58,7 +58,7 @@ pub async fn start(ctx: &Context, args: &StartArgs) -> Result<(), CliError> {
 /// Runs `jwctl pause`: prints one line on success.
 pub async fn pause(ctx: &Context, args: &PauseArgs) -> Result<(), CliError> {
     let now = Utc::now();
-    let writer = fetch(ctx, &args.writer).await?;
+    let writer = fetch(ctx, one_writer(&args.writers)?).await?;
     match plan_pause(&writer) {
         Ok(PausePlan::Pause) => {
             confirm("pause", &pause_question(&writer, &ctx.zone, now), args.yes)?;
@@ -74,6 +74,13 @@ pub async fn pause(ctx: &Context, args: &PauseArgs) -> Result<(), CliError> {
         Err(e) => return Err(refusal(ctx, &writer, e).await),
     };
     output::stdout(&format!("{}\n", pause_outcome(&writer, &after, &ctx.zone)))
+}
+
+fn one_writer(writers: &[String]) -> Result<&str, CliError> {
+    match writers {
+        [writer] => Ok(writer),
+        _ => Err(CliError::Usage("name exactly one WRITER".into())),
+    }
 }
 
 /// Fetches the fleet once and resolves WRITER in it.

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use super::db::{AuditReader, Db, NewAudit};
 use super::error::ApiError;
 use super::fleet::{Fleet, WriterListJson, now_ms};
-use crate::api::{AuditAction, AuditEntry, Deployment, ErrorCode};
+use crate::api::{AuditAction, AuditEntry, Deployment};
 use crate::domain::{
     PausePlan, SharedClock, StartPlan, Writer, WriterStatus, plan_pause, plan_start,
 };
@@ -163,15 +163,7 @@ impl Engine {
         if let Some(expected) = request.if_match
             && expected != view.version
         {
-            let error = ApiError::new(
-                ErrorCode::VersionMismatch,
-                format!(
-                    "{} changed since you looked: it is at version {} (status {}), not {expected}; \
-                     reload it and decide again",
-                    view.name, view.version, view.status
-                ),
-            );
-            return refuse(db, error);
+            return refuse(db, ApiError::version_mismatch(view, expected));
         }
         let target = match request.operation {
             Operation::Start { replay_from } => match plan_start(&view, replay_from, now) {

@@ -6,12 +6,15 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::api::{ErrorBody, ErrorCode, ErrorDetail};
+use crate::domain::Writer;
 
 /// An error answer of the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ApiError {
     pub code: ErrorCode,
     pub message: String,
+    /// The writer as it is now, sent with `version_mismatch`.
+    pub writer: Option<Box<Writer>>,
 }
 
 impl ApiError {
@@ -19,6 +22,21 @@ impl ApiError {
         ApiError {
             code,
             message: message.into(),
+            writer: None,
+        }
+    }
+
+    /// 412: the writer is no longer at the version the client expected; `current` is how it
+    /// is now, so the client can show the truth without asking again.
+    pub fn version_mismatch(current: Writer, expected: u64) -> ApiError {
+        ApiError {
+            code: ErrorCode::VersionMismatch,
+            message: format!(
+                "{} changed since you looked: it is at version {} (status {}), not {expected}; \
+                 reload it and decide again",
+                current.name, current.version, current.status
+            ),
+            writer: Some(Box::new(current)),
         }
     }
 
@@ -56,6 +74,7 @@ impl IntoResponse for ApiError {
             error: ErrorDetail {
                 code: self.code.as_str().to_string(),
                 message: self.message,
+                writer: self.writer,
             },
         };
         let mut response = (status, Json(body)).into_response();

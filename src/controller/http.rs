@@ -125,19 +125,20 @@ pub(crate) fn router(state: AppState, token: RequiredToken) -> Router {
         .with_state(state)
 }
 
-/// Logs method, path, status and duration of every request; never headers.
+/// Logs method, path, status and duration (whole milliseconds) of every request, never its
+/// headers: mutations, refusals and errors at info, other reads at debug.
 async fn log_request(request: Request, next: Next) -> Response {
     let method = request.method().clone();
-    let path = request.uri().path().to_string();
+    let path = clip(request.uri().path(), 300);
     let started = Instant::now();
     let response = next.run(request).await;
-    tracing::info!(
-        %method,
-        path = %clip(&path, 300),
-        status = response.status().as_u16(),
-        ms = started.elapsed().as_secs_f64() * 1000.0,
-        "request"
-    );
+    let status = response.status().as_u16();
+    let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    if method == axum::http::Method::GET && status < 400 {
+        tracing::debug!(%method, %path, status, ms, "request");
+    } else {
+        tracing::info!(%method, %path, status, ms, "request");
+    }
     response
 }
 

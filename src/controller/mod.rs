@@ -27,7 +27,7 @@ pub use demo::demo_writers;
 pub use http::{BODY_LIMIT, Endpoint};
 pub use token::{ResolvedToken, TOKEN_FILE_NAME, resolve_token};
 
-use crate::cli::args::{GlobalArgs, ServeArgs};
+use crate::cli::args::ServeArgs;
 use crate::domain::{SharedClock, SystemClock};
 use auth::RequiredToken;
 use db::{AuditReader, Db};
@@ -254,18 +254,13 @@ async fn flush_periodically(engine: Arc<Engine>, mut shutdown: watch::Receiver<b
 
 /// `jwctl serve`: logs to stderr, says on stderr where it listens and where the token file is
 /// (never the token), runs until SIGINT/SIGTERM, then shuts down gracefully.
-pub async fn serve(args: &ServeArgs, global: &GlobalArgs) -> Result<(), ControllerError> {
+pub async fn serve(args: &ServeArgs) -> Result<(), ControllerError> {
     crate::logging::to_stderr(LevelFilter::INFO);
     let data_dir = match &args.data_dir {
         Some(dir) => dir.clone(),
         None => crate::config::default_data_dir().ok_or(ControllerError::NoDataDir)?,
     };
-    if global.token.is_some() {
-        eprintln!(
-            "note: serve does not use --token or JWCTL_TOKEN; it requires the token in its token file"
-        );
-    }
-    let token = resolve_token(&data_dir, global.token_file.as_deref())?;
+    let token = resolve_token(&data_dir, args.token_file.as_deref())?;
     if token.generated {
         eprintln!(
             "generated a bearer token in {} (mode 0600); clients read it from there",

@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
+use super::timestamp::Zone;
+
 /// RFC 3339 in UTC with whole seconds, e.g. `2026-11-24T10:30:00Z`.
 pub fn format_utc(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -33,9 +35,93 @@ pub fn format_ago(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
+/// `from → to` as wall times in `zone`; the date is written once when both share it:
+/// `2026-11-24 06:40:55 → 08:26:00`.
+pub fn format_range(from: DateTime<Utc>, to: DateTime<Utc>, zone: &Zone) -> String {
+    let (start, end) = (zone.format(from), zone.format(to));
+    match (start.split_once(' '), end.split_once(' ')) {
+        (Some((day, _)), Some((end_day, end_time))) if day == end_day => {
+            format!("{start} → {end_time}")
+        }
+        _ => format!("{start} → {end}"),
+    }
+}
+
+/// `text` with every RFC 3339 UTC instant the controller wrote (`2026-11-24T10:30:00Z`)
+/// turned into a wall time in `zone`, and the zone named once at the end when any was.
+pub fn localize_times(text: &str, zone: &Zone) -> String {
+    const LEN: usize = "2026-11-24T10:30:00Z".len();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut replaced = false;
+    while let Some(at) = rest.find('T') {
+        let start = at.saturating_sub(10);
+        let candidate = rest.get(start..start + LEN);
+        let parsed = candidate
+            .filter(|c| c.ends_with('Z'))
+            .and_then(|c| DateTime::parse_from_rfc3339(c).ok());
+        match parsed {
+            Some(instant) if at >= 10 => {
+                out.push_str(&rest[..start]);
+                out.push_str(&zone.format(instant.with_timezone(&Utc)));
+                rest = &rest[start + LEN..];
+                replaced = true;
+            }
+            _ => {
+                out.push_str(&rest[..=at]);
+                rest = &rest[at + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    if replaced {
+        out.push_str(&format!(" (times in {zone})"));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ranges_write_a_shared_date_once() {
+        let utc: Zone = "UTC".parse().unwrap_or_default();
+        let at = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            format_range(at("2026-11-24T06:40:55Z"), at("2026-11-24T08:26:00Z"), &utc),
+            "2026-11-24 06:40:55 → 08:26:00"
+        );
+        assert_eq!(
+            format_range(at("2026-11-23T23:00:00Z"), at("2026-11-24T01:00:00Z"), &utc),
+            "2026-11-23 23:00:00 → 2026-11-24 01:00:00"
+        );
+    }
+
+    #[test]
+    fn controller_instants_are_shown_in_the_operators_zone() {
+        let shanghai: Zone = "Asia/Shanghai".parse().unwrap_or_default();
+        assert_eq!(
+            localize_times(
+                "replay timestamp 2026-11-24T10:30:00Z is outside (2026-11-23T10:00:00Z to now)",
+                &shanghai
+            ),
+            "replay timestamp 2026-11-24 18:30:00 is outside (2026-11-23 18:00:00 to now) \
+             (times in Asia/Shanghai)"
+        );
+        for plain in [
+            "no times here",
+            "T",
+            "xT2026",
+            "id 10.0.0.1-9000:connector_v2:T",
+        ] {
+            assert_eq!(localize_times(plain, &shanghai), plain);
+        }
+    }
 
     #[test]
     fn durations_read_like_the_console() {

@@ -4,11 +4,15 @@
 pub mod clock;
 pub mod format;
 pub mod rules;
+pub mod status_set;
 pub mod timestamp;
 pub mod writer;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
-pub use format::{format_ago, format_duration_ms, format_utc};
-pub use rules::{PausePlan, RuleViolation, StartPlan, check_replay, plan_pause, plan_start};
+pub use format::{format_ago, format_duration_ms, format_range, format_utc, localize_times};
+pub use rules::{
+    PausePlan, ReplaySpan, RuleViolation, StartPlan, check_replay, plan_pause, plan_start,
+};
+pub use status_set::{STATUS_WORDS, StatusSet, UnknownStatusWord};
 pub use timestamp::{ACCEPTED_FORMS, TimestampError, Zone, parse_timestamp};
 pub use writer::{Project, Store, UnknownKind, UnknownStatus, Writer, WriterKind, WriterStatus};

@@ -3,10 +3,14 @@
 
 use chrono::{DateTime, Utc};
 
-use super::format::format_utc;
+use super::format::{format_duration_ms, format_range, format_utc};
+use super::timestamp::Zone;
 use super::writer::{Writer, WriterKind, WriterStatus};
 
 /// Why a start or pause is refused. Each maps to one API error code.
+///
+/// `Display` writes instants as RFC 3339 in UTC (what the controller sends);
+/// [`RuleViolation::describe`] writes them as wall times in the operator's zone.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RuleViolation {
     /// The writer's status does not allow the operation.
@@ -22,25 +26,125 @@ pub enum RuleViolation {
     )]
     ReplayNotSupported { name: String },
     /// The replay timestamp is outside the store's retained range (or in the future).
-    #[error(
-        "replay timestamp {asked} is outside the range store {store} holds ({earliest} to {latest}); choose a timestamp in that range"
-    )]
+    #[error("{}", self.describe(None))]
     ReplayOutOfRange {
-        asked: String,
+        asked: DateTime<Utc>,
         store: String,
-        earliest: String,
-        latest: String,
+        earliest: DateTime<Utc>,
+        latest: DateTime<Utc>,
     },
-    /// Resuming from the checkpoint is impossible: that data has left the store.
-    #[error(
-        "checkpoint {checkpoint} of {name} is older than the earliest data store {store} still holds ({earliest}); start with replay from a timestamp at or after {earliest}"
-    )]
+    /// Resuming an incremental writer from its checkpoint is impossible: that data has left
+    /// the store.
+    #[error("{}", self.describe(None))]
     CheckpointExpired {
         name: String,
-        checkpoint: String,
+        checkpoint: DateTime<Utc>,
         store: String,
-        earliest: String,
+        earliest: DateTime<Utc>,
     },
+}
+
+impl RuleViolation {
+    /// The refusal for an operator: instants as wall times in `zone` (RFC 3339 UTC without).
+    pub fn describe(&self, zone: Option<&Zone>) -> String {
+        let at = |t: DateTime<Utc>| zone.map_or_else(|| format_utc(t), |z| z.format(t));
+        let in_zone = zone.map(|z| format!(", {z}")).unwrap_or_default();
+        match self {
+            RuleViolation::ReplayOutOfRange {
+                asked,
+                store,
+                earliest,
+                latest,
+            } => format!(
+                "replay timestamp {} is outside the change data {store} holds ({} to {}{in_zone}); \
+                 choose a timestamp in that range",
+                at(*asked),
+                at(*earliest),
+                at(*latest)
+            ),
+            RuleViolation::CheckpointExpired {
+                name,
+                checkpoint,
+                store,
+                earliest,
+            } => format!(
+                "checkpoint {} of {name} is older than the earliest change data {store} still \
+                 holds ({}{in_zone}); start with replay from a timestamp at or after {}",
+                at(*checkpoint),
+                at(*earliest),
+                at(*earliest)
+            ),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// What replaying from a timestamp does, compared with resuming from the checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplaySpan {
+    /// The timestamp is after the checkpoint: the change data `from..to` is never written to
+    /// the destination.
+    Skips {
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    },
+    /// The timestamp is before the checkpoint: the change data `from..to` is written again.
+    Rewrites {
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    },
+    /// The timestamp is the checkpoint, or the writer has no checkpoint to compare with.
+    Neither,
+}
+
+impl ReplaySpan {
+    /// How replaying `writer` from `at` relates to its checkpoint.
+    pub fn of(writer: &Writer, at: DateTime<Utc>) -> ReplaySpan {
+        match writer.checkpoint {
+            Some(checkpoint) if at > checkpoint => ReplaySpan::Skips {
+                from: checkpoint,
+                to: at,
+            },
+            Some(checkpoint) if at < checkpoint => ReplaySpan::Rewrites {
+                from: at,
+                to: checkpoint,
+            },
+            _ => ReplaySpan::Neither,
+        }
+    }
+
+    /// Whether change data is lost for good.
+    pub fn skips(self) -> bool {
+        matches!(self, ReplaySpan::Skips { .. })
+    }
+
+    /// The length of the span in milliseconds (0 for `Neither`).
+    pub fn millis(self) -> u64 {
+        match self {
+            ReplaySpan::Skips { from, to } | ReplaySpan::Rewrites { from, to } => {
+                u64::try_from((to - from).num_milliseconds()).unwrap_or(0)
+            }
+            ReplaySpan::Neither => 0,
+        }
+    }
+
+    /// `skips 1h 45m of change data, 2026-11-24 06:40:55 → 08:26:00 (UTC)`, or `writes … again`;
+    /// `None` when nothing is skipped or written again.
+    pub fn describe(self, zone: &Zone) -> Option<String> {
+        match self {
+            ReplaySpan::Skips { from, to } => Some(format!(
+                "skips {} of change data, {} ({zone})",
+                format_duration_ms(self.millis()),
+                format_range(from, to, zone)
+            )),
+            ReplaySpan::Rewrites { from, to } => Some(format!(
+                "writes {} of change data again, {} ({zone})",
+                format_duration_ms(self.millis()),
+                format_range(from, to, zone)
+            )),
+            ReplaySpan::Neither => None,
+        }
+    }
 }
 
 /// What a permitted start does.
@@ -98,14 +202,16 @@ pub fn plan_start(
             })
         }
         None => {
-            if let Some(checkpoint) = writer.checkpoint
+            // A full-migration writer does not read the incremental store.
+            if writer.kind == WriterKind::Incremental
+                && let Some(checkpoint) = writer.checkpoint
                 && checkpoint < writer.store.earliest
             {
                 return Err(RuleViolation::CheckpointExpired {
                     name: writer.name.clone(),
-                    checkpoint: format_utc(checkpoint),
+                    checkpoint,
                     store: writer.store.id.clone(),
-                    earliest: format_utc(writer.store.earliest),
+                    earliest: writer.store.earliest,
                 });
             }
             Ok(StartPlan::Start { replay_from: None })
@@ -150,10 +256,10 @@ fn check_replay_range(
 ) -> Result<(), RuleViolation> {
     if at < writer.store.earliest || at > now {
         return Err(RuleViolation::ReplayOutOfRange {
-            asked: format_utc(at),
+            asked: at,
             store: writer.store.id.clone(),
-            earliest: format_utc(writer.store.earliest),
-            latest: format_utc(writer.store.latest.min(now)),
+            earliest: writer.store.earliest,
+            latest: writer.store.latest.min(now),
         });
     }
     Ok(())
@@ -239,7 +345,7 @@ mod tests {
             let Some(RuleViolation::ReplayOutOfRange { asked, .. }) = err else {
                 panic!("expected out of range for {at}, got {err:?}");
             };
-            assert_eq!(asked, format_utc(at));
+            assert_eq!(asked, at);
         }
         let inside = w.store.earliest;
         assert_eq!(
@@ -257,6 +363,60 @@ mod tests {
         let err = plan_start(&w, None, now()).err();
         let message = err.map(|e| e.to_string()).unwrap_or_default();
         assert!(message.contains("start with replay"), "{message}");
+    }
+
+    #[test]
+    fn a_full_writer_with_an_old_checkpoint_starts_without_replay() {
+        let mut w = writer(WriterStatus::Stopped, WriterKind::Full);
+        w.checkpoint = Some(w.store.earliest - Duration::days(7));
+        assert_eq!(
+            plan_start(&w, None, now()),
+            Ok(StartPlan::Start { replay_from: None })
+        );
+    }
+
+    #[test]
+    fn refusals_read_in_the_operators_zone() {
+        let w = writer(WriterStatus::Stopped, WriterKind::Incremental);
+        let err = plan_start(&w, Some(now() + Duration::hours(1)), now()).err();
+        let Some(violation) = err else {
+            panic!("a future timestamp is refused");
+        };
+        assert_eq!(
+            violation.to_string(),
+            "replay timestamp 2026-11-24T11:00:00Z is outside the change data store_a holds \
+             (2026-11-23T10:00:00Z to 2026-11-24T10:00:00Z); choose a timestamp in that range"
+        );
+        let shanghai: Zone = "Asia/Shanghai".parse().unwrap_or_default();
+        assert_eq!(
+            violation.describe(Some(&shanghai)),
+            "replay timestamp 2026-11-24 19:00:00 is outside the change data store_a holds \
+             (2026-11-23 18:00:00 to 2026-11-24 18:00:00, Asia/Shanghai); choose a timestamp in \
+             that range"
+        );
+    }
+
+    #[test]
+    fn replay_spans_say_what_is_skipped_or_written_again() {
+        let w = writer(WriterStatus::Stopped, WriterKind::Incremental);
+        let checkpoint = now() - Duration::minutes(5);
+        let utc: Zone = "UTC".parse().unwrap_or_default();
+        let forward = ReplaySpan::of(&w, checkpoint + Duration::minutes(105));
+        assert!(forward.skips());
+        assert_eq!(
+            forward.describe(&utc).as_deref(),
+            Some("skips 1h 45m of change data, 2026-11-24 09:55:00 → 11:40:00 (UTC)")
+        );
+        let backward = ReplaySpan::of(&w, checkpoint - Duration::hours(2));
+        assert!(!backward.skips());
+        assert_eq!(
+            backward.describe(&utc).as_deref(),
+            Some("writes 2h 00m of change data again, 2026-11-24 07:55:00 → 09:55:00 (UTC)")
+        );
+        assert_eq!(ReplaySpan::of(&w, checkpoint), ReplaySpan::Neither);
+        let mut fresh = w.clone();
+        fresh.checkpoint = None;
+        assert_eq!(ReplaySpan::of(&fresh, now()).describe(&utc), None);
     }
 
     #[test]

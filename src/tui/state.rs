@@ -63,6 +63,8 @@ pub struct Settings {
     pub latency_critical_ms: u64,
     /// Monochrome theme (NO_COLOR, `--theme mono`).
     pub mono: bool,
+    /// No start or pause is offered or sent (`--read-only`, `read_only = true`).
+    pub read_only: bool,
 }
 
 impl Settings {
@@ -74,6 +76,7 @@ impl Settings {
             latency_warn_ms: config.latency_warn_secs.saturating_mul(1000),
             latency_critical_ms: config.latency_critical_secs.saturating_mul(1000),
             mono,
+            read_only: false,
         }
     }
 }
