@@ -33,6 +33,7 @@ fn console(writers: usize, query: Option<&str>) -> State {
     let controller = ControllerInfo {
         url: "http://127.0.0.1:7465".into(),
         demo: true,
+        budget: std::time::Duration::from_secs(10),
     };
     let mut state = State::new(controller, settings, Zone::default(), now(), SIZE);
     let regions = ["cn-hangzhou", "cn-shanghai", "cn-beijing"];

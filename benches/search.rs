@@ -16,9 +16,7 @@ use jwctl::domain::{Project, Store, Writer, WriterKind, WriterStatus, Zone};
 use jwctl::search::SearchIndex;
 use jwctl::tui::action::Action;
 use jwctl::tui::effect::Effect;
-use jwctl::tui::state::{
-    Column, ControllerInfo, Fleet, SearchResults, Settings, Sort, State, StatusFilter,
-};
+use jwctl::tui::state::{Column, ControllerInfo, Fleet, SearchResults, Settings, Sort, State};
 use jwctl::tui::{table, update};
 
 const WRITERS: usize = 100_000;
@@ -123,6 +121,7 @@ fn state_with(fleet: Fleet) -> State {
     let info = ControllerInfo {
         url: "http://127.0.0.1:7465".into(),
         demo: true,
+        budget: std::time::Duration::from_secs(10),
     };
     let settings = Settings::from_config(&TuiConfig::default(), false);
     let mut state = State::new(info, settings, Zone::default(), now(), (160, 48));
@@ -179,7 +178,7 @@ fn rows(c: &mut Criterion) {
         });
     }
     state.sort = Sort::default();
-    state.filter.status = StatusFilter::NotRunning;
+    state.filter.status = jwctl::domain::StatusSet::NOT_RUNNING;
     state.filter.regions = ["cn-hangzhou".to_string()].into();
     group.bench_function(BenchmarkId::new("recompute", "region+not_running"), |b| {
         b.iter(|| table::recompute(black_box(&mut state)))

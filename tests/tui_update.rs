@@ -11,13 +11,16 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 use jwctl::api::Deployment;
 use jwctl::client::ClientError;
 use jwctl::config::TuiConfig;
+use jwctl::domain::StatusSet;
 use jwctl::domain::{Project, Store, Writer, WriterKind, WriterStatus, Zone};
 use jwctl::tui::action::Action;
-use jwctl::tui::effect::{Effect, SearchRequest};
+use jwctl::tui::dialogs::PauseFocus;
+use jwctl::tui::effect::{Effect, Operation, OperationKind, Origin, SearchRequest};
 use jwctl::tui::start_check::StartCheck;
+use jwctl::tui::start_form::StartFocus;
 use jwctl::tui::state::{
-    Column, ConnectionState, ControllerInfo, Fleet, Loadable, NoticeLevel, PauseFocus, Popup,
-    SearchResults, Settings, StartFocus, State, StatusFilter, Submission,
+    Column, ConnectionState, ControllerInfo, Fleet, Loadable, NoticeLevel, Popup, SearchResults,
+    Settings, State, Submission,
 };
 use jwctl::tui::update::{init, update};
 
@@ -88,6 +91,7 @@ fn new_state() -> State {
     let info = ControllerInfo {
         url: "http://127.0.0.1:7465".into(),
         demo: false,
+        budget: Duration::from_secs(10),
     };
     State::new(info, settings(), utc(), now(), (100, 30))
 }
@@ -193,6 +197,39 @@ fn select_name(state: &mut State, name: &str) {
     panic!("{name} is not in the table");
 }
 
+/// The one operation among `effects`.
+fn operation(effects: &[Effect]) -> Operation {
+    let found: Vec<&Operation> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Operate(operation) => Some(operation),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "expected one operation in {effects:?}");
+    found[0].clone()
+}
+
+/// What a dialog sends to start `id` at version `if_match`.
+fn start_of(id: &str, replay_from: Option<DateTime<Utc>>, if_match: u64) -> Operation {
+    Operation {
+        id: id.into(),
+        kind: OperationKind::Start { replay_from },
+        if_match,
+        origin: Origin::Dialog,
+    }
+}
+
+/// What a dialog sends to pause `id` at version `if_match`.
+fn pause_of(id: &str, if_match: u64) -> Operation {
+    Operation {
+        id: id.into(),
+        kind: OperationKind::Pause,
+        if_match,
+        origin: Origin::Dialog,
+    }
+}
+
 fn api_error(status: u16, code: &str, message: &str) -> ClientError {
     ClientError::Api {
         status,
@@ -261,11 +298,62 @@ fn mouse_click_selects_the_row_under_it_and_the_wheel_scrolls() {
     assert_eq!(state.table.selected, 6, "line 2 is the first visible row");
     update(&mut state, mouse(MouseEventKind::ScrollUp, 10, 5));
     assert_eq!((state.table.offset, state.table.selected), (3, 6));
-    update(
-        &mut state,
-        mouse(MouseEventKind::Down(MouseButton::Left), 10, 1),
+}
+
+#[test]
+fn a_click_on_a_column_header_sorts_by_it_and_again_reverses() {
+    let mut state = loaded(writers(40));
+    let click = |state: &mut State, column: u16| {
+        update(
+            state,
+            Action::Mouse(MouseEvent {
+                kind: MouseEventKind::Down(MouseButton::Left),
+                column,
+                row: 1,
+                modifiers: KeyModifiers::NONE,
+            }),
+        )
+    };
+    let selected = selected_name(&state);
+    // The header line (line 1): the mark column, then Name from x = 2. Find Status's x by
+    // clicking along the header.
+    let mut seen = Vec::new();
+    for x in 0..100 {
+        let before = state.sort;
+        click(&mut state, x);
+        if state.sort.column != before.column {
+            seen.push(state.sort.column);
+        }
+    }
+    for column in [
+        Column::ServerIp,
+        Column::Project,
+        Column::Status,
+        Column::Latency,
+    ] {
+        assert!(
+            seen.contains(&column),
+            "{column:?} sorts by a click: {seen:?}"
+        );
+    }
+    assert_eq!(
+        selected_name(&state),
+        selected,
+        "the selection stays on its writer"
     );
-    assert_eq!(state.table.selected, 6, "the header selects nothing");
+    // Clicking the same header again reverses the order.
+    let latency_x = (0..100)
+        .find(|&x| {
+            let mut probe = loaded(writers(40));
+            click(&mut probe, x);
+            probe.sort.column == Column::Latency
+        })
+        .unwrap_or_else(|| panic!("the Latency header"));
+    click(&mut state, latency_x);
+    let first = state.sort;
+    click(&mut state, latency_x);
+    assert_eq!(state.sort.column, Column::Latency);
+    assert_ne!(state.sort.descending, first.descending);
 }
 
 #[test]
@@ -464,7 +552,7 @@ fn single_region_deployments_have_no_picker_and_no_region_sort() {
 }
 
 #[test]
-fn the_status_filter_cycles_all_running_not_running() {
+fn the_status_filter_cycles_all_running_not_running_failed() {
     let mut state = loaded(writers(30));
     let count = |state: &State, f: fn(WriterStatus) -> bool| {
         state
@@ -475,17 +563,21 @@ fn the_status_filter_cycles_all_running_not_running() {
             .count()
     };
     press(&mut state, KeyCode::Char('f'));
-    assert_eq!(state.filter.status, StatusFilter::Running);
+    assert_eq!(state.filter.status, StatusSet::RUNNING);
     assert_eq!(state.table.rows.len(), 18);
     assert_eq!(count(&state, |s| s == WriterStatus::Running), 18);
     assert_eq!(state.table.status_counts, [18, 0, 0, 0, 0]);
     press(&mut state, KeyCode::Char('f'));
-    assert_eq!(state.filter.status, StatusFilter::NotRunning);
+    assert_eq!(state.filter.status, StatusSet::NOT_RUNNING);
     assert_eq!(state.table.rows.len(), 12);
     assert_eq!(count(&state, |s| s != WriterStatus::Running), 12);
     assert_eq!(state.table.status_counts, [0, 0, 0, 6, 6]);
     press(&mut state, KeyCode::Char('f'));
-    assert_eq!(state.filter.status, StatusFilter::All);
+    assert_eq!(state.filter.status, StatusSet::FAILED);
+    assert_eq!(state.table.rows.len(), 6);
+    assert_eq!(state.table.status_counts, [0, 0, 0, 0, 6]);
+    press(&mut state, KeyCode::Char('f'));
+    assert_eq!(state.filter.status, StatusSet::ALL);
     assert_eq!(state.table.rows.len(), 30);
 }
 
@@ -634,7 +726,7 @@ fn stopped_selected() -> (State, Writer) {
     (state, target)
 }
 
-fn start_dialog(state: &State) -> &jwctl::tui::state::StartDialog {
+fn start_dialog(state: &State) -> &jwctl::tui::dialogs::StartDialog {
     match &state.popup {
         Some(Popup::Start(dialog)) => dialog,
         other => panic!("expected the Start dialog, got {other:?}"),
@@ -644,15 +736,15 @@ fn start_dialog(state: &State) -> &jwctl::tui::state::StartDialog {
 /// Opens the Start dialog, chooses Yes and types `timestamp`.
 fn start_with_replay(state: &mut State, timestamp: &str) {
     press(state, KeyCode::Char('s'));
-    assert_eq!(start_dialog(state).focus, StartFocus::ReplayNo);
-    assert!(!start_dialog(state).replay);
+    assert_eq!(start_dialog(state).form.focus, StartFocus::ReplayNo);
+    assert!(!start_dialog(state).form.replay);
     press(state, KeyCode::Right);
-    assert!(start_dialog(state).replay);
-    assert_eq!(start_dialog(state).focus, StartFocus::ReplayYes);
+    assert!(start_dialog(state).form.replay);
+    assert_eq!(start_dialog(state).form.focus, StartFocus::ReplayYes);
     press(state, KeyCode::Tab);
-    assert_eq!(start_dialog(state).focus, StartFocus::Timestamp);
+    assert_eq!(start_dialog(state).form.focus, StartFocus::Timestamp);
     chars(state, timestamp);
-    assert_eq!(start_dialog(state).timestamp.value, timestamp);
+    assert_eq!(start_dialog(state).form.timestamp.value, timestamp);
 }
 
 #[test]
@@ -661,12 +753,9 @@ fn start_without_replay_sends_start_with_if_match() {
     press(&mut state, KeyCode::Char('s'));
     // Enter on "No" chooses it and moves to the Start button.
     assert!(press(&mut state, KeyCode::Enter).is_empty());
-    assert_eq!(start_dialog(&state).focus, StartFocus::StartButton);
+    assert_eq!(start_dialog(&state).form.focus, StartFocus::Submit);
     let effects = press(&mut state, KeyCode::Enter);
-    assert!(
-        matches!(effects.as_slice(), [Effect::Start { id, replay_from: None, if_match: 3 }] if *id == target.id),
-        "{effects:?}"
-    );
+    assert_eq!(operation(&effects), start_of(&target.id, None, 3));
     assert_eq!(start_dialog(&state).submission, Submission::InFlight);
     // A second Enter while in flight does nothing.
     assert!(press(&mut state, KeyCode::Enter).is_empty());
@@ -682,7 +771,7 @@ fn replay_without_a_timestamp_is_refused_before_sending() {
     );
     assert!(press(&mut state, KeyCode::Enter).is_empty());
     assert_eq!(
-        start_dialog(&state).error.as_deref(),
+        start_dialog(&state).form.error.as_deref(),
         Some("Timestamp is required when replaying data")
     );
     assert_eq!(start_dialog(&state).submission, Submission::Idle);
@@ -693,12 +782,12 @@ fn an_unreadable_timestamp_shows_the_parser_message() {
     let (mut state, _) = stopped_selected();
     start_with_replay(&mut state, "yesterday-ish");
     assert!(press(&mut state, KeyCode::Enter).is_empty());
-    let error = start_dialog(&state).error.clone().unwrap_or_default();
+    let error = start_dialog(&state).form.error.clone().unwrap_or_default();
     assert!(error.contains("'yesterday-ish'"), "{error}");
     assert!(error.contains("accepted forms"), "{error}");
     // Editing clears the error.
     press(&mut state, KeyCode::Backspace);
-    assert!(start_dialog(&state).error.is_none());
+    assert!(start_dialog(&state).form.error.is_none());
 }
 
 #[test]
@@ -706,20 +795,21 @@ fn a_timestamp_outside_the_store_range_is_refused_with_the_range() {
     let (mut state, _) = stopped_selected();
     start_with_replay(&mut state, "2026-11-20 10:00:00");
     assert!(press(&mut state, KeyCode::Enter).is_empty());
-    let error = start_dialog(&state).error.clone().unwrap_or_default();
-    assert!(error.contains("outside the range"), "{error}");
+    let error = start_dialog(&state).form.error.clone().unwrap_or_default();
+    assert!(error.contains("is outside the change data"), "{error}");
     assert!(
-        error.contains("2026-11-23T10:00:00Z"),
-        "names the earliest: {error}"
+        error.contains("2026-11-23 10:00:00"),
+        "names the earliest, in the operator's zone: {error}"
     );
+    assert!(!error.contains("store store"), "{error}");
     // A future timestamp is refused the same way, from the Start button too.
     let (mut state, _) = stopped_selected();
     start_with_replay(&mut state, "2026-11-24 10:00:05");
     press(&mut state, KeyCode::Tab);
-    assert_eq!(start_dialog(&state).focus, StartFocus::StartButton);
+    assert_eq!(start_dialog(&state).form.focus, StartFocus::Submit);
     assert!(press(&mut state, KeyCode::Enter).is_empty());
-    let error = start_dialog(&state).error.clone().unwrap_or_default();
-    assert!(error.contains("outside the range"), "{error}");
+    let error = start_dialog(&state).form.error.clone().unwrap_or_default();
+    assert!(error.contains("is outside the change data"), "{error}");
 }
 
 #[test]
@@ -742,7 +832,7 @@ fn replay_on_a_full_migration_writer_is_refused() {
         }
     ));
     assert!(press(&mut state, KeyCode::Enter).is_empty());
-    let error = start_dialog(&state).error.clone().unwrap_or_default();
+    let error = start_dialog(&state).form.error.clone().unwrap_or_default();
     assert!(error.contains("incremental"), "{error}");
 }
 
@@ -758,19 +848,16 @@ fn a_valid_timestamp_sends_the_instant_and_success_closes_with_a_notice() {
         Ok(at)
     );
     let effects = press(&mut state, KeyCode::Enter);
-    assert!(
-        matches!(effects.as_slice(), [Effect::Start { id, replay_from, if_match: 3 }] if *id == target.id && *replay_from == at),
-        "{effects:?}"
-    );
+    assert_eq!(operation(&effects), start_of(&target.id, at, 3));
     let mut started = target.clone();
     started.status = WriterStatus::Starting;
     started.checkpoint = at;
     started.version = 4;
     let effects = update(
         &mut state,
-        Action::StartFinished {
-            id: target.id.clone(),
-            result: Ok(started),
+        Action::OperationFinished {
+            operation: start_of(&target.id, at, 3),
+            result: Ok(Box::new(started)),
         },
     );
     assert!(effects.is_empty());
@@ -800,20 +887,27 @@ fn a_controller_error_keeps_the_dialog_open_with_its_message() {
     let (mut state, target) = stopped_selected();
     start_with_replay(&mut state, "-2h");
     assert_eq!(press(&mut state, KeyCode::Enter).len(), 1);
-    let message = "replay timestamp 2026-11-24T08:00:00Z is outside the range store s holds";
+    let message = "replay timestamp 2026-11-24T08:00:00Z is outside the change data s holds";
     let effects = update(
         &mut state,
-        Action::StartFinished {
-            id: target.id.clone(),
+        Action::OperationFinished {
+            operation: start_of(&target.id, Some(now() - chrono::Duration::hours(2)), 3),
             result: Err(api_error(422, "replay_out_of_range", message)),
         },
     );
     assert!(effects.is_empty());
     let dialog = start_dialog(&state);
-    assert_eq!(dialog.error.as_deref(), Some(message));
+    assert_eq!(
+        dialog.form.error.as_deref(),
+        Some(
+            "replay timestamp 2026-11-24 08:00:00 is outside the change data s holds \
+             (times in UTC)"
+        ),
+        "the controller's instants are shown in the operator's zone"
+    );
     assert_eq!(dialog.submission, Submission::Idle);
     assert_eq!(
-        dialog.timestamp.value, "-2h",
+        dialog.form.timestamp.value, "-2h",
         "the input is kept to correct"
     );
     // It can be corrected and sent again.
@@ -821,47 +915,63 @@ fn a_controller_error_keeps_the_dialog_open_with_its_message() {
 }
 
 #[test]
-fn a_version_conflict_says_someone_else_changed_it_and_reloads() {
+fn a_version_conflict_says_what_the_writer_is_now_from_the_controllers_record() {
     let (mut state, target) = stopped_selected();
-    press(&mut state, KeyCode::Char('s'));
-    press(&mut state, KeyCode::Enter);
-    assert_eq!(press(&mut state, KeyCode::Enter).len(), 1);
-    let effects = update(
-        &mut state,
-        Action::StartFinished {
-            id: target.id.clone(),
-            result: Err(api_error(412, "version_mismatch", "version 3 is stale")),
-        },
-    );
-    assert!(
-        matches!(effects.as_slice(), [Effect::FetchFleet]),
-        "{effects:?}"
-    );
-    let error = start_dialog(&state).error.clone().unwrap_or_default();
-    assert_eq!(
-        error,
-        format!(
-            "{} was changed by someone else since this dialog opened; press Esc and check it",
-            target.name
-        )
-    );
-    // When the reload shows the new state, the message can name it.
+    // Someone else started and stopped it again meanwhile; this console still shows a stale
+    // "running" row at version 5 from a refresh in between.
     let mut list = writers(30);
     if let Some(w) = list.iter_mut().find(|w| w.id == target.id) {
         w.status = WriterStatus::Running;
         w.version = 5;
     }
-    update(&mut state, Action::FleetLoaded(Ok(Fleet::new(2, list))));
+    press(&mut state, KeyCode::Char('s'));
     press(&mut state, KeyCode::Enter);
-    update(
+    let sent = operation(&press(&mut state, KeyCode::Enter));
+    update(&mut state, Action::FleetLoaded(Ok(Fleet::new(2, list))));
+    let mut current = target.clone();
+    current.status = WriterStatus::Stopped;
+    current.version = 7;
+    let effects = update(
         &mut state,
-        Action::StartFinished {
-            id: target.id.clone(),
-            result: Err(api_error(412, "version_mismatch", "version 3 is stale")),
+        Action::OperationFinished {
+            operation: sent,
+            result: Err(ClientError::Api {
+                status: 412,
+                code: "version_mismatch".into(),
+                message: "changed since you looked".into(),
+                current: Some(Box::new(current.clone())),
+            }),
         },
     );
-    let error = start_dialog(&state).error.clone().unwrap_or_default();
-    assert!(error.contains("(now running)"), "{error}");
+    assert!(
+        effects.iter().all(|e| matches!(e, Effect::SaveView(_))),
+        "{effects:?}"
+    );
+    let dialog = start_dialog(&state);
+    let error = dialog.form.error.clone().unwrap_or_default();
+    assert_eq!(
+        error,
+        format!(
+            "{} was changed by someone else: it is now Stopped (version 7, was 3). Check it, \
+             then confirm again or press Esc",
+            target.name
+        )
+    );
+    assert!(!error.contains("running"), "{error}");
+    assert_eq!(
+        dialog.writer, current,
+        "the dialog shows the writer as it is now"
+    );
+    assert_eq!(dialog.submission, Submission::Idle);
+    let row = state.fleet.get(&target.id).cloned();
+    assert_eq!(
+        row,
+        Some(current),
+        "the row is refreshed from the controller's record"
+    );
+    // Confirming again sends the version the operator now sees.
+    let again = operation(&press(&mut state, KeyCode::Enter));
+    assert_eq!(again.if_match, 7);
 }
 
 #[test]
@@ -869,13 +979,13 @@ fn a_result_after_the_dialog_was_closed_becomes_a_notice() {
     let (mut state, target) = stopped_selected();
     press(&mut state, KeyCode::Char('s'));
     press(&mut state, KeyCode::Enter);
-    assert_eq!(press(&mut state, KeyCode::Enter).len(), 1);
+    let sent = operation(&press(&mut state, KeyCode::Enter));
     press(&mut state, KeyCode::Esc);
     assert!(state.popup.is_none());
     update(
         &mut state,
-        Action::StartFinished {
-            id: target.id.clone(),
+        Action::OperationFinished {
+            operation: sent.clone(),
             result: Err(api_error(409, "invalid_state", "it is pausing")),
         },
     );
@@ -885,26 +995,29 @@ fn a_result_after_the_dialog_was_closed_becomes_a_notice() {
         notice.text,
         format!("Starting {} failed: it is pausing", target.name)
     );
-    // A conflict on a closed dialog does not ask to press Esc.
-    press(&mut state, KeyCode::Char('s'));
-    press(&mut state, KeyCode::Enter);
-    assert_eq!(press(&mut state, KeyCode::Enter).len(), 1);
-    press(&mut state, KeyCode::Esc);
-    let effects = update(
+    // A conflict on a closed dialog says what the writer is now.
+    let mut current = target.clone();
+    current.status = WriterStatus::Running;
+    current.version = 9;
+    update(
         &mut state,
-        Action::StartFinished {
-            id: target.id.clone(),
-            result: Err(api_error(412, "version_mismatch", "stale")),
+        Action::OperationFinished {
+            operation: sent,
+            result: Err(ClientError::Api {
+                status: 412,
+                code: "version_mismatch".into(),
+                message: "stale".into(),
+                current: Some(Box::new(current)),
+            }),
         },
     );
-    assert!(matches!(effects.as_slice(), [Effect::FetchFleet]));
     let notice = state.notice.clone().map(|n| n.text).unwrap_or_default();
-    assert_eq!(
-        notice,
-        format!(
-            "Starting {0} failed: {0} was changed by someone else meanwhile; check it and try again",
+    assert!(
+        notice.starts_with(&format!(
+            "Starting {0} failed: {0} was changed by someone else: it is now Running (version 9",
             target.name
-        )
+        )),
+        "{notice}"
     );
 }
 
@@ -968,10 +1081,7 @@ fn the_pause_dialog_starts_on_cancel_and_ok_sends_pause_with_if_match() {
     press(&mut state, KeyCode::Tab);
     assert_eq!(focus(&state), Some(PauseFocus::Ok));
     let effects = press(&mut state, KeyCode::Enter);
-    assert!(
-        matches!(effects.as_slice(), [Effect::Pause { id, if_match: 3 }] if *id == running.id),
-        "{effects:?}"
-    );
+    assert_eq!(operation(&effects), pause_of(&running.id, 3));
     assert!(press(&mut state, KeyCode::Enter).is_empty(), "in flight");
     let mut paused = running.clone();
     paused.status = WriterStatus::Pausing;
@@ -979,9 +1089,9 @@ fn the_pause_dialog_starts_on_cancel_and_ok_sends_pause_with_if_match() {
     paused.checkpoint = Utc.with_ymd_and_hms(2026, 11, 24, 9, 59, 30).single();
     update(
         &mut state,
-        Action::PauseFinished {
-            id: running.id.clone(),
-            result: Ok(paused),
+        Action::OperationFinished {
+            operation: pause_of(&running.id, 3),
+            result: Ok(Box::new(paused)),
         },
     );
     assert!(state.popup.is_none());
@@ -1024,10 +1134,7 @@ fn detail_loads_the_audit_of_the_selected_writer_only() {
             result: Ok(Vec::new()),
         },
     );
-    let audit = |state: &State| match &state.popup {
-        Some(Popup::Detail(detail)) => Some(detail.audit.clone()),
-        _ => None,
-    };
+    let audit = |state: &State| state.detail.as_ref().map(|d| d.audit.clone());
     assert_eq!(audit(&state), Some(Loadable::Loading));
     update(
         &mut state,
@@ -1041,17 +1148,17 @@ fn detail_loads_the_audit_of_the_selected_writer_only() {
         Some(Loadable::Failed("database is locked".into()))
     );
     press(&mut state, KeyCode::Down);
-    assert!(matches!(&state.popup, Some(Popup::Detail(d)) if d.scroll == 1));
+    assert!(matches!(&state.detail, Some(d) if d.scroll == 1));
     press(&mut state, KeyCode::Char('q'));
-    assert!(state.popup.is_none());
-    assert!(!state.quit, "q closes the popup, not the console");
+    assert!(state.detail.is_none());
+    assert!(!state.quit, "q closes the detail view, not the console");
 }
 
 #[test]
 fn help_toggles_and_q_or_ctrl_c_quit() {
     let mut state = loaded(writers(10));
     press(&mut state, KeyCode::Char('?'));
-    assert!(matches!(state.popup, Some(Popup::Help)));
+    assert!(matches!(state.popup, Some(Popup::Help(_))));
     press(&mut state, KeyCode::Char('?'));
     assert!(state.popup.is_none());
     let effects = press(&mut state, KeyCode::Char('q'));
@@ -1171,19 +1278,23 @@ fn starting_without_replay_is_refused_early_when_the_checkpoint_left_the_store()
     ));
     press(&mut state, KeyCode::Enter);
     assert!(press(&mut state, KeyCode::Enter).is_empty());
-    let error = start_dialog(&state).error.clone().unwrap_or_default();
+    let error = start_dialog(&state).form.error.clone().unwrap_or_default();
     assert!(error.contains("start with replay"), "{error}");
-    // Replaying from inside the range is the way out.
+    // Replaying from inside the range is the way out; it skips data, so it asks twice.
     start_dialog_replay(&mut state, "-1h");
-    assert_eq!(press(&mut state, KeyCode::Enter).len(), 1);
+    assert!(press(&mut state, KeyCode::Enter).is_empty());
+    assert!(start_dialog(&state).form.confirming_skip);
+    press(&mut state, KeyCode::Left);
+    assert_eq!(start_dialog(&state).form.focus, StartFocus::ConfirmSkip);
+    assert_eq!(operation(&press(&mut state, KeyCode::Enter)).if_match, 3);
 }
 
 /// In an open Start dialog: choose Yes, go to the Timestamp field and type `timestamp`.
 fn start_dialog_replay(state: &mut State, timestamp: &str) {
-    while start_dialog(state).focus != StartFocus::ReplayYes {
+    while start_dialog(state).form.focus != StartFocus::ReplayYes {
         press(state, KeyCode::BackTab);
     }
     press(state, KeyCode::Enter);
-    assert_eq!(start_dialog(state).focus, StartFocus::Timestamp);
+    assert_eq!(start_dialog(state).form.focus, StartFocus::Timestamp);
     chars(state, timestamp);
 }

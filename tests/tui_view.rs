@@ -4,9 +4,11 @@ use chrono::{DateTime, Duration as Span, TimeZone, Utc};
 use jwctl::api::{AuditAction, AuditEntry, Deployment};
 use jwctl::config::TuiConfig;
 use jwctl::domain::{Project, Store, Writer, WriterKind, WriterStatus, Zone};
+use jwctl::tui::dialogs::{PauseDialog, PauseFocus, StartDialog};
+use jwctl::tui::start_form::StartFocus;
 use jwctl::tui::state::{
-    ConnectionState, ControllerInfo, DetailPopup, Fleet, Loadable, PauseDialog, PauseFocus, Popup,
-    RegionPicker, Settings, StartDialog, StartFocus, State, Submission, TextInput,
+    ConnectionState, ControllerInfo, DetailView, Fleet, HelpView, Loadable, Popup, RegionPicker,
+    Settings, State, Submission, TextInput,
 };
 use jwctl::tui::view::view;
 use ratatui::Terminal;
@@ -92,6 +94,7 @@ fn state(n: usize, regions: usize, size: (u16, u16)) -> State {
     let controller = ControllerInfo {
         url: "http://127.0.0.1:7465".into(),
         demo: true,
+        budget: std::time::Duration::from_secs(10),
     };
     let zone: Zone = "UTC".parse().expect("UTC");
     let mut state = State::new(controller, settings, zone, now(), size);
@@ -143,14 +146,7 @@ fn screen(state: &State) -> String {
 }
 
 fn start_dialog(state: &State, row: usize) -> StartDialog {
-    StartDialog {
-        writer: state.fleet.writers[row].clone(),
-        replay: false,
-        timestamp: TextInput::default(),
-        focus: StartFocus::ReplayNo,
-        submission: Submission::Idle,
-        error: None,
-    }
+    StartDialog::new(state.fleet.writers[row].clone())
 }
 
 fn stopped_row(state: &State) -> usize {
@@ -277,9 +273,9 @@ fn start_dialog_with_replay_timestamp_and_store_range() {
     let mut s = state(60, 3, (100, 30));
     let row = stopped_row(&s);
     let mut dialog = start_dialog(&s, row);
-    dialog.replay = true;
-    dialog.focus = StartFocus::Timestamp;
-    dialog.timestamp = TextInput {
+    dialog.form.replay = true;
+    dialog.form.focus = StartFocus::Timestamp;
+    dialog.form.timestamp = TextInput {
         value: "2026-11-24 08:00:00".into(),
         cursor: 19,
     };
@@ -301,15 +297,15 @@ fn start_dialog_says_before_submitting_that_a_timestamp_is_out_of_range() {
     let mut s = state(60, 3, (100, 30));
     let row = stopped_row(&s);
     let mut dialog = start_dialog(&s, row);
-    dialog.replay = true;
-    dialog.focus = StartFocus::StartButton;
-    dialog.timestamp = TextInput {
+    dialog.form.replay = true;
+    dialog.form.focus = StartFocus::Submit;
+    dialog.form.timestamp = TextInput {
         value: "-3d".into(),
         cursor: 3,
     };
     s.popup = Some(Popup::Start(dialog));
     let text = screen(&s);
-    assert!(text.contains("is outside the range store"), "{text}");
+    assert!(text.contains("is outside the change data"), "{text}");
 }
 
 #[test]
@@ -317,14 +313,14 @@ fn start_dialog_shows_the_controller_error() {
     let mut s = state(60, 3, (100, 30));
     let row = stopped_row(&s);
     let mut dialog = start_dialog(&s, row);
-    dialog.replay = true;
-    dialog.focus = StartFocus::Timestamp;
-    dialog.timestamp = TextInput {
+    dialog.form.replay = true;
+    dialog.form.focus = StartFocus::Timestamp;
+    dialog.form.timestamp = TextInput {
         value: "-1h".into(),
         cursor: 3,
     };
-    dialog.error = Some(
-        "replay timestamp 2026-11-24T09:00:00Z is outside the range store store_np_4w3a8kz1 holds (2026-11-24T09:30:00Z to 2026-11-24T10:00:00Z); choose a timestamp in that range".into(),
+    dialog.form.error = Some(
+        "replay timestamp 2026-11-24 09:00:00 is outside the change data store_np_4w3a8kz1 holds (2026-11-24 09:30:00 to 2026-11-24 10:00:00, UTC); choose a timestamp in that range".into(),
     );
     s.popup = Some(Popup::Start(dialog));
     insta::assert_snapshot!(screen(&s));
@@ -336,7 +332,7 @@ fn start_dialog_in_flight() {
     let row = stopped_row(&s);
     let mut dialog = start_dialog(&s, row);
     dialog.submission = Submission::InFlight;
-    dialog.focus = StartFocus::StartButton;
+    dialog.form.focus = StartFocus::Submit;
     s.popup = Some(Popup::Start(dialog));
     let text = screen(&s);
     assert!(
@@ -364,12 +360,16 @@ fn pause_dialog_focuses_cancel() {
 }
 
 #[test]
-fn help_fits_80x24() {
-    let mut s = state(60, 3, (80, 24));
-    s.popup = Some(Popup::Help);
+fn help_fits_80x16_and_scrolls() {
+    let mut s = state(60, 3, (80, 16));
+    s.popup = Some(Popup::Help(HelpView::default()));
     let text = screen(&s);
-    assert!(text.contains("Esc or ? closes this help"), "{text}");
+    assert!(text.contains("Esc closes"), "{text}");
+    assert!(text.contains("1–13 of"), "{text}");
     insta::assert_snapshot!(text);
+    s.popup = Some(Popup::Help(HelpView { scroll: 20 }));
+    let scrolled = screen(&s);
+    assert!(scrolled.contains("21–33 of"), "{scrolled}");
 }
 
 #[test]
@@ -391,7 +391,10 @@ fn detail_with_audit_entries() {
             action: AuditAction::Start,
             replay_from: Some(now() - Span::hours(2)),
             result: "replay_out_of_range".into(),
-            message: Some("replay timestamp is outside the range".into()),
+            message: Some(
+                "replay timestamp 2026-11-24T08:00:00Z is outside the change data store_x holds"
+                    .into(),
+            ),
         },
         AuditEntry {
             id: 1,
@@ -404,11 +407,11 @@ fn detail_with_audit_entries() {
             message: None,
         },
     ];
-    s.popup = Some(Popup::Detail(DetailPopup {
+    s.detail = Some(DetailView {
         writer_id: failed.id,
         audit: Loadable::Loaded(entries),
         scroll: 0,
-    }));
+    });
     insta::assert_snapshot!(screen(&s));
 }
 

@@ -6,6 +6,7 @@ use crate::api::{AuditEntry, Deployment};
 use crate::client::ClientError;
 use crate::domain::Writer;
 
+use super::effect::Operation;
 use super::state::{Fleet, SearchResults};
 
 /// One input to [`super::update::update`].
@@ -30,15 +31,10 @@ pub enum Action {
         generation: u64,
         results: SearchResults,
     },
-    /// Answer to `Effect::Start`.
-    StartFinished {
-        id: String,
-        result: Result<Writer, ClientError>,
-    },
-    /// Answer to `Effect::Pause`.
-    PauseFinished {
-        id: String,
-        result: Result<Writer, ClientError>,
+    /// Answer to `Effect::Operate`: the writer after the change.
+    OperationFinished {
+        operation: Operation,
+        result: Result<Box<Writer>, ClientError>,
     },
     /// Answer to `Effect::FetchAudit`.
     AuditLoaded {

@@ -17,6 +17,7 @@ use crate::config::{Config, ConfigError, ThemeChoice, default_log_dir};
 use crate::controller::{self, ControllerConfig, ControllerError, ControllerHandle};
 use crate::domain::{SharedClock, SystemClock};
 
+use super::memory::{self, ViewMemory};
 use super::runtime;
 use super::state::{ControllerInfo, Notice, NoticeLevel, Settings, State};
 
@@ -127,8 +128,17 @@ pub fn run(cli: &Cli) -> Result<(), TuiError> {
                 let info = ControllerInfo {
                     url,
                     demo: embedded.is_some(),
+                    budget: CALL_BUDGET,
                 };
                 let mut state = State::new(info, settings, zone, clock.now(), (80, 24));
+                let memory = default_log_dir().map(|dir| memory::path_in(&dir));
+                if let Some(path) = &memory {
+                    let key = ViewMemory::of(&state).controller;
+                    match memory::load(path, &key) {
+                        Some(view) if !args.fresh => view.restore(&mut state),
+                        _ => state.history = memory::history(path),
+                    }
+                }
                 if let Some(default) = fallback {
                     state.notice = Some(Notice {
                         text: format!(
@@ -139,7 +149,7 @@ pub fn run(cli: &Cli) -> Result<(), TuiError> {
                         at: state.now,
                     });
                 }
-                runtime::run(client, state, clock)
+                runtime::run(client, state, clock, memory)
                     .await
                     .map_err(TuiError::Terminal)
             }

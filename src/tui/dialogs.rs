@@ -1,4 +1,4 @@
-//! Keys of the Start and Pause dialogs and of the region picker. Each dialog holds its
+//! The Start and Pause dialogs of one writer and the region picker. Each dialog holds its
 //! pending operation as data; handling a key says whether to stay, cancel or submit, and
 //! `update` turns a submission into an effect. The Start dialog is checked with
 //! [`StartDialog::check`](super::start_check) before anything is sent.
@@ -6,14 +6,12 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 
+use super::keymap::Command;
+use super::start_form::{FormOutcome, StartForm};
+use super::state::{RegionPicker, Submission};
 use crate::domain::{Writer, Zone};
-
-use super::state::{
-    PauseDialog, PauseFocus, RegionPicker, StartDialog, StartFocus, Submission, TextInput,
-};
-use super::text_input::Edit;
 
 /// What a key did to a dialog.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,15 +24,31 @@ pub enum DialogOutcome<T> {
     Submit(T),
 }
 
-fn step<T: Copy + PartialEq>(order: &[T], current: T, forward: bool) -> T {
-    let len = order.len();
-    let at = order.iter().position(|&f| f == current).unwrap_or(0);
-    let next = if forward {
-        (at + 1) % len
-    } else {
-        (at + len - 1) % len
-    };
-    order.get(next).copied().unwrap_or(current)
+/// The Start dialog of one writer; it holds the pending operation as data.
+#[derive(Debug, Clone)]
+pub struct StartDialog {
+    /// The writer as shown (its version is sent as If-Match).
+    pub writer: Writer,
+    pub form: StartForm,
+    pub submission: Submission,
+}
+
+/// Focusable parts of the Pause dialog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PauseFocus {
+    Ok,
+    Cancel,
+}
+
+/// The Pause confirmation of one writer; it holds the pending operation as data.
+#[derive(Debug, Clone)]
+pub struct PauseDialog {
+    /// The writer as shown (its version is sent as If-Match).
+    pub writer: Writer,
+    pub focus: PauseFocus,
+    pub submission: Submission,
+    /// The controller's answer to the last attempt.
+    pub error: Option<String>,
 }
 
 impl StartDialog {
@@ -42,89 +56,34 @@ impl StartDialog {
     pub fn new(writer: Writer) -> Self {
         StartDialog {
             writer,
-            replay: false,
-            timestamp: TextInput::default(),
-            focus: StartFocus::ReplayNo,
+            form: StartForm::new(),
             submission: Submission::Idle,
-            error: None,
         }
     }
 
-    /// The focusable parts in Tab order (the Timestamp field only with replay).
-    pub fn focus_order(&self) -> &'static [StartFocus] {
-        use StartFocus::*;
-        if self.replay {
-            &[ReplayNo, ReplayYes, Timestamp, StartButton, CancelButton]
-        } else {
-            &[ReplayNo, ReplayYes, StartButton, CancelButton]
-        }
-    }
-
-    fn choose(&mut self, replay: bool) {
-        if self.replay != replay {
-            self.error = None;
-        }
-        self.replay = replay;
-    }
-
-    /// Handles a key: Tab/Shift-Tab/↑/↓ move the focus; ←/→ choose No/Yes or move between
-    /// the buttons (or the cursor in the Timestamp field); Space/Enter on No/Yes choose
-    /// (Enter also moves on); Enter on Timestamp or Start submits; Enter on Cancel or Esc
-    /// cancels. While a request is in flight only Esc does something.
-    pub fn handle_key(
+    /// Handles a key (see [`StartForm::handle`]); while a request is in flight only Esc acts.
+    pub fn handle(
         &mut self,
+        command: Option<Command>,
         key: KeyEvent,
         now: DateTime<Utc>,
         zone: &Zone,
     ) -> DialogOutcome<Option<DateTime<Utc>>> {
-        use StartFocus::*;
-        if key.code == KeyCode::Esc {
-            return DialogOutcome::Cancel;
-        }
         if self.submission == Submission::InFlight {
-            return DialogOutcome::Stay;
+            return match command {
+                Some(Command::Cancel) => DialogOutcome::Cancel,
+                _ => DialogOutcome::Stay,
+            };
         }
-        let order = self.focus_order();
-        match (key.code, self.focus) {
-            (KeyCode::Tab | KeyCode::Down, focus) => self.focus = step(order, focus, true),
-            (KeyCode::BackTab | KeyCode::Up, focus) => self.focus = step(order, focus, false),
-            (KeyCode::Left | KeyCode::Right, ReplayNo | ReplayYes) => {
-                let yes = self.focus == ReplayNo;
-                self.choose(yes);
-                self.focus = if yes { ReplayYes } else { ReplayNo };
+        let check = self.check(now, zone);
+        match self.form.handle(command, key, |_| check.verdict()) {
+            FormOutcome::Stay => DialogOutcome::Stay,
+            FormOutcome::Cancel => DialogOutcome::Cancel,
+            FormOutcome::Submit(replay_from) => {
+                self.submission = Submission::InFlight;
+                DialogOutcome::Submit(replay_from)
             }
-            (KeyCode::Left | KeyCode::Right, StartButton) => self.focus = CancelButton,
-            (KeyCode::Left | KeyCode::Right, CancelButton) => self.focus = StartButton,
-            (KeyCode::Char(' '), ReplayNo) => self.choose(false),
-            (KeyCode::Char(' '), ReplayYes) => self.choose(true),
-            (KeyCode::Enter, ReplayNo) => {
-                self.choose(false);
-                self.focus = StartButton;
-            }
-            (KeyCode::Enter, ReplayYes) => {
-                self.choose(true);
-                self.focus = Timestamp;
-            }
-            (KeyCode::Enter, Timestamp | StartButton) => {
-                return match self.check(now, zone).submission() {
-                    Ok(replay_from) => {
-                        self.error = None;
-                        self.submission = Submission::InFlight;
-                        DialogOutcome::Submit(replay_from)
-                    }
-                    Err(problem) => {
-                        self.error = Some(problem);
-                        DialogOutcome::Stay
-                    }
-                };
-            }
-            (KeyCode::Enter, CancelButton) => return DialogOutcome::Cancel,
-            (_, Timestamp) if self.timestamp.handle_key(key) == Edit::Changed => {
-                self.error = None;
-            }
-            _ => {}
         }
-        DialogOutcome::Stay
     }
 }
 
@@ -139,35 +98,28 @@ impl PauseDialog {
         }
     }
 
-    /// Handles a key: Tab/Shift-Tab/arrows toggle OK/Cancel, Enter activates, Esc cancels.
-    /// While a request is in flight only Esc does something.
-    pub fn handle_key(&mut self, key: KeyEvent) -> DialogOutcome<()> {
-        if key.code == KeyCode::Esc {
+    /// Handles a command of the Pause keymap: switch OK/Cancel, activate, cancel. While a
+    /// request is in flight only Esc acts.
+    pub fn handle(&mut self, command: Option<Command>) -> DialogOutcome<()> {
+        if command == Some(Command::Cancel) {
             return DialogOutcome::Cancel;
         }
         if self.submission == Submission::InFlight {
             return DialogOutcome::Stay;
         }
-        match key.code {
-            KeyCode::Tab
-            | KeyCode::BackTab
-            | KeyCode::Left
-            | KeyCode::Right
-            | KeyCode::Up
-            | KeyCode::Down => {
-                self.focus = match self.focus {
+        match (command, self.focus) {
+            (Some(Command::NextFocus), focus) => {
+                self.focus = match focus {
                     PauseFocus::Ok => PauseFocus::Cancel,
                     PauseFocus::Cancel => PauseFocus::Ok,
                 };
             }
-            KeyCode::Enter => match self.focus {
-                PauseFocus::Cancel => return DialogOutcome::Cancel,
-                PauseFocus::Ok => {
-                    self.error = None;
-                    self.submission = Submission::InFlight;
-                    return DialogOutcome::Submit(());
-                }
-            },
+            (Some(Command::Activate), PauseFocus::Cancel) => return DialogOutcome::Cancel,
+            (Some(Command::Activate), PauseFocus::Ok) => {
+                self.error = None;
+                self.submission = Submission::InFlight;
+                return DialogOutcome::Submit(());
+            }
             _ => {}
         }
         DialogOutcome::Stay
@@ -188,26 +140,22 @@ impl RegionPicker {
         self.cursor.checked_sub(1).and_then(|i| regions.get(i))
     }
 
-    /// Handles a key: ↑/↓ (k/j, Tab) move, Space ticks (on "All regions" it clears the
-    /// ticks), Enter applies, Esc cancels. Applying with nothing ticked gives the region under
-    /// the cursor alone, or all regions on "All regions"; ticking every region means all.
-    pub fn handle_key(
+    /// Handles a command of the region keymap: move, tick (on "All regions" it clears the
+    /// ticks), apply, cancel. Applying with nothing ticked gives the region under the cursor
+    /// alone, or all regions on "All regions"; ticking every region means all.
+    pub fn handle(
         &mut self,
-        key: KeyEvent,
+        command: Option<Command>,
         regions: &[String],
     ) -> DialogOutcome<BTreeSet<String>> {
         let last = regions.len();
-        match key.code {
-            KeyCode::Esc => return DialogOutcome::Cancel,
-            KeyCode::Up | KeyCode::BackTab | KeyCode::Char('k') => {
-                self.cursor = self.cursor.saturating_sub(1);
-            }
-            KeyCode::Down | KeyCode::Tab | KeyCode::Char('j') => {
-                self.cursor = (self.cursor + 1).min(last);
-            }
-            KeyCode::Home | KeyCode::Char('g') => self.cursor = 0,
-            KeyCode::End | KeyCode::Char('G') => self.cursor = last,
-            KeyCode::Char(' ') => match self.region_at_cursor(regions) {
+        match command {
+            Some(Command::Cancel) => return DialogOutcome::Cancel,
+            Some(Command::Up) => self.cursor = self.cursor.saturating_sub(1),
+            Some(Command::Down) => self.cursor = (self.cursor + 1).min(last),
+            Some(Command::First) => self.cursor = 0,
+            Some(Command::Last) => self.cursor = last,
+            Some(Command::Toggle) => match self.region_at_cursor(regions) {
                 None => self.chosen.clear(),
                 Some(region) => {
                     if !self.chosen.remove(region) {
@@ -215,7 +163,7 @@ impl RegionPicker {
                     }
                 }
             },
-            KeyCode::Enter => {
+            Some(Command::Activate) => {
                 let mut chosen = self.chosen.clone();
                 if chosen.is_empty()
                     && let Some(region) = self.region_at_cursor(regions)

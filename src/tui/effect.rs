@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use super::memory::ViewMemory;
 use crate::search::{SearchHit, SearchIndex};
 
 /// One piece of work for the runtime.
@@ -20,18 +21,44 @@ pub enum Effect {
     /// Run a search off the UI thread → `Action::SearchDone`. A newer request makes an
     /// older one stale: the worker may skip it.
     Search(SearchRequest),
-    /// `POST /v1/writers/{id}/start` with `If-Match: if_match` → `Action::StartFinished`.
-    Start {
-        id: String,
-        replay_from: Option<DateTime<Utc>>,
-        if_match: u64,
-    },
-    /// `POST /v1/writers/{id}/pause` with `If-Match: if_match` → `Action::PauseFinished`.
-    Pause { id: String, if_match: u64 },
+    /// `POST /v1/writers/{id}/start|pause` with `If-Match` → `Action::OperationFinished`.
+    Operate(Operation),
     /// `GET /v1/writers/{id}/audit` → `Action::AuditLoaded`.
     FetchAudit { id: String },
+    /// Put `text` on the clipboard of the operator's terminal (OSC 52).
+    Copy(String),
+    /// Save the view (regions, status filter, sort, search) and the command history.
+    SaveView(ViewMemory),
     /// Leave the console.
     Quit,
+}
+
+/// A start or pause to send; the pending operation of a dialog or of one writer of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operation {
+    /// The writer's id.
+    pub id: String,
+    pub kind: OperationKind,
+    /// The writer version the operator saw, sent as `If-Match`.
+    pub if_match: u64,
+    /// Who waits for the answer.
+    pub origin: Origin,
+}
+
+/// Start (optionally replaying) or pause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperationKind {
+    Start { replay_from: Option<DateTime<Utc>> },
+    Pause,
+}
+
+/// Who sent an operation and waits for its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The Start or Pause dialog of one writer.
+    Dialog,
+    /// Writer `item` of batch `batch`.
+    Batch { batch: u64, item: usize },
 }
 
 /// A search to run off the UI thread.

@@ -3,7 +3,8 @@
 //! dedicated thread) and feeds their results back as actions. It draws once after each batch
 //! of actions; ratatui only sends changed cells, so an idle screen sends nothing.
 
-use std::io::{self, Stdout};
+use std::io::{self, Stdout, Write};
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock, mpsc as std_mpsc};
 use std::thread::{JoinHandle as ThreadHandle, ThreadId};
 
@@ -24,7 +25,9 @@ use crate::client::{Client, ClientError};
 use crate::domain::SharedClock;
 
 use super::action::Action;
-use super::effect::{Effect, SearchRequest};
+use super::clipboard::osc52;
+use super::effect::{Effect, OperationKind, SearchRequest};
+use super::memory;
 use super::quiet_backend::QuietBackend;
 use super::state::{Fleet, SearchResults, State};
 use super::update::{init, update};
@@ -35,7 +38,13 @@ pub const AUDIT_ENTRIES: u32 = 20;
 
 /// Runs the console until the operator quits or a signal arrives. The terminal is set up
 /// here and restored on every way out (return, error, panic).
-pub async fn run(client: Client, mut state: State, clock: SharedClock) -> io::Result<()> {
+/// `memory` is where the view is saved (`None`: not saved).
+pub async fn run(
+    client: Client,
+    mut state: State,
+    clock: SharedClock,
+    memory: Option<PathBuf>,
+) -> io::Result<()> {
     let mut terminal = TerminalGuard::enter()?;
     if let Ok((width, height)) = crossterm::terminal::size() {
         state.size = (width, height);
@@ -46,7 +55,7 @@ pub async fn run(client: Client, mut state: State, clock: SharedClock) -> io::Re
         tokio::spawn(forward_signals(tx.clone())),
         tokio::spawn(tick(tx.clone())),
     ];
-    let mut executor = Executor::new(client, tx);
+    let mut executor = Executor::new(client, tx, memory);
     let result = event_loop(&mut terminal, &mut state, &mut rx, &mut executor, &clock).await;
     for task in tasks {
         task.abort();
@@ -153,10 +162,11 @@ struct Executor {
     refresh_timer: Option<JoinHandle<()>>,
     searches: Option<std_mpsc::Sender<SearchRequest>>,
     search_thread: Option<ThreadHandle<()>>,
+    memory: Option<PathBuf>,
 }
 
 impl Executor {
-    fn new(client: Client, tx: UnboundedSender<Action>) -> Self {
+    fn new(client: Client, tx: UnboundedSender<Action>, memory: Option<PathBuf>) -> Self {
         let (search_tx, search_rx) = std_mpsc::channel();
         let results = tx.clone();
         let search_thread = std::thread::Builder::new()
@@ -170,6 +180,7 @@ impl Executor {
             refresh_timer: None,
             searches: search_thread.is_some().then_some(search_tx),
             search_thread,
+            memory,
         }
     }
 
@@ -208,21 +219,39 @@ impl Executor {
                     let _ = tx.send(run_search(request));
                 }
             }
-            Effect::Start {
-                id,
-                replay_from,
-                if_match,
-            } => {
+            Effect::Operate(operation) => {
                 tokio::spawn(async move {
-                    let result = client.start(&id, replay_from, Some(if_match)).await;
-                    let _ = tx.send(Action::StartFinished { id, result });
+                    let result = match operation.kind {
+                        OperationKind::Start { replay_from } => {
+                            client
+                                .start(&operation.id, replay_from, Some(operation.if_match))
+                                .await
+                        }
+                        OperationKind::Pause => {
+                            client.pause(&operation.id, Some(operation.if_match)).await
+                        }
+                    };
+                    let result = result.map(Box::new);
+                    let _ = tx.send(Action::OperationFinished { operation, result });
                 });
             }
-            Effect::Pause { id, if_match } => {
-                tokio::spawn(async move {
-                    let result = client.pause(&id, Some(if_match)).await;
-                    let _ = tx.send(Action::PauseFinished { id, result });
-                });
+            Effect::Copy(text) => {
+                let mut out = io::stdout();
+                if let Err(error) = out
+                    .write_all(osc52(&text).as_bytes())
+                    .and_then(|()| out.flush())
+                {
+                    tracing::warn!(%error, "copying to the clipboard failed");
+                }
+            }
+            Effect::SaveView(view) => {
+                if let Some(path) = self.memory.clone() {
+                    tokio::task::spawn_blocking(move || {
+                        if let Err(error) = memory::save(&path, &view) {
+                            tracing::warn!(path = %path.display(), %error, "saving the view failed");
+                        }
+                    });
+                }
             }
             Effect::FetchAudit { id } => {
                 tokio::spawn(async move {

@@ -1,11 +1,12 @@
-//! What the Start dialog would send, and why the controller would refuse it — checked with the
-//! shared rules before submitting. Used by `update` (to submit or not) and `view` (to explain).
+//! What the Start dialog of one writer would send, and why the controller would refuse it —
+//! checked with the shared rules before submitting. Used by `update` (to submit or not) and
+//! `view` (to explain).
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{Zone, parse_timestamp, plan_start};
-
-use super::state::StartDialog;
+use super::dialogs::StartDialog;
+use super::start_form::{ReplayInput, TIMESTAMP_REQUIRED, Verdict};
+use crate::domain::{ReplaySpan, Zone, plan_start};
 
 /// The Start dialog's input, judged.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,10 +17,12 @@ pub enum StartCheck {
     Missing,
     /// Yes, and the text is not a timestamp (the parser's message).
     Unreadable(String),
-    /// Yes, and the text reads as `at`; `problem` is the rules' objection, if any.
+    /// Yes, and the text reads as `at`; `problem` is the rules' objection, if any; `span` is
+    /// what the replay skips or writes again.
     Parsed {
         at: DateTime<Utc>,
         problem: Option<String>,
+        span: ReplaySpan,
     },
 }
 
@@ -28,7 +31,9 @@ impl StartCheck {
     pub fn submission(&self) -> Result<Option<DateTime<Utc>>, String> {
         match self {
             StartCheck::NoReplay { problem: None } => Ok(None),
-            StartCheck::Parsed { at, problem: None } => Ok(Some(*at)),
+            StartCheck::Parsed {
+                at, problem: None, ..
+            } => Ok(Some(*at)),
             StartCheck::NoReplay {
                 problem: Some(problem),
             }
@@ -36,32 +41,39 @@ impl StartCheck {
                 problem: Some(problem),
                 ..
             } => Err(problem.clone()),
-            StartCheck::Missing => Err("Timestamp is required when replaying data".into()),
+            StartCheck::Missing => Err(TIMESTAMP_REQUIRED.into()),
             StartCheck::Unreadable(message) => Err(message.clone()),
+        }
+    }
+
+    /// The submission, and whether it skips change data.
+    pub fn verdict(&self) -> Verdict {
+        Verdict {
+            submission: self.submission(),
+            skips: matches!(self, StartCheck::Parsed { span, .. } if span.skips()),
         }
     }
 }
 
 impl StartDialog {
-    /// Judges the dialog's input at `now`, reading wall times in `zone`.
+    /// Judges the dialog's input at `now`, reading and showing wall times in `zone`.
     pub fn check(&self, now: DateTime<Utc>, zone: &Zone) -> StartCheck {
-        if !self.replay {
-            let problem = plan_start(&self.writer, None, now)
+        let problem = |replay_from| {
+            plan_start(&self.writer, replay_from, now)
                 .err()
-                .map(|e| e.to_string());
-            return StartCheck::NoReplay { problem };
-        }
-        if self.timestamp.value.trim().is_empty() {
-            return StartCheck::Missing;
-        }
-        match parse_timestamp(&self.timestamp.value, now, zone) {
-            Ok(at) => StartCheck::Parsed {
-                at,
-                problem: plan_start(&self.writer, Some(at), now)
-                    .err()
-                    .map(|e| e.to_string()),
+                .map(|violation| violation.describe(Some(zone)))
+        };
+        match self.form.input(now, zone) {
+            ReplayInput::NoReplay => StartCheck::NoReplay {
+                problem: problem(None),
             },
-            Err(e) => StartCheck::Unreadable(e.to_string()),
+            ReplayInput::Missing => StartCheck::Missing,
+            ReplayInput::Unreadable(message) => StartCheck::Unreadable(message),
+            ReplayInput::At(at) => StartCheck::Parsed {
+                at,
+                problem: problem(Some(at)),
+                span: ReplaySpan::of(&self.writer, at),
+            },
         }
     }
 }

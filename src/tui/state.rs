@@ -1,16 +1,22 @@
-//! Everything the console shows, as plain data. `update` changes it, `view` draws it.
+//! Everything the console shows, as plain data. `update` changes it, `view` draws it. The
+//! dialogs' own state lives with them (`dialogs`, `batch`, `command`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use ratatui::layout::Rect;
 
 use crate::api::{AuditEntry, Deployment};
 use crate::config::TuiConfig;
-use crate::domain::{Writer, WriterStatus, Zone};
+use crate::domain::{StatusSet, Writer, Zone};
 use crate::search::{SearchHit, SearchIndex};
 
+use super::batch::BatchDialog;
+use super::command::CommandLine;
+use super::dialogs::{PauseDialog, StartDialog};
+use super::layout;
 use super::table::SortRanks;
 
 /// The whole state of the console.
@@ -40,14 +46,24 @@ pub struct State {
     pub sort: Sort,
     /// The search box.
     pub search: SearchState,
-    /// The popup on top of the table, if any.
+    /// Ids of the marked writers (kept across refreshes, searches and sorts).
+    pub marks: HashSet<String>,
+    /// The detail view of one writer, under any popup.
+    pub detail: Option<DetailView>,
+    /// The popup on top of the table (and of the detail view), if any.
     pub popup: Option<Popup>,
+    /// The `:` command line, while open.
+    pub command: Option<CommandLine>,
+    /// Commands run on the command line, oldest first.
+    pub history: Vec<String>,
     /// A one-line message for the operator (result of an operation, why a key did nothing).
     pub notice: Option<Notice>,
     /// Terminal size in cells (width, height).
     pub size: (u16, u16),
     /// Whether a writer-list request is in flight (so refreshes do not pile up).
     pub refresh_in_flight: bool,
+    /// Numbers batches, so answers reach the batch that sent them.
+    pub batches: u64,
     /// Set when the operator asked to quit.
     pub quit: bool,
 }
@@ -88,6 +104,8 @@ pub struct ControllerInfo {
     pub url: String,
     /// Whether it is the embedded demo controller.
     pub demo: bool,
+    /// The whole budget of one call, as the client enforces it (for messages).
+    pub budget: Duration,
 }
 
 /// Health of the link to the controller.
@@ -115,6 +133,8 @@ pub struct Fleet {
     pub revision: u64,
     /// Writers as received (sorted by name).
     pub writers: Arc<Vec<Writer>>,
+    /// Position of each writer in `writers`, by id (built off the UI thread).
+    pub by_id: Arc<HashMap<String, usize>>,
     /// Search index over `writers` (built off the UI thread).
     pub index: Arc<SearchIndex>,
     /// Sort ranks of the text columns of `writers` (built off the UI thread).
@@ -129,22 +149,30 @@ impl Fleet {
         Fleet::new(0, Vec::new())
     }
 
-    /// Builds the search index, sort ranks and region counts for `writers` (CPU work: call it
-    /// off the UI thread).
+    /// Builds the id map, search index, sort ranks and region counts for `writers` (CPU
+    /// work: call it off the UI thread).
     pub fn new(revision: u64, writers: Vec<Writer>) -> Self {
         let index = SearchIndex::build(&writers);
         let ranks = SortRanks::build(&writers);
         let mut region_counts = BTreeMap::new();
-        for writer in &writers {
+        let mut by_id = HashMap::with_capacity(writers.len());
+        for (at, writer) in writers.iter().enumerate() {
             *region_counts.entry(writer.region.clone()).or_insert(0) += 1;
+            by_id.insert(writer.id.clone(), at);
         }
         Fleet {
             revision,
             writers: Arc::new(writers),
+            by_id: Arc::new(by_id),
             index: Arc::new(index),
             ranks: Arc::new(ranks),
             region_counts,
         }
+    }
+
+    /// The writer with `id`, if the fleet has it.
+    pub fn get(&self, id: &str) -> Option<&Writer> {
+        self.by_id.get(id).and_then(|&at| self.writers.get(at))
     }
 }
 
@@ -168,37 +196,8 @@ pub struct TableState {
 pub struct Filter {
     /// Regions shown; empty means all regions.
     pub regions: BTreeSet<String>,
-    /// Quick status filter.
-    pub status: StatusFilter,
-}
-
-/// The quick status filter (`f` cycles it).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum StatusFilter {
-    #[default]
-    All,
-    Running,
-    NotRunning,
-}
-
-impl StatusFilter {
-    /// Label for the title and status bars.
-    pub fn label(self) -> &'static str {
-        match self {
-            StatusFilter::All => "all",
-            StatusFilter::Running => "running",
-            StatusFilter::NotRunning => "not running",
-        }
-    }
-
-    /// Whether a writer in `status` passes.
-    pub fn admits(self, status: WriterStatus) -> bool {
-        match self {
-            StatusFilter::All => true,
-            StatusFilter::Running => status == WriterStatus::Running,
-            StatusFilter::NotRunning => status != WriterStatus::Running,
-        }
-    }
+    /// Statuses shown (`f` cycles the quick filters, `:status` sets any set).
+    pub status: StatusSet,
 }
 
 /// Table columns, in display order.
@@ -239,6 +238,29 @@ impl Column {
             Column::Latency => "Latency",
             Column::Checkpoint => "Checkpoint",
         }
+    }
+
+    /// The name `:sort` takes and the view memory stores.
+    pub fn key(self) -> &'static str {
+        match self {
+            Column::Name => "name",
+            Column::ServerIp => "ip",
+            Column::Project => "project",
+            Column::Region => "region",
+            Column::Kind => "kind",
+            Column::Status => "status",
+            Column::Latency => "latency",
+            Column::Checkpoint => "checkpoint",
+        }
+    }
+
+    /// The column named `key` (also `server-ip`), any case.
+    pub fn from_key(key: &str) -> Option<Column> {
+        let key = key.trim().to_ascii_lowercase();
+        if matches!(key.as_str(), "server-ip" | "server_ip" | "serverip") {
+            return Some(Column::ServerIp);
+        }
+        Column::ALL.into_iter().find(|c| c.key() == key)
     }
 }
 
@@ -283,6 +305,9 @@ pub struct SearchState {
     /// Whether hits are shown best match first. Typing turns it on; `o`/`O` turn it off, and
     /// the hits are then sorted by the chosen column like the unfiltered table.
     pub relevance: bool,
+    /// While the operator types and has not moved the selection themselves, the selection is
+    /// the best match: the first row, with the list scrolled to the top.
+    pub follow_best: bool,
 }
 
 /// Hits of a completed search.
@@ -293,19 +318,26 @@ pub struct SearchResults {
     pub hits: Arc<Vec<SearchHit>>,
 }
 
-/// Something on top of the table.
+/// Something on top of the table and the detail view.
 #[derive(Debug, Clone)]
 pub enum Popup {
-    Help,
-    Detail(DetailPopup),
+    Help(HelpView),
     Regions(RegionPicker),
     Start(StartDialog),
     Pause(PauseDialog),
+    Batch(BatchDialog),
+}
+
+/// The help screen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HelpView {
+    /// First line shown.
+    pub scroll: usize,
 }
 
 /// The detail view of one writer.
 #[derive(Debug, Clone)]
-pub struct DetailPopup {
+pub struct DetailView {
     /// The writer shown (refreshed from the fleet while open).
     pub writer_id: String,
     /// Recent audit entries.
@@ -331,53 +363,11 @@ pub struct RegionPicker {
     pub chosen: BTreeSet<String>,
 }
 
-/// Focusable parts of the Start dialog.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StartFocus {
-    ReplayNo,
-    ReplayYes,
-    Timestamp,
-    StartButton,
-    CancelButton,
-}
-
-/// Focusable parts of the Pause dialog.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PauseFocus {
-    Ok,
-    Cancel,
-}
-
-/// A request the dialog has sent and waits for.
+/// A request a dialog has sent and waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Submission {
     Idle,
     InFlight,
-}
-
-/// The Start dialog; it holds the pending operation as data.
-#[derive(Debug, Clone)]
-pub struct StartDialog {
-    /// The writer as shown when the dialog opened (its version is sent as If-Match).
-    pub writer: Writer,
-    /// "Whether to Replay Data".
-    pub replay: bool,
-    /// The Timestamp field (used when `replay`).
-    pub timestamp: TextInput,
-    pub focus: StartFocus,
-    pub submission: Submission,
-    /// The controller's answer to the last attempt, shown until the operator edits.
-    pub error: Option<String>,
-}
-
-/// The Pause confirmation; it holds the pending operation as data.
-#[derive(Debug, Clone)]
-pub struct PauseDialog {
-    /// The writer as shown when the dialog opened (its version is sent as If-Match).
-    pub writer: Writer,
-    pub focus: PauseFocus,
-    pub submission: Submission,
-    pub error: Option<String>,
 }
 
 /// A one-line message.
@@ -395,6 +385,23 @@ pub enum NoticeLevel {
     Success,
     Warning,
     Error,
+}
+
+/// What the keys act on right now; each mode has its own keymap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The terminal is below the smallest size the console draws: only quitting acts.
+    TooSmall,
+    Table,
+    Search,
+    Command,
+    Detail,
+    Help,
+    Regions,
+    Start,
+    Pause,
+    BatchRunning,
+    BatchResults,
 }
 
 impl State {
@@ -419,10 +426,15 @@ impl State {
             filter: Filter::default(),
             sort: Sort::default(),
             search: SearchState::default(),
+            marks: HashSet::new(),
+            detail: None,
             popup: None,
+            command: None,
+            history: Vec::new(),
             notice: None,
             size,
             refresh_in_flight: false,
+            batches: 0,
             quit: false,
         }
     }
@@ -447,5 +459,50 @@ impl State {
     /// Whether the banner line (connection trouble) is shown above the table.
     pub fn banner_visible(&self) -> bool {
         matches!(self.connection, ConnectionState::Failed { .. })
+    }
+
+    /// Whether the console can draw at its size.
+    pub fn fits(&self) -> bool {
+        let (width, height) = self.size;
+        layout::layout(Rect::new(0, 0, width, height), false).is_some()
+    }
+
+    /// What the keys act on: the topmost of popup, command line, detail view, search box and
+    /// table — or nothing but quitting when the console cannot draw.
+    pub fn mode(&self) -> Mode {
+        if !self.fits() {
+            return Mode::TooSmall;
+        }
+        match &self.popup {
+            Some(Popup::Help(_)) => return Mode::Help,
+            Some(Popup::Regions(_)) => return Mode::Regions,
+            Some(Popup::Start(_)) => return Mode::Start,
+            Some(Popup::Pause(_)) => return Mode::Pause,
+            Some(Popup::Batch(batch)) => return batch.mode(),
+            None => {}
+        }
+        if self.command.is_some() {
+            Mode::Command
+        } else if self.detail.is_some() {
+            Mode::Detail
+        } else if self.search.editing {
+            Mode::Search
+        } else {
+            Mode::Table
+        }
+    }
+
+    /// The writers that are marked, in the fleet's order (by name).
+    pub fn marked_writers(&self) -> Vec<Writer> {
+        let mut positions: Vec<usize> = self
+            .marks
+            .iter()
+            .filter_map(|id| self.fleet.by_id.get(id).copied())
+            .collect();
+        positions.sort_unstable();
+        positions
+            .into_iter()
+            .filter_map(|at| self.fleet.writers.get(at).cloned())
+            .collect()
     }
 }

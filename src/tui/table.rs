@@ -52,7 +52,7 @@ pub fn visible_rows(state: &State) -> Vec<usize> {
     let writers = state.fleet.writers.as_slice();
     let ranks = &state.fleet.ranks;
     let admits = |w: &Writer| {
-        state.filter.status.admits(w.status)
+        state.filter.status.contains(w.status)
             && (state.filter.regions.is_empty() || state.filter.regions.contains(&w.region))
     };
     let hits = state

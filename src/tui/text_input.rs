@@ -1,7 +1,8 @@
 //! Editing a single-line [`TextInput`] with the usual keys.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 
+use super::keymap::{Command, TEXT, has_command_modifier};
 use super::state::TextInput;
 
 /// What a key did to a text field.
@@ -29,17 +30,30 @@ impl TextInput {
         self.cursor = 0;
     }
 
-    /// Applies an editing key: characters, Backspace, Delete, ← →, Home, End, Ctrl-A/E/U/K/W.
+    /// Replaces the text and puts the cursor at its end.
+    pub fn set(&mut self, value: impl Into<String>) {
+        *self = TextInput::with_value(value);
+    }
+
+    /// Applies an editing key of [`TEXT`], or types a character (never one with Ctrl or Alt).
     pub fn handle_key(&mut self, key: KeyEvent) -> Edit {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         let len = self.value.chars().count();
         self.cursor = self.cursor.min(len);
-        match key.code {
-            KeyCode::Char('a') if ctrl => self.move_to(0),
-            KeyCode::Char('e') if ctrl => self.move_to(len),
-            KeyCode::Char('u') if ctrl => self.delete(0, self.cursor),
-            KeyCode::Char('k') if ctrl => self.delete(self.cursor, len),
-            KeyCode::Char('w') if ctrl => {
+        match TEXT.command(&key) {
+            Some(Command::CursorLeft) => self.move_to(self.cursor.saturating_sub(1)),
+            Some(Command::CursorRight) => self.move_to((self.cursor + 1).min(len)),
+            Some(Command::CursorStart) => self.move_to(0),
+            Some(Command::CursorEnd) => self.move_to(len),
+            Some(Command::DeleteBack) if self.cursor > 0 => {
+                self.delete(self.cursor - 1, self.cursor)
+            }
+            Some(Command::DeleteForward) if self.cursor < len => {
+                self.delete(self.cursor, self.cursor + 1)
+            }
+            Some(Command::DeleteBack | Command::DeleteForward) => Edit::Moved,
+            Some(Command::DeleteToStart) => self.delete(0, self.cursor),
+            Some(Command::DeleteToEnd) => self.delete(self.cursor, len),
+            Some(Command::DeleteWord) => {
                 let chars: Vec<char> = self.value.chars().collect();
                 let mut start = self.cursor;
                 while start > 0 && chars[start - 1].is_whitespace() {
@@ -50,21 +64,16 @@ impl TextInput {
                 }
                 self.delete(start, self.cursor)
             }
-            KeyCode::Char(_) if ctrl || key.modifiers.contains(KeyModifiers::ALT) => Edit::Ignored,
-            KeyCode::Char(c) if !c.is_control() => {
-                let at = self.byte_at(self.cursor);
-                self.value.insert(at, c);
-                self.cursor += 1;
-                Edit::Changed
-            }
-            KeyCode::Backspace if self.cursor > 0 => self.delete(self.cursor - 1, self.cursor),
-            KeyCode::Delete if self.cursor < len => self.delete(self.cursor, self.cursor + 1),
-            KeyCode::Backspace | KeyCode::Delete => Edit::Moved,
-            KeyCode::Left => self.move_to(self.cursor.saturating_sub(1)),
-            KeyCode::Right => self.move_to((self.cursor + 1).min(len)),
-            KeyCode::Home => self.move_to(0),
-            KeyCode::End => self.move_to(len),
-            _ => Edit::Ignored,
+            Some(_) => Edit::Ignored,
+            None => match key.code {
+                KeyCode::Char(c) if !has_command_modifier(&key) && !c.is_control() => {
+                    let at = self.byte_at(self.cursor);
+                    self.value.insert(at, c);
+                    self.cursor += 1;
+                    Edit::Changed
+                }
+                _ => Edit::Ignored,
+            },
         }
     }
 
@@ -94,6 +103,8 @@ impl TextInput {
 
 #[cfg(test)]
 mod tests {
+    use crossterm::event::KeyModifiers;
+
     use super::*;
 
     fn key(code: KeyCode) -> KeyEvent {
@@ -129,5 +140,11 @@ mod tests {
         assert_eq!(input.value, "");
         assert_eq!(input.handle_key(ctrl('x')), Edit::Ignored);
         assert_eq!(input.handle_key(key(KeyCode::Enter)), Edit::Ignored);
+        let alt_p = KeyEvent::new(KeyCode::Char('p'), KeyModifiers::ALT);
+        assert_eq!(
+            input.handle_key(alt_p),
+            Edit::Ignored,
+            "Alt-p types nothing"
+        );
     }
 }

@@ -78,6 +78,22 @@ impl Theme {
         )
     }
 
+    /// The mark glyph of a marked writer.
+    pub fn mark(&self) -> Style {
+        self.pick(
+            Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD),
+            Style::new().add_modifier(Modifier::BOLD),
+        )
+    }
+
+    /// A marked row (under the selection's style when it is also selected).
+    pub fn marked(&self) -> Style {
+        self.pick(
+            Style::new().fg(Color::Magenta),
+            Style::new().add_modifier(Modifier::BOLD),
+        )
+    }
+
     /// Characters that matched the search.
     pub fn matched(&self) -> Style {
         self.pick(

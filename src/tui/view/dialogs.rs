@@ -1,55 +1,81 @@
-//! The Start and Pause dialogs, mirroring the console's, plus what it leaves unsaid: the
-//! store's range, the parsed instant, and why the controller would refuse.
+//! The Start and Pause dialogs of one writer, mirroring the console's, plus what it leaves
+//! unsaid: the store's range, the parsed instant, what a replay skips or writes again, and why
+//! the controller would refuse.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 
-use super::popups::{centered, frame_box};
-use super::text::wrap;
-use crate::domain::{ACCEPTED_FORMS, Writer, WriterKind, format_ago};
+use super::boxes::{Dialog, text_width};
+use super::text::{wrap, wrap_spans};
+use crate::domain::{ACCEPTED_FORMS, ReplaySpan, Writer, WriterKind, Zone, format_ago};
+use crate::tui::dialogs::{PauseDialog, PauseFocus, StartDialog};
 use crate::tui::start_check::StartCheck;
-use crate::tui::state::{PauseDialog, PauseFocus, StartDialog, StartFocus, State, Submission};
+use crate::tui::start_form::{StartFocus, StartForm, TIMESTAMP_REQUIRED};
+use crate::tui::state::{State, Submission};
 use crate::tui::theme::Theme;
 
-const FIELD_WIDTH: usize = 30;
+/// Width of the Timestamp field.
+pub const FIELD_WIDTH: usize = 30;
+/// Width of the labels on the left of the Start form.
+pub const LABEL_WIDTH: usize = 24;
 
 const START_WIDTH: u16 = 80;
 const PAUSE_WIDTH: u16 = 70;
 
-/// Width of the text inside a dialog `width` wide drawn in `area` (borders and margins off).
-fn body_width(area: Rect, width: u16) -> usize {
-    usize::from(width.min(area.width).saturating_sub(4))
+/// `text` as wrapped lines of `style`.
+pub fn paragraph(text: &str, width: usize, style: Style) -> Vec<Line<'static>> {
+    wrap(text, width)
+        .into_iter()
+        .map(|line| Line::styled(line, style))
+        .collect()
 }
 
-/// The inside of a dialog box less a one-cell margin (left, right and top).
-fn dialog_body(inner: Rect) -> Rect {
-    Rect::new(
-        inner.x + 1,
-        inner.y + 1,
-        inner.width.saturating_sub(2),
-        inner.height.saturating_sub(1),
+/// Where a wrapped value continues: under the value, unless that leaves too little room.
+fn value_indent(width: usize) -> usize {
+    if width >= LABEL_WIDTH + 20 {
+        LABEL_WIDTH
+    } else {
+        2
+    }
+}
+
+/// A labelled value, wrapped under the value's start when the line is too narrow.
+pub fn field(
+    label: &str,
+    value: Vec<Span<'static>>,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let mut spans = vec![Span::styled(format!("{label:<LABEL_WIDTH$}"), theme.dim())];
+    spans.extend(value);
+    wrap_spans(&spans, width, value_indent(width))
+}
+
+/// Status, kind, region and IP of `writer`, wrapped to `width`.
+pub fn writer_summary(writer: &Writer, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    field(
+        "",
+        vec![
+            Span::styled(writer.status.label(), theme.status(writer.status)),
+            Span::styled(
+                format!(
+                    " · {} · {} · {}",
+                    writer.kind.label(),
+                    writer.region,
+                    writer.server_ip
+                ),
+                theme.dim(),
+            ),
+        ],
+        width,
+        theme,
     )
 }
 
-fn writer_summary(writer: &Writer, theme: &Theme) -> Line<'static> {
-    Line::from(vec![
-        Span::styled(writer.status.label(), theme.status(writer.status)),
-        Span::styled(
-            format!(
-                " · {} · {} · {}",
-                writer.kind.label(),
-                writer.region,
-                writer.server_ip
-            ),
-            theme.dim(),
-        ),
-    ])
-}
-
-fn button(label: &str, focused: bool, enabled: bool, theme: &Theme) -> Span<'static> {
+/// A button, styled by focus and whether it can be pressed.
+pub fn button(label: &str, focused: bool, enabled: bool, theme: &Theme) -> Span<'static> {
     let style = match (focused, enabled) {
         (true, _) => theme.focused(),
         (false, true) => Style::new(),
@@ -68,95 +94,200 @@ fn choice(label: &str, chosen: bool, focused: bool, theme: &Theme) -> Span<'stat
     Span::styled(format!("{mark} {label}"), style)
 }
 
-/// The Start dialog.
-pub fn start(state: &State, dialog: &StartDialog, frame: &mut Frame, area: Rect, theme: &Theme) {
-    let writer = &dialog.writer;
-    let zone = &state.zone;
-    let check = dialog.check(state.now, zone);
-    let in_flight = dialog.submission == Submission::InFlight;
-    let label = |text: &str| Span::styled(format!("{text:<24}"), theme.dim());
-
-    let mut lines = vec![
-        Line::from(vec![
-            label("JDBCWriter"),
-            Span::styled(writer.name.clone(), theme.title()),
-        ]),
-        Line::from([vec![label("")], writer_summary(writer, theme).spans].concat()),
-        Line::from(vec![
-            label("Checkpoint"),
-            Span::raw(writer.checkpoint.map_or("none".into(), |at| {
-                format!("{} ({})", zone.format(at), format_ago(at, state.now))
-            })),
-        ]),
-        Line::from(vec![
-            label("Store holds"),
-            Span::raw(format!(
-                "{} → {}",
-                zone.format(writer.store.earliest),
-                zone.format(writer.store.latest)
-            )),
-        ]),
-        Line::raw(""),
-        Line::from(vec![
-            label("Whether to Replay Data"),
+/// The replay choice and the Timestamp field of `form`, with `hint` under the field. Returns
+/// the lines and the index of the Timestamp line.
+pub fn replay_lines(
+    form: &StartForm,
+    hint: Span<'static>,
+    width: usize,
+    theme: &Theme,
+) -> (Vec<Line<'static>>, Option<usize>) {
+    let mut lines = field(
+        "Whether to Replay Data",
+        vec![
             choice(
                 "No",
-                !dialog.replay,
-                dialog.focus == StartFocus::ReplayNo,
+                !form.replay,
+                form.focus == StartFocus::ReplayNo,
                 theme,
             ),
             Span::raw("   "),
             choice(
                 "Yes",
-                dialog.replay,
-                dialog.focus == StartFocus::ReplayYes,
+                form.replay,
+                form.focus == StartFocus::ReplayYes,
                 theme,
             ),
-        ]),
-    ];
-    if dialog.replay {
-        let focused = dialog.focus == StartFocus::Timestamp;
-        let value = format!(" {:<FIELD_WIDTH$}", dialog.timestamp.value);
-        lines.push(Line::from(vec![
-            label("Timestamp"),
-            Span::styled(
-                value,
-                if focused {
-                    theme.focused()
-                } else {
-                    theme.header()
-                },
+        ],
+        width,
+        theme,
+    );
+    if !form.replay {
+        return (lines, None);
+    }
+    let focused = form.focus == StartFocus::Timestamp;
+    let at = lines.len();
+    lines.push(Line::from(vec![
+        Span::styled(format!("{:<LABEL_WIDTH$}", "Timestamp"), theme.dim()),
+        Span::styled(
+            format!(" {:<FIELD_WIDTH$}", form.timestamp.value),
+            if focused {
+                theme.focused()
+            } else {
+                theme.header()
+            },
+        ),
+    ]));
+    let mut hint_line = vec![Span::raw(" ".repeat(LABEL_WIDTH))];
+    hint_line.push(hint);
+    lines.extend(wrap_spans(&hint_line, width, value_indent(width)));
+    (lines, Some(at))
+}
+
+/// Where the terminal cursor goes in the Timestamp field, drawn at screen row `row`.
+pub fn timestamp_cursor(form: &StartForm, body: Rect, row: u16) -> (u16, u16) {
+    let offset = u16::try_from(LABEL_WIDTH + 1 + form.timestamp.cursor).unwrap_or(u16::MAX);
+    let x = body.x.saturating_add(offset);
+    (x.min(body.x + body.width.saturating_sub(1)), row)
+}
+
+/// What a replay from `at` skips (a warning) or writes again, for `writer`.
+pub fn span_line(span: ReplaySpan, zone: &Zone, theme: &Theme) -> Option<Span<'static>> {
+    let text = span.describe(zone)?;
+    Some(if span.skips() {
+        Span::styled(format!("⚠ The replay {text}"), theme.warning())
+    } else {
+        Span::styled(format!("The replay {text}"), theme.dim())
+    })
+}
+
+/// The Start dialog of one writer.
+pub fn start(state: &State, dialog: &StartDialog, frame: &mut Frame, area: Rect, theme: &Theme) {
+    let writer = &dialog.writer;
+    let form = &dialog.form;
+    let zone = &state.zone;
+    let width = text_width(area, START_WIDTH);
+    let check = dialog.check(state.now, zone);
+    let in_flight = dialog.submission == Submission::InFlight;
+
+    let mut body = field(
+        "JDBCWriter",
+        vec![Span::styled(writer.name.clone(), theme.title())],
+        width,
+        theme,
+    );
+    body.extend(writer_summary(writer, width, theme));
+    body.extend(field(
+        "Checkpoint",
+        vec![Span::raw(writer.checkpoint.map_or("none".into(), |at| {
+            format!("{} ({})", zone.format(at), format_ago(at, state.now))
+        }))],
+        width,
+        theme,
+    ));
+    body.extend(field(
+        "Store holds",
+        vec![Span::raw(format!(
+            "{} → {}",
+            zone.format(writer.store.earliest),
+            zone.format(writer.store.latest)
+        ))],
+        width,
+        theme,
+    ));
+    body.push(Line::raw(""));
+    let hint = match &check {
+        StartCheck::Parsed { at, .. } => Span::styled(
+            format!(
+                "→ {} {zone} · {}",
+                zone.format(*at),
+                format_ago(*at, state.now)
             ),
-        ]));
-        let hint = match &check {
-            StartCheck::Parsed { at, .. } => Span::styled(
-                format!(
-                    "→ {} {zone} · {}",
-                    zone.format(*at),
-                    format_ago(*at, state.now)
-                ),
-                theme.ok(),
-            ),
-            _ => Span::styled(format!("in {zone}; -2h and 30m ago work too"), theme.dim()),
+            theme.ok(),
+        ),
+        _ => Span::styled(format!("in {zone}; -2h and 30m ago work too"), theme.dim()),
+    };
+    let (replay, timestamp_line) = replay_lines(form, hint, width, theme);
+    let timestamp_line = timestamp_line.map(|at| at + body.len());
+    body.extend(replay);
+    if let StartCheck::Parsed { span, .. } = &check
+        && let Some(line) = span_line(*span, zone, theme)
+    {
+        body.extend(wrap_spans(&[line], width, 0));
+    }
+    if form.replay && writer.kind == WriterKind::Full {
+        body.extend(paragraph(
+            "Data replay applies only to incremental data synchronization writers.",
+            width,
+            theme.warning(),
+        ));
+    }
+    let anchor = match form.focus {
+        StartFocus::Timestamp => timestamp_line,
+        StartFocus::ReplayNo | StartFocus::ReplayYes => Some(timestamp_line.unwrap_or(0)),
+        _ => Some(body.len().saturating_sub(1)),
+    };
+
+    let mut footer = Vec::new();
+    if form.confirming_skip {
+        let text = match &check {
+            StartCheck::Parsed { span, .. } => span.describe(zone).unwrap_or_default(),
+            _ => String::new(),
         };
-        lines.push(Line::from(vec![label(""), hint]));
+        footer.extend(paragraph(
+            &format!(
+                "The replay {text}: the destination never receives that data. Skip it for good \
+                 and start?"
+            ),
+            width,
+            theme.warning(),
+        ));
+        footer.push(Line::from(vec![
+            Span::raw(" ".repeat(LABEL_WIDTH.min(width / 4))),
+            button(
+                "Skip data and start",
+                form.focus == StartFocus::ConfirmSkip,
+                true,
+                theme,
+            ),
+            Span::raw("   "),
+            button("Back", form.focus == StartFocus::Back, true, theme),
+        ]));
+    } else {
+        let (message, style) = start_message(form, &check, in_flight, theme);
+        footer.extend(paragraph(&message, width, style));
+        footer.push(Line::from(vec![
+            Span::raw(" ".repeat(LABEL_WIDTH.min(width / 4))),
+            button("Start", form.focus == StartFocus::Submit, !in_flight, theme),
+            Span::raw("   "),
+            button("Cancel", form.focus == StartFocus::Cancel, true, theme),
+        ]));
     }
-    if dialog.replay && writer.kind == WriterKind::Full {
-        lines.extend(
-            wrap(
-                "Data replay applies only to incremental data synchronization writers.",
-                body_width(area, START_WIDTH),
-            )
-            .into_iter()
-            .map(|line| Line::styled(line, theme.warning())),
-        );
+    let drawn = Dialog {
+        title: "Start".into(),
+        width: START_WIDTH,
+        body,
+        footer,
+        anchor,
     }
-    lines.push(Line::raw(""));
-    let problem = match (&dialog.error, &check) {
+    .draw(frame, area, theme);
+    if form.focus == StartFocus::Timestamp
+        && let Some(row) = timestamp_line.and_then(|line| drawn.row_of(line))
+    {
+        frame.set_cursor_position(timestamp_cursor(form, drawn.body, row));
+    }
+}
+
+/// The line above the buttons: the problem, the request in flight, or what Start will do.
+fn start_message(
+    form: &StartForm,
+    check: &StartCheck,
+    in_flight: bool,
+    theme: &Theme,
+) -> (String, Style) {
+    let problem = match (&form.error, check) {
         (Some(error), _) => Some(error.clone()),
-        (None, StartCheck::Missing) if dialog.focus != StartFocus::Timestamp => {
-            Some("Timestamp is required when replaying data".into())
-        }
+        (None, StartCheck::Missing) if form.touched => Some(TIMESTAMP_REQUIRED.into()),
         (None, StartCheck::Unreadable(message)) => {
             Some(message.replace(&format!("; accepted forms: {ACCEPTED_FORMS}"), ""))
         }
@@ -165,13 +296,13 @@ pub fn start(state: &State, dialog: &StartDialog, frame: &mut Frame, area: Rect,
         }
         (None, StartCheck::Missing) => None,
     };
-    let (message, style) = match problem {
+    match problem {
         Some(problem) => (format!("✖ {problem}"), theme.error()),
         None if in_flight => (
             "Starting … waiting for the controller (Esc closes; the result will show)".into(),
             theme.warning(),
         ),
-        None if dialog.replay => (
+        None if form.replay => (
             "The writer first moves its checkpoint to this timestamp, then starts.".into(),
             theme.dim(),
         ),
@@ -179,94 +310,76 @@ pub fn start(state: &State, dialog: &StartDialog, frame: &mut Frame, area: Rect,
             "The writer resumes from its checkpoint.".into(),
             theme.dim(),
         ),
-    };
-    lines.extend(
-        wrap(&message, body_width(area, START_WIDTH))
-            .into_iter()
-            .map(|line| Line::styled(line, style)),
-    );
-    lines.push(Line::raw(""));
-    lines.push(Line::from(vec![
-        Span::raw(" ".repeat(24)),
-        button(
-            "Start",
-            dialog.focus == StartFocus::StartButton,
-            !in_flight,
-            theme,
-        ),
-        Span::raw("   "),
-        button(
-            "Cancel",
-            dialog.focus == StartFocus::CancelButton,
-            true,
-            theme,
-        ),
-    ]));
-
-    let rect = centered(
-        area,
-        START_WIDTH,
-        u16::try_from(lines.len() + 4).unwrap_or(u16::MAX),
-    );
-    let body = dialog_body(frame_box(frame, rect, "Start", theme));
-    frame.render_widget(Paragraph::new(lines), body);
-    if dialog.replay && dialog.focus == StartFocus::Timestamp {
-        let x = body.x + 25 + u16::try_from(dialog.timestamp.cursor).unwrap_or(0);
-        // The timestamp field is the line after the replay choice.
-        frame.set_cursor_position((x.min(body.x + body.width.saturating_sub(1)), body.y + 6));
     }
 }
 
-/// The Pause confirmation.
+/// The Pause confirmation of one writer.
 pub fn pause(state: &State, dialog: &PauseDialog, frame: &mut Frame, area: Rect, theme: &Theme) {
     let writer = &dialog.writer;
     let in_flight = dialog.submission == Submission::InFlight;
     let checkpoint = writer
         .checkpoint
         .map_or("its current position".into(), |at| state.zone.format(at));
-    let width = body_width(area, PAUSE_WIDTH);
-    let paragraph = |text: &str, style: Style| -> Vec<Line<'static>> {
-        wrap(text, width)
-            .into_iter()
-            .map(|line| Line::styled(line, style))
-            .collect()
-    };
-    let mut lines = vec![
-        Line::from(vec![
+    let width = text_width(area, PAUSE_WIDTH);
+    let mut body = wrap_spans(
+        &[
             Span::raw("Pause "),
             Span::styled(writer.name.clone(), theme.title()),
             Span::raw("?"),
-        ]),
-        writer_summary(writer, theme),
-        Line::raw(""),
-    ];
-    lines.extend(paragraph(
+        ],
+        width,
+        0,
+    );
+    body.extend(wrap_spans(
+        &[
+            Span::styled(writer.status.label(), theme.status(writer.status)),
+            Span::styled(
+                format!(
+                    " · {} · {} · {}",
+                    writer.kind.label(),
+                    writer.region,
+                    writer.server_ip
+                ),
+                theme.dim(),
+            ),
+        ],
+        width,
+        0,
+    ));
+    body.push(Line::raw(""));
+    body.extend(paragraph(
         "The writer stops writing to the destination until it is started again. Change data \
          keeps accumulating in the store, so latency grows while it is paused.",
+        width,
         Style::new(),
     ));
-    lines.extend(paragraph(
+    body.extend(paragraph(
         &format!("Its checkpoint ({checkpoint}) is kept: a later start resumes from there."),
+        width,
         Style::new(),
     ));
-    lines.push(Line::raw(""));
+    let mut footer = Vec::new();
     if let Some(error) = &dialog.error {
-        lines.extend(paragraph(&format!("✖ {error}"), theme.error()));
+        footer.extend(paragraph(&format!("✖ {error}"), width, theme.error()));
     } else if in_flight {
-        lines.extend(paragraph(
+        footer.extend(paragraph(
             "Pausing … waiting for the controller",
+            width,
             theme.warning(),
         ));
     }
-    lines.push(Line::raw(""));
-    lines.push(Line::from(vec![
-        Span::raw(" ".repeat(20)),
+    footer.push(Line::from(vec![
+        Span::raw(" ".repeat(20.min(width / 4))),
         button("OK", dialog.focus == PauseFocus::Ok, !in_flight, theme),
         Span::raw("   "),
         button("Cancel", dialog.focus == PauseFocus::Cancel, true, theme),
     ]));
-    let height = u16::try_from(lines.len() + 4).unwrap_or(u16::MAX);
-    let rect = centered(area, PAUSE_WIDTH, height);
-    let body = dialog_body(frame_box(frame, rect, "Pause", theme));
-    frame.render_widget(Paragraph::new(lines), body);
+    Dialog {
+        title: "Pause".into(),
+        width: PAUSE_WIDTH,
+        body,
+        footer,
+        anchor: None,
+    }
+    .draw(frame, area, theme);
 }

@@ -1,5 +1,8 @@
 //! Drawing. `view` reads the state and draws a frame; it changes nothing and does no I/O.
 
+mod batch;
+mod boxes;
+mod detail;
 mod dialogs;
 mod popups;
 mod table;
@@ -11,10 +14,13 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
+use super::keymap;
 use super::layout::{Areas, MIN_HEIGHT, MIN_WIDTH, layout};
-use super::state::{ConnectionState, NoticeLevel, Popup, State};
+use super::state::{ConnectionState, Mode, NoticeLevel, Popup, State};
 use super::theme::Theme;
 use crate::domain::{WriterStatus, format_duration_ms};
+
+pub use table::MARK;
 
 /// Draws the whole console for `state`.
 pub fn view(state: &State, frame: &mut Frame) {
@@ -30,14 +36,23 @@ pub fn view(state: &State, frame: &mut Frame) {
     }
     table::draw(state, frame, areas.table, &theme);
     status_line(state, frame, areas.status, &theme);
-    keys_line(state, frame, areas.keys, &theme);
+    match &state.command {
+        Some(_) => command_line(state, frame, &areas, &theme),
+        None => keys_line(state, frame, areas.keys, &theme),
+    }
+    if let Some(detail) = &state.detail {
+        detail::draw(state, detail, frame, area, &theme);
+    }
     match &state.popup {
-        Some(Popup::Help) => popups::help(frame, area, &theme),
-        Some(Popup::Detail(detail)) => popups::detail(state, detail, frame, area, &theme),
+        Some(Popup::Help(view)) => popups::help(state, view, frame, area, &theme),
         Some(Popup::Regions(picker)) => popups::regions(state, picker, frame, area, &theme),
         Some(Popup::Start(dialog)) => dialogs::start(state, dialog, frame, area, &theme),
         Some(Popup::Pause(dialog)) => dialogs::pause(state, dialog, frame, area, &theme),
-        None => search_cursor(state, frame, &areas),
+        Some(Popup::Batch(batch)) => batch::draw(state, batch, frame, area, &theme),
+        None if state.detail.is_none() && state.command.is_none() => {
+            search_cursor(state, frame, &areas);
+        }
+        None => {}
     }
 }
 
@@ -48,7 +63,7 @@ fn too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
             "{}x{} here; jwctl needs at least {MIN_WIDTH}x{MIN_HEIGHT}.",
             area.width, area.height
         )),
-        Line::from("Enlarge the window (or press q to quit)."),
+        Line::from("Enlarge the window; until then only q quits."),
     ];
     let top = area.height.saturating_sub(3) / 2;
     let rect = Rect::new(area.x, area.y + top, area.width, area.height - top);
@@ -83,7 +98,7 @@ fn title_line(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
         }
     }
     spans.push(Span::styled("  Status: ", theme.dim()));
-    spans.push(Span::raw(state.filter.status.label()));
+    spans.push(Span::raw(state.filter.status.to_string()));
     spans.push(Span::styled(" (f)", theme.dim()));
     if state.query().is_some() && state.search.relevance {
         spans.push(Span::styled("  Order: ", theme.dim()));
@@ -163,6 +178,10 @@ fn status_line(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
         spans.push(Span::styled(" DEMO ", theme.focused()));
         spans.push(Span::raw(" "));
     }
+    if state.settings.read_only {
+        spans.push(Span::styled(" READ-ONLY ", theme.focused()));
+        spans.push(Span::raw(" "));
+    }
     let (mark, style) = match state.connection {
         ConnectionState::Connecting => ("◌ connecting", theme.warning()),
         ConnectionState::Connected => ("● connected", theme.ok()),
@@ -175,6 +194,13 @@ fn status_line(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
         state.table.rows.len(),
         state.fleet.writers.len()
     )));
+    if !state.marks.is_empty() {
+        spans.push(Span::styled(" · ", theme.dim()));
+        spans.push(Span::styled(
+            format!("{} {} marked", MARK, state.marks.len()),
+            theme.mark(),
+        ));
+    }
     for (status, count) in WriterStatus::ALL.iter().zip(state.table.status_counts) {
         if count > 0 {
             spans.push(Span::styled(" · ", theme.dim()));
@@ -215,43 +241,64 @@ fn keys_line(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
         frame.render_widget(Line::styled(format!(" {}", notice.text), style), area);
         return;
     }
-    let hints: &[(&str, &str)] = match &state.popup {
-        Some(Popup::Start(_) | Popup::Pause(_)) => &[
-            ("Tab", "focus"),
-            ("←→", "choose"),
-            ("Enter", "activate"),
-            ("Esc", "cancel"),
-        ],
-        Some(Popup::Regions(_)) => &[
-            ("↑↓", "move"),
-            ("Space", "tick"),
-            ("Enter", "apply"),
-            ("Esc", "cancel"),
-        ],
-        Some(Popup::Help | Popup::Detail(_)) => &[("↑↓", "scroll"), ("Esc", "close")],
-        None if state.search.editing => &[
-            ("type", "to filter"),
-            ("Enter", "keep filter"),
-            ("Esc", "clear"),
-            ("↑↓", "move"),
-        ],
-        None => &[
-            ("↑↓", "move"),
-            ("/", "search"),
-            ("r", "regions"),
-            ("f", "status"),
-            ("o", "sort"),
-            ("Enter", "detail"),
-            ("s", "start"),
-            ("p", "pause"),
-            ("?", "help"),
-            ("q", "quit"),
-        ],
+    let map = match state.mode() {
+        Mode::TooSmall | Mode::Table => &keymap::TABLE,
+        Mode::Search => &keymap::SEARCH,
+        Mode::Command => &keymap::COMMAND_LINE,
+        Mode::Detail => &keymap::DETAIL,
+        Mode::Help => &keymap::HELP,
+        Mode::Regions => &keymap::REGIONS,
+        Mode::Start => &keymap::START,
+        Mode::Pause => &keymap::PAUSE,
+        Mode::BatchRunning => &keymap::BATCH_RUNNING,
+        Mode::BatchResults => &keymap::BATCH_RESULTS,
     };
     let mut spans = vec![Span::raw(" ")];
-    for (key, what) in hints {
-        spans.push(Span::styled(*key, theme.key()));
+    for (key, what) in map.hints(state.settings.read_only) {
+        spans.push(Span::styled(key, theme.key()));
         spans.push(Span::styled(format!(" {what}  "), theme.dim()));
     }
     frame.render_widget(Line::from(spans), area);
+}
+
+/// The `:` command line on the bottom line; above it, on the status line, the completions
+/// to choose from or why the last command ran nothing.
+fn command_line(state: &State, frame: &mut Frame, areas: &Areas, theme: &Theme) {
+    let Some(line) = &state.command else {
+        return;
+    };
+    frame.render_widget(
+        Line::from(vec![
+            Span::styled(":", theme.key()),
+            Span::raw(line.input.value.clone()),
+        ]),
+        areas.keys,
+    );
+    let x = u16::try_from(1 + line.input.cursor).unwrap_or(u16::MAX);
+    frame.set_cursor_position((
+        areas.keys.x + x.min(areas.keys.width.saturating_sub(1)),
+        areas.keys.y,
+    ));
+    let above = if let Some(error) = &line.error {
+        Line::styled(format!(" ✖ {error}"), theme.error())
+    } else if let Some(completion) = &line.completion {
+        let mut spans = vec![Span::styled(" Tab: ", theme.dim())];
+        for (at, candidate) in completion.candidates.iter().enumerate() {
+            let style = if completion.index == Some(at) {
+                theme.focused()
+            } else {
+                Style::new()
+            };
+            spans.push(Span::styled(candidate.clone(), style));
+            spans.push(Span::raw("  "));
+        }
+        Line::from(spans)
+    } else {
+        Line::styled(
+            " :region  :status  :sort  :mark  :help  :q — Tab completes, ↑↓ history, Esc closes",
+            theme.dim(),
+        )
+    };
+    frame.render_widget(ratatui::widgets::Clear, areas.status);
+    frame.render_widget(above, areas.status);
 }

@@ -1,7 +1,7 @@
 //! Cutting text to a width and marking matched characters.
 
 use ratatui::style::Style;
-use ratatui::text::Span;
+use ratatui::text::{Line, Span};
 
 /// `text` in at most `width` columns; a cut is marked with `…`.
 pub fn fit(text: &str, width: usize) -> String {
@@ -94,6 +94,35 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// `spans` broken at spaces into lines of at most `width` chars, each word keeping its
+/// span's style; a word longer than a line is cut. `indent` starts every line but the first.
+pub fn wrap_spans(spans: &[Span<'_>], width: usize, indent: usize) -> Vec<Line<'static>> {
+    let width = width.max(indent + 1);
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    let mut line: Vec<Span<'static>> = Vec::new();
+    let mut used = 0;
+    for span in spans {
+        // Split keeping the spaces, so runs like "   " between buttons survive.
+        for piece in span.content.split_inclusive(' ') {
+            let len = piece.chars().count();
+            let word_len = piece.trim_end_matches(' ').chars().count();
+            if used > 0 && used + word_len > width {
+                lines.push(Line::from(std::mem::take(&mut line)));
+                line.push(Span::raw(" ".repeat(indent)));
+                used = indent;
+            }
+            let room = width.saturating_sub(used);
+            let text: String = piece.chars().take(room.max(1)).collect();
+            used += len.min(room.max(1));
+            line.push(Span::styled(text, span.style));
+        }
+    }
+    if line.iter().any(|s| !s.content.trim().is_empty()) {
+        lines.push(Line::from(line));
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use ratatui::style::Modifier;
@@ -127,6 +156,22 @@ mod tests {
         );
         assert_eq!(wrap("abcdefghij klm", 4), vec!["abcd", "efgh", "ij", "klm"]);
         assert_eq!(wrap("  ", 4), Vec::<String>::new());
+    }
+
+    #[test]
+    fn styled_text_wraps_at_spaces_and_keeps_its_styles() {
+        let bold = Style::new().add_modifier(Modifier::BOLD);
+        let spans = [
+            Span::styled("Stopped", bold),
+            Span::raw(" · Incremental · cn-beijing"),
+        ];
+        let lines = wrap_spans(&spans, 20, 2);
+        let text: Vec<String> = lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
+        assert_eq!(text, ["Stopped · ", "  Incremental · ", "  cn-beijing"]);
+        assert_eq!(lines[0].spans[0].style, bold);
     }
 
     #[test]

@@ -1,0 +1,601 @@
+//! Keys as data. Each mode of the console has one table of bindings: `update` dispatches a key
+//! through it, and the help screen and the hint line are generated from it, so what the
+//! console does and what it says it does cannot drift apart.
+//!
+//! A key with Ctrl or Alt never runs the command of the plain key: bindings match the
+//! modifiers exactly (Shift is part of the character itself: `G`, `*`, `?`).
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// One key: a code and its exact modifiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    pub code: KeyCode,
+    pub modifiers: KeyModifiers,
+}
+
+const fn key(code: KeyCode) -> Key {
+    Key {
+        code,
+        modifiers: KeyModifiers::NONE,
+    }
+}
+
+const fn ch(c: char) -> Key {
+    key(KeyCode::Char(c))
+}
+
+const fn ctrl(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        modifiers: KeyModifiers::CONTROL,
+    }
+}
+
+impl Key {
+    /// Whether `event` is this key. Shift is ignored on characters (it is in the character)
+    /// and on BackTab (which is Shift-Tab); every other modifier must match exactly.
+    pub fn matches(&self, event: &KeyEvent) -> bool {
+        let mut modifiers = event.modifiers;
+        if matches!(event.code, KeyCode::Char(_) | KeyCode::BackTab) {
+            modifiers.remove(KeyModifiers::SHIFT);
+        }
+        self.code == event.code && self.modifiers == modifiers
+    }
+}
+
+/// Whether `event` carries Ctrl or Alt (such a key never types a character).
+pub fn has_command_modifier(event: &KeyEvent) -> bool {
+    event
+        .modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+}
+
+/// What a key asks for. Each mode gives the commands its own meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    First,
+    Last,
+    Search,
+    ClearSearch,
+    KeepSearch,
+    Regions,
+    CycleStatus,
+    SortNext,
+    SortReverse,
+    Detail,
+    Start,
+    Pause,
+    Mark,
+    MarkShown,
+    ClearMarks,
+    CommandLine,
+    Copy,
+    Refresh,
+    Help,
+    Quit,
+    Close,
+    NextFocus,
+    PrevFocus,
+    Choose,
+    Toggle,
+    Activate,
+    Cancel,
+    Retry,
+    Complete,
+    CompleteBack,
+    HistoryBack,
+    HistoryForward,
+    Run,
+    CursorLeft,
+    CursorRight,
+    CursorStart,
+    CursorEnd,
+    DeleteBack,
+    DeleteForward,
+    DeleteToStart,
+    DeleteToEnd,
+    DeleteWord,
+}
+
+/// Keys, how the help writes them, what they do there, and the short hint for the bottom line.
+#[derive(Debug)]
+pub struct Binding {
+    pub keys: &'static [Key],
+    pub label: &'static str,
+    pub command: Command,
+    pub help: &'static str,
+    /// (keys, what) on the bottom line, if the binding is hinted there.
+    pub hint: Option<(&'static str, &'static str)>,
+    /// A start or pause: not offered when the console is read-only.
+    pub mutates: bool,
+}
+
+const fn bind(
+    keys: &'static [Key],
+    label: &'static str,
+    command: Command,
+    help: &'static str,
+) -> Binding {
+    Binding {
+        keys,
+        label,
+        command,
+        help,
+        hint: None,
+        mutates: false,
+    }
+}
+
+impl Binding {
+    const fn hint(mut self, what: &'static str) -> Binding {
+        self.hint = Some((self.label, what));
+        self
+    }
+
+    const fn hint_as(mut self, keys: &'static str, what: &'static str) -> Binding {
+        self.hint = Some((keys, what));
+        self
+    }
+
+    const fn mutating(mut self) -> Binding {
+        self.mutates = true;
+        self
+    }
+}
+
+/// The bindings of one mode.
+#[derive(Debug)]
+pub struct Keymap {
+    /// Section title in the help.
+    pub title: &'static str,
+    pub bindings: &'static [Binding],
+}
+
+impl Keymap {
+    /// The command `event` runs in this mode, if any.
+    pub fn command(&self, event: &KeyEvent) -> Option<Command> {
+        self.bindings
+            .iter()
+            .find(|binding| binding.keys.iter().any(|key| key.matches(event)))
+            .map(|binding| binding.command)
+    }
+
+    /// The bindings with a hint, for the bottom line (without mutations when read-only).
+    pub fn hints(&self, read_only: bool) -> impl Iterator<Item = (&'static str, &'static str)> {
+        self.bindings
+            .iter()
+            .filter(move |b| !(read_only && b.mutates))
+            .filter_map(|b| b.hint)
+    }
+}
+
+use Command as C;
+use KeyCode as K;
+
+const UP: &[Key] = &[key(K::Up), ch('k')];
+const DOWN: &[Key] = &[key(K::Down), ch('j')];
+
+/// The table.
+pub const TABLE: Keymap = Keymap {
+    title: "Table",
+    bindings: &[
+        bind(UP, "↑ k", C::Up, "move up").hint_as("↑↓", "move"),
+        bind(DOWN, "↓ j", C::Down, "move down"),
+        bind(&[key(K::PageUp)], "PgUp", C::PageUp, "a page up"),
+        bind(&[key(K::PageDown)], "PgDn", C::PageDown, "a page down"),
+        bind(&[ch('g'), key(K::Home)], "g Home", C::First, "first writer"),
+        bind(&[ch('G'), key(K::End)], "G End", C::Last, "last writer"),
+        bind(&[ch('/')], "/", C::Search, "search name, IP, project").hint("search"),
+        bind(&[key(K::Esc)], "Esc", C::ClearSearch, "clear the search"),
+        bind(&[ch('r')], "r", C::Regions, "region filter").hint("regions"),
+        bind(
+            &[ch('f')],
+            "f",
+            C::CycleStatus,
+            "status: all, running, not running, failed",
+        )
+        .hint("status"),
+        bind(&[ch('o')], "o", C::SortNext, "sort by the next column").hint("sort"),
+        bind(&[ch('O')], "O", C::SortReverse, "reverse the order"),
+        bind(
+            &[key(K::Enter)],
+            "Enter",
+            C::Detail,
+            "details and audit log",
+        )
+        .hint("detail"),
+        bind(&[ch('s')], "s", C::Start, "start (marked, else selected)")
+            .hint("start")
+            .mutating(),
+        bind(&[ch('p')], "p", C::Pause, "pause (marked, else selected)")
+            .hint("pause")
+            .mutating(),
+        bind(&[ch(' ')], "Space", C::Mark, "mark / unmark the writer").hint("mark"),
+        bind(&[ch('*')], "*", C::MarkShown, "mark every writer shown"),
+        bind(&[ch('u')], "u", C::ClearMarks, "clear all marks"),
+        bind(&[ch(':')], ":", C::CommandLine, "command line").hint("command"),
+        bind(&[ch('y')], "y", C::Copy, "copy the writer id (OSC 52)"),
+        bind(&[ch('R')], "R", C::Refresh, "refresh now"),
+        bind(&[ch('?')], "?", C::Help, "this help").hint("help"),
+        bind(&[ch('q'), ctrl('c')], "q Ctrl-C", C::Quit, "quit").hint_as("q", "quit"),
+    ],
+};
+
+/// The search box while typing.
+pub const SEARCH: Keymap = Keymap {
+    title: "Search box",
+    bindings: &[
+        bind(
+            &[key(K::Enter)],
+            "Enter",
+            C::KeepSearch,
+            "keep the filter, back",
+        )
+        .hint("keep"),
+        bind(
+            &[key(K::Esc)],
+            "Esc",
+            C::ClearSearch,
+            "clear the search, back",
+        )
+        .hint("clear"),
+        bind(&[key(K::Up)], "↑", C::Up, "move the selection").hint_as("↑↓", "move"),
+        bind(&[key(K::Down)], "↓", C::Down, "move the selection"),
+        bind(&[key(K::PageUp)], "PgUp", C::PageUp, "a page up"),
+        bind(&[key(K::PageDown)], "PgDn", C::PageDown, "a page down"),
+        bind(&[ctrl('c')], "Ctrl-C", C::Quit, "quit"),
+    ],
+};
+
+/// Editing any text field (search, timestamp, command line).
+pub const TEXT: Keymap = Keymap {
+    title: "Text fields",
+    bindings: &[
+        bind(&[key(K::Left)], "←", C::CursorLeft, "cursor left"),
+        bind(&[key(K::Right)], "→", C::CursorRight, "cursor right"),
+        bind(
+            &[key(K::Home), ctrl('a')],
+            "Home Ctrl-A",
+            C::CursorStart,
+            "to the start",
+        ),
+        bind(
+            &[key(K::End), ctrl('e')],
+            "End Ctrl-E",
+            C::CursorEnd,
+            "to the end",
+        ),
+        bind(
+            &[key(K::Backspace)],
+            "Backspace",
+            C::DeleteBack,
+            "delete back",
+        ),
+        bind(
+            &[key(K::Delete)],
+            "Delete",
+            C::DeleteForward,
+            "delete forward",
+        ),
+        bind(
+            &[ctrl('u')],
+            "Ctrl-U",
+            C::DeleteToStart,
+            "delete to the start",
+        ),
+        bind(&[ctrl('k')], "Ctrl-K", C::DeleteToEnd, "delete to the end"),
+        bind(&[ctrl('w')], "Ctrl-W", C::DeleteWord, "delete a word"),
+    ],
+};
+
+/// The `:` command line.
+pub const COMMAND_LINE: Keymap = Keymap {
+    title: "Command line (:)",
+    bindings: &[
+        bind(&[key(K::Enter)], "Enter", C::Run, "run the command").hint("run"),
+        bind(&[key(K::Tab)], "Tab", C::Complete, "complete; again: next").hint("complete"),
+        bind(
+            &[key(K::BackTab)],
+            "Shift-Tab",
+            C::CompleteBack,
+            "previous completion",
+        ),
+        bind(&[key(K::Up)], "↑", C::HistoryBack, "older command").hint_as("↑↓", "history"),
+        bind(&[key(K::Down)], "↓", C::HistoryForward, "newer command"),
+        bind(&[key(K::Esc)], "Esc", C::Cancel, "close the command line").hint("close"),
+        bind(&[ctrl('c')], "Ctrl-C", C::Quit, "quit"),
+    ],
+};
+
+/// The detail view of one writer.
+pub const DETAIL: Keymap = Keymap {
+    title: "Detail view",
+    bindings: &[
+        bind(UP, "↑ k", C::Up, "scroll up").hint_as("↑↓", "scroll"),
+        bind(DOWN, "↓ j", C::Down, "scroll down"),
+        bind(&[key(K::PageUp)], "PgUp", C::PageUp, "a page up"),
+        bind(&[key(K::PageDown)], "PgDn", C::PageDown, "a page down"),
+        bind(&[ch('g'), key(K::Home)], "g Home", C::First, "to the top"),
+        bind(&[ch('s')], "s", C::Start, "start this writer")
+            .hint("start")
+            .mutating(),
+        bind(&[ch('p')], "p", C::Pause, "pause this writer")
+            .hint("pause")
+            .mutating(),
+        bind(&[ch('y')], "y", C::Copy, "copy the writer id (OSC 52)").hint("copy id"),
+        bind(&[ch('R')], "R", C::Refresh, "refresh now"),
+        bind(&[ch('?')], "?", C::Help, "help"),
+        bind(
+            &[key(K::Esc), key(K::Enter), ch('q')],
+            "Esc Enter q",
+            C::Close,
+            "back to the table",
+        )
+        .hint_as("Esc", "back"),
+        bind(&[ctrl('c')], "Ctrl-C", C::Quit, "quit"),
+    ],
+};
+
+/// The help screen.
+pub const HELP: Keymap = Keymap {
+    title: "Help",
+    bindings: &[
+        bind(UP, "↑ k", C::Up, "scroll up").hint_as("↑↓", "scroll"),
+        bind(DOWN, "↓ j", C::Down, "scroll down"),
+        bind(&[key(K::PageUp)], "PgUp", C::PageUp, "a page up"),
+        bind(&[key(K::PageDown)], "PgDn", C::PageDown, "a page down"),
+        bind(&[ch('g'), key(K::Home)], "g Home", C::First, "to the top"),
+        bind(&[ch('G'), key(K::End)], "G End", C::Last, "to the end"),
+        bind(
+            &[key(K::Esc), ch('?'), ch('q'), key(K::Enter)],
+            "Esc ? q",
+            C::Close,
+            "close the help",
+        )
+        .hint_as("Esc", "close"),
+        bind(&[ctrl('c')], "Ctrl-C", C::Quit, "quit"),
+    ],
+};
+
+/// The region picker.
+pub const REGIONS: Keymap = Keymap {
+    title: "Region picker",
+    bindings: &[
+        bind(
+            &[key(K::Up), ch('k'), key(K::BackTab)],
+            "↑ k",
+            C::Up,
+            "move up",
+        )
+        .hint_as("↑↓", "move"),
+        bind(
+            &[key(K::Down), ch('j'), key(K::Tab)],
+            "↓ j",
+            C::Down,
+            "move down",
+        ),
+        bind(&[ch('g'), key(K::Home)], "g Home", C::First, "to the top"),
+        bind(&[ch('G'), key(K::End)], "G End", C::Last, "to the end"),
+        bind(
+            &[ch(' ')],
+            "Space",
+            C::Toggle,
+            "tick a region (on All: untick all)",
+        )
+        .hint("tick"),
+        bind(
+            &[key(K::Enter)],
+            "Enter",
+            C::Activate,
+            "apply (nothing ticked: the one under the cursor)",
+        )
+        .hint("apply"),
+        bind(&[key(K::Esc)], "Esc", C::Cancel, "cancel").hint("cancel"),
+        bind(&[ctrl('c')], "Ctrl-C", C::Quit, "quit"),
+    ],
+};
+
+/// The Start dialog, for one writer or the marked ones.
+pub const START: Keymap = Keymap {
+    title: "Start dialog",
+    bindings: &[
+        bind(
+            &[key(K::Tab), key(K::Down)],
+            "Tab ↓",
+            C::NextFocus,
+            "next field or button",
+        )
+        .hint_as("Tab", "focus"),
+        bind(
+            &[key(K::BackTab), key(K::Up)],
+            "Shift-Tab ↑",
+            C::PrevFocus,
+            "previous field or button",
+        ),
+        bind(
+            &[key(K::Left), key(K::Right)],
+            "← →",
+            C::Choose,
+            "No / Yes to replay, or the other button",
+        )
+        .hint("choose"),
+        bind(&[ch(' ')], "Space", C::Toggle, "choose No or Yes"),
+        bind(&[key(K::Enter)], "Enter", C::Activate, "activate the focus").hint("activate"),
+        bind(
+            &[key(K::PageUp)],
+            "PgUp",
+            C::PageUp,
+            "scroll the writers (marked)",
+        ),
+        bind(
+            &[key(K::PageDown)],
+            "PgDn",
+            C::PageDown,
+            "scroll the writers (marked)",
+        ),
+        bind(
+            &[key(K::Esc)],
+            "Esc",
+            C::Cancel,
+            "cancel (when asked to skip data: back)",
+        )
+        .hint("cancel"),
+        bind(&[ctrl('c')], "Ctrl-C", C::Quit, "quit"),
+    ],
+};
+
+/// The Pause confirmation, for one writer or the marked ones.
+pub const PAUSE: Keymap = Keymap {
+    title: "Pause dialog",
+    bindings: &[
+        bind(
+            &[
+                key(K::Tab),
+                key(K::BackTab),
+                key(K::Left),
+                key(K::Right),
+                key(K::Up),
+                key(K::Down),
+            ],
+            "Tab ← →",
+            C::NextFocus,
+            "switch between OK and Cancel",
+        )
+        .hint("switch"),
+        bind(&[key(K::Enter)], "Enter", C::Activate, "activate the focus").hint("activate"),
+        bind(
+            &[key(K::PageUp)],
+            "PgUp",
+            C::PageUp,
+            "scroll the writers (marked)",
+        ),
+        bind(
+            &[key(K::PageDown)],
+            "PgDn",
+            C::PageDown,
+            "scroll the writers (marked)",
+        ),
+        bind(&[key(K::Esc)], "Esc", C::Cancel, "cancel").hint("cancel"),
+        bind(&[ctrl('c')], "Ctrl-C", C::Quit, "quit"),
+    ],
+};
+
+/// A batch while its requests go out.
+pub const BATCH_RUNNING: Keymap = Keymap {
+    title: "Batch in progress",
+    bindings: &[
+        bind(UP, "↑ k", C::Up, "scroll the writers").hint_as("↑↓", "scroll"),
+        bind(DOWN, "↓ j", C::Down, "scroll the writers"),
+        bind(&[key(K::PageUp)], "PgUp", C::PageUp, "a page up"),
+        bind(&[key(K::PageDown)], "PgDn", C::PageDown, "a page down"),
+        bind(&[key(K::Esc)], "Esc", C::Cancel, "stop sending the rest").hint("stop"),
+        bind(&[ctrl('c')], "Ctrl-C", C::Quit, "quit"),
+    ],
+};
+
+/// A batch's results.
+pub const BATCH_RESULTS: Keymap = Keymap {
+    title: "Batch results",
+    bindings: &[
+        bind(UP, "↑ k", C::Up, "scroll the writers").hint_as("↑↓", "scroll"),
+        bind(DOWN, "↓ j", C::Down, "scroll the writers"),
+        bind(&[key(K::PageUp)], "PgUp", C::PageUp, "a page up"),
+        bind(&[key(K::PageDown)], "PgDn", C::PageDown, "a page down"),
+        bind(&[ch('r')], "r", C::Retry, "retry the failed writers")
+            .hint("retry failed")
+            .mutating(),
+        bind(
+            &[key(K::Esc), key(K::Enter), ch('q')],
+            "Esc Enter q",
+            C::Close,
+            "close",
+        )
+        .hint_as("Esc", "close"),
+        bind(&[ctrl('c')], "Ctrl-C", C::Quit, "quit"),
+    ],
+};
+
+/// Below the smallest size the console draws: only quitting acts.
+pub const TOO_SMALL: Keymap = Keymap {
+    title: "Terminal too small",
+    bindings: &[bind(&[ch('q'), ctrl('c')], "q Ctrl-C", C::Quit, "quit")],
+};
+
+/// Every mode's keys, in the order the help lists them.
+pub const ALL: [&Keymap; 12] = [
+    &TABLE,
+    &SEARCH,
+    &COMMAND_LINE,
+    &DETAIL,
+    &REGIONS,
+    &START,
+    &PAUSE,
+    &BATCH_RUNNING,
+    &BATCH_RESULTS,
+    &TEXT,
+    &HELP,
+    &TOO_SMALL,
+];
+
+/// Mouse use, for the help.
+pub const MOUSE: &[(&str, &str)] = &[
+    ("click", "select a writer"),
+    ("click header", "sort by it; again: reverse"),
+    ("wheel", "scroll the table or the view"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, modifiers)
+    }
+
+    #[test]
+    fn ctrl_or_alt_never_runs_the_plain_keys_command() {
+        for c in ['p', 'r', 's', 'q', 'f', 'o', 'u', 'y', 'g'] {
+            for modifiers in [KeyModifiers::CONTROL, KeyModifiers::ALT] {
+                let found = TABLE.command(&event(KeyCode::Char(c), modifiers));
+                assert!(found.is_none(), "{modifiers:?}-{c} ran {found:?}");
+            }
+        }
+        let ctrl_c = TABLE.command(&event(KeyCode::Char('c'), KeyModifiers::CONTROL));
+        assert_eq!(ctrl_c, Some(Command::Quit));
+    }
+
+    #[test]
+    fn shift_is_part_of_the_character() {
+        let shifted = event(KeyCode::Char('G'), KeyModifiers::SHIFT);
+        assert_eq!(TABLE.command(&shifted), Some(Command::Last));
+        let back_tab = event(KeyCode::BackTab, KeyModifiers::SHIFT);
+        assert_eq!(START.command(&back_tab), Some(Command::PrevFocus));
+    }
+
+    #[test]
+    fn no_key_is_bound_twice_in_a_mode() {
+        for map in ALL {
+            let keys: Vec<&Key> = map.bindings.iter().flat_map(|b| b.keys).collect();
+            for (at, key) in keys.iter().enumerate() {
+                assert!(
+                    !keys[at + 1..].contains(key),
+                    "{}: {key:?} is bound twice",
+                    map.title
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn read_only_hides_mutations_from_the_hints() {
+        let hints: Vec<&str> = TABLE.hints(true).map(|(_, what)| what).collect();
+        assert!(!hints.contains(&"start") && !hints.contains(&"pause"));
+        let all: Vec<&str> = TABLE.hints(false).map(|(_, what)| what).collect();
+        assert!(all.contains(&"start") && all.contains(&"pause"));
+    }
+}

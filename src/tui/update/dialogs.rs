@@ -1,0 +1,320 @@
+//! Opening and driving the popups: help, region picker, detail view, and the Start and Pause
+//! dialogs — of one writer, or of the marked writers as a batch.
+
+use std::collections::HashSet;
+
+use crossterm::event::KeyEvent;
+
+use super::super::batch::{BatchDialog, BatchKind, BatchStage};
+use super::super::dialogs::{DialogOutcome, PauseDialog, PauseFocus, StartDialog};
+use super::super::effect::{Effect, Operation, OperationKind, Origin};
+use super::super::help;
+use super::super::keymap::{Command, START};
+use super::super::start_form::FormOutcome;
+use super::super::state::{
+    DetailView, HelpView, Loadable, NoticeLevel, Popup, RegionPicker, State,
+};
+use super::super::table;
+use super::{notify, quit, refresh, refuse_when_read_only, table as table_keys};
+use crate::domain::{Writer, WriterStatus};
+
+pub(super) fn open_help(state: &mut State) {
+    state.popup = Some(Popup::Help(HelpView::default()));
+}
+
+pub(super) fn open_region_picker(state: &mut State) {
+    match &state.deployment {
+        None => notify(
+            state,
+            NoticeLevel::Info,
+            "The regions are not known yet; try again once the controller answers",
+        ),
+        Some(d) if !d.multi_region => {
+            let text = match d.regions.first() {
+                Some(region) => format!("Single-region deployment: every writer is in {region}"),
+                None => "Single-region deployment: there is no region to choose".to_string(),
+            };
+            notify(state, NoticeLevel::Info, text);
+        }
+        Some(_) => state.popup = Some(Popup::Regions(RegionPicker::new(&state.filter.regions))),
+    }
+}
+
+pub(super) fn open_detail(state: &mut State) -> Vec<Effect> {
+    let Some(id) = state.selected_writer().map(|w| w.id.clone()) else {
+        return Vec::new();
+    };
+    state.detail = Some(DetailView {
+        writer_id: id.clone(),
+        audit: Loadable::Loading,
+        scroll: 0,
+    });
+    vec![Effect::FetchAudit { id }]
+}
+
+/// The writer `s` and `p` act on: the detail view's, else the selected one.
+fn target(state: &State) -> Option<Writer> {
+    match &state.detail {
+        Some(detail) => state.fleet.get(&detail.writer_id).cloned(),
+        None => state.selected_writer().cloned(),
+    }
+}
+
+/// Whether `s`/`p` act on the marks: in the table, when there are any.
+fn on_marks(state: &State) -> bool {
+    state.detail.is_none() && !state.marks.is_empty()
+}
+
+fn open_batch(state: &mut State, kind: BatchKind) {
+    let writers = state.marked_writers();
+    let shown: HashSet<&str> = state
+        .table
+        .rows
+        .iter()
+        .filter_map(|&row| state.fleet.writers.get(row).map(|w| w.id.as_str()))
+        .collect();
+    let hidden = writers
+        .iter()
+        .filter(|w| !shown.contains(w.id.as_str()))
+        .count();
+    state.batches += 1;
+    let dialog = BatchDialog::new(state.batches, kind, writers, hidden, state.now, &state.zone);
+    state.popup = Some(Popup::Batch(dialog));
+}
+
+pub(super) fn open_start(state: &mut State) -> Vec<Effect> {
+    if refuse_when_read_only(state) {
+        return Vec::new();
+    }
+    if on_marks(state) {
+        open_batch(state, BatchKind::Start);
+        return Vec::new();
+    }
+    let Some(writer) = target(state) else {
+        notify(state, NoticeLevel::Info, "No writer selected");
+        return Vec::new();
+    };
+    let why_not = match writer.status {
+        WriterStatus::Stopped | WriterStatus::Failed => None,
+        WriterStatus::Running | WriterStatus::Starting => Some("pause it first"),
+        WriterStatus::Pausing => Some("wait until it has stopped"),
+    };
+    match why_not {
+        None => state.popup = Some(Popup::Start(StartDialog::new(writer))),
+        Some(advice) => notify(
+            state,
+            NoticeLevel::Warning,
+            format!("{} is {}; {advice}", writer.name, writer.status),
+        ),
+    }
+    Vec::new()
+}
+
+pub(super) fn open_pause(state: &mut State) -> Vec<Effect> {
+    if refuse_when_read_only(state) {
+        return Vec::new();
+    }
+    if on_marks(state) {
+        open_batch(state, BatchKind::Pause);
+        return Vec::new();
+    }
+    let Some(writer) = target(state) else {
+        notify(state, NoticeLevel::Info, "No writer selected");
+        return Vec::new();
+    };
+    if writer.status.can_pause() {
+        state.popup = Some(Popup::Pause(PauseDialog::new(writer)));
+        return Vec::new();
+    }
+    let text = match writer.status {
+        WriterStatus::Pausing => format!("{} is already pausing", writer.name),
+        WriterStatus::Failed => format!("{} has failed and is not running", writer.name),
+        _ => format!("{} is already stopped", writer.name),
+    };
+    notify(state, NoticeLevel::Warning, text);
+    Vec::new()
+}
+
+pub(super) fn on_detail_key(state: &mut State, command: Option<Command>) -> Vec<Effect> {
+    let Some(detail) = &mut state.detail else {
+        return Vec::new();
+    };
+    match command {
+        Some(Command::Up) => detail.scroll = detail.scroll.saturating_sub(1),
+        Some(Command::Down) => detail.scroll = detail.scroll.saturating_add(1),
+        Some(Command::PageUp) => detail.scroll = detail.scroll.saturating_sub(10),
+        Some(Command::PageDown) => detail.scroll = detail.scroll.saturating_add(10),
+        Some(Command::First) => detail.scroll = 0,
+        Some(Command::Close) => state.detail = None,
+        Some(Command::Start) => return open_start(state),
+        Some(Command::Pause) => return open_pause(state),
+        Some(Command::Copy) => return table_keys::copy_selected(state),
+        Some(Command::Refresh) => return refresh::refresh_now(state),
+        Some(Command::Help) => open_help(state),
+        Some(Command::Quit) => return quit(state),
+        _ => {}
+    }
+    Vec::new()
+}
+
+pub(super) fn on_help_key(state: &mut State, command: Option<Command>) -> Vec<Effect> {
+    let total = help::lines(state.settings.read_only).len();
+    let page = help::visible_lines(state.size, total);
+    let last = total.saturating_sub(page);
+    let Some(Popup::Help(view)) = &mut state.popup else {
+        return Vec::new();
+    };
+    let scroll = &mut view.scroll;
+    match command {
+        Some(Command::Up) => *scroll = scroll.saturating_sub(1),
+        Some(Command::Down) => *scroll = (*scroll + 1).min(last),
+        Some(Command::PageUp) => *scroll = scroll.saturating_sub(page),
+        Some(Command::PageDown) => *scroll = (*scroll + page).min(last),
+        Some(Command::First) => *scroll = 0,
+        Some(Command::Last) => *scroll = last,
+        Some(Command::Close) => state.popup = None,
+        Some(Command::Quit) => return quit(state),
+        _ => {}
+    }
+    Vec::new()
+}
+
+pub(super) fn on_regions_key(state: &mut State, command: Option<Command>) -> Vec<Effect> {
+    if command == Some(Command::Quit) {
+        return quit(state);
+    }
+    let regions = state
+        .deployment
+        .as_ref()
+        .map(|d| d.regions.clone())
+        .unwrap_or_default();
+    let Some(Popup::Regions(picker)) = &mut state.popup else {
+        return Vec::new();
+    };
+    match picker.handle(command, &regions) {
+        DialogOutcome::Stay => {}
+        DialogOutcome::Cancel => state.popup = None,
+        DialogOutcome::Submit(chosen) => {
+            state.popup = None;
+            state.filter.regions = chosen;
+            table::recompute(state);
+        }
+    }
+    Vec::new()
+}
+
+/// Scrolls a batch's writer list by a page.
+fn scroll_batch(batch: &mut BatchDialog, command: Option<Command>, page: usize) -> bool {
+    let last = batch.rows().saturating_sub(1);
+    match command {
+        Some(Command::PageUp) => batch.scroll = batch.scroll.saturating_sub(page),
+        Some(Command::PageDown) => batch.scroll = (batch.scroll + page).min(last),
+        Some(Command::Up) => batch.scroll = batch.scroll.saturating_sub(1),
+        Some(Command::Down) => batch.scroll = (batch.scroll + 1).min(last),
+        _ => return false,
+    }
+    true
+}
+
+/// Rows one page of a batch's writer list moves.
+pub(super) fn batch_page(state: &State) -> usize {
+    usize::from(state.size.1 / 2).max(1)
+}
+
+pub(super) fn on_start_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    let command = START.command(&key);
+    if command == Some(Command::Quit) {
+        return quit(state);
+    }
+    let (now, page) = (state.now, batch_page(state));
+    let zone = state.zone;
+    match &mut state.popup {
+        Some(Popup::Start(dialog)) => match dialog.handle(command, key, now, &zone) {
+            DialogOutcome::Stay => Vec::new(),
+            DialogOutcome::Cancel => {
+                state.popup = None;
+                Vec::new()
+            }
+            DialogOutcome::Submit(replay_from) => vec![Effect::Operate(Operation {
+                id: dialog.writer.id.clone(),
+                kind: OperationKind::Start { replay_from },
+                if_match: dialog.writer.version,
+                origin: Origin::Dialog,
+            })],
+        },
+        Some(Popup::Batch(batch)) if batch.stage == BatchStage::Confirm => {
+            if scroll_batch(
+                batch,
+                command.filter(|c| matches!(c, Command::PageUp | Command::PageDown)),
+                page,
+            ) {
+                return Vec::new();
+            }
+            let verdict = batch.verdict(now, &zone);
+            let outcome = batch.form.handle(command, key, |_| verdict);
+            batch.replan(now, &zone);
+            match outcome {
+                FormOutcome::Stay => Vec::new(),
+                FormOutcome::Cancel => {
+                    state.popup = None;
+                    Vec::new()
+                }
+                FormOutcome::Submit(_) => batch.begin().into_iter().map(Effect::Operate).collect(),
+            }
+        }
+        _ => Vec::new(),
+    }
+}
+
+pub(super) fn on_pause_key(state: &mut State, command: Option<Command>) -> Vec<Effect> {
+    if command == Some(Command::Quit) {
+        return quit(state);
+    }
+    let (now, page) = (state.now, batch_page(state));
+    let zone = state.zone;
+    match &mut state.popup {
+        Some(Popup::Pause(dialog)) => match dialog.handle(command) {
+            DialogOutcome::Stay => Vec::new(),
+            DialogOutcome::Cancel => {
+                state.popup = None;
+                Vec::new()
+            }
+            DialogOutcome::Submit(()) => vec![Effect::Operate(Operation {
+                id: dialog.writer.id.clone(),
+                kind: OperationKind::Pause,
+                if_match: dialog.writer.version,
+                origin: Origin::Dialog,
+            })],
+        },
+        Some(Popup::Batch(batch)) if batch.stage == BatchStage::Confirm => {
+            if scroll_batch(batch, command, page) {
+                return Vec::new();
+            }
+            match (command, batch.pause_focus) {
+                (Some(Command::Cancel), _) | (Some(Command::Activate), PauseFocus::Cancel) => {
+                    state.popup = None;
+                    Vec::new()
+                }
+                (Some(Command::NextFocus), focus) => {
+                    batch.pause_focus = match focus {
+                        PauseFocus::Ok => PauseFocus::Cancel,
+                        PauseFocus::Cancel => PauseFocus::Ok,
+                    };
+                    Vec::new()
+                }
+                (Some(Command::Activate), PauseFocus::Ok) => {
+                    batch.replan(now, &zone);
+                    match batch.verdict(now, &zone).submission {
+                        Ok(_) => batch.begin().into_iter().map(Effect::Operate).collect(),
+                        Err(problem) => {
+                            batch.form.error = Some(problem);
+                            Vec::new()
+                        }
+                    }
+                }
+                _ => Vec::new(),
+            }
+        }
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,132 @@
+//! Loading the writers and the deployment, backing off while the controller is away, and
+//! `R` to refresh (or retry) now.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::super::effect::Effect;
+use super::super::state::{Column, ConnectionState, Fleet, NoticeLevel, State};
+use super::super::table;
+use super::{FIRST_BACKOFF, MAX_BACKOFF, batch, notify, search};
+use crate::client::ClientError;
+
+pub(super) fn fetch_fleet(state: &mut State) -> Vec<Effect> {
+    if state.refresh_in_flight {
+        return Vec::new();
+    }
+    state.refresh_in_flight = true;
+    vec![Effect::FetchFleet]
+}
+
+/// `R`: load the writers now; during an outage, retry now instead of waiting out the backoff.
+pub(super) fn refresh_now(state: &mut State) -> Vec<Effect> {
+    if state.refresh_in_flight {
+        let budget = state.controller.budget.as_secs();
+        notify(
+            state,
+            NoticeLevel::Info,
+            format!("A refresh is already under way (it gives up after {budget}s)"),
+        );
+        return Vec::new();
+    }
+    notify(state, NoticeLevel::Info, "Refreshing …");
+    let mut effects = fetch_fleet(state);
+    if state.deployment.is_none() {
+        effects.push(Effect::FetchDeployment);
+    }
+    effects
+}
+
+pub(super) fn on_deployment(
+    state: &mut State,
+    result: Result<crate::api::Deployment, ClientError>,
+) -> Vec<Effect> {
+    match result {
+        Ok(deployment) => {
+            if !deployment.multi_region {
+                state.filter.regions.clear();
+                if state.sort.column == Column::Region {
+                    state.sort = Default::default();
+                }
+            } else {
+                state
+                    .filter
+                    .regions
+                    .retain(|r| deployment.regions.contains(r));
+            }
+            state.deployment = Some(deployment);
+            table::recompute(state);
+        }
+        // Tried again with the next refresh.
+        Err(error) => tracing::warn!(%error, "loading the deployment failed"),
+    }
+    Vec::new()
+}
+
+pub(super) fn on_fleet(state: &mut State, fleet: Fleet) -> Vec<Effect> {
+    state.refresh_in_flight = false;
+    state.connection = ConnectionState::Connected;
+    state.last_refresh = Some(state.now);
+    if matches!(&state.notice, Some(n) if n.text == "Refreshing …") {
+        state.notice = None;
+    }
+    let same_writers = Arc::ptr_eq(&state.fleet.writers, &fleet.writers)
+        || (state.fleet.writers.len() == fleet.writers.len()
+            && state
+                .fleet
+                .writers
+                .iter()
+                .zip(fleet.writers.iter())
+                .all(|(old, new)| old.id == new.id));
+    // Same writers in the same places: the old hits stay valid until the new search is in,
+    // so the filtered table does not flicker.
+    match &mut state.search.results {
+        Some(results) if same_writers && results.revision == state.fleet.revision => {
+            results.revision = fleet.revision;
+        }
+        _ => state.search.results = None,
+    }
+    state.fleet = fleet;
+    // Marks of writers that are gone go with them.
+    let writers = &state.fleet.by_id;
+    state.marks.retain(|id| writers.contains_key(id));
+    let mut effects = Vec::new();
+    if let Some(query) = state.query().map(str::to_string) {
+        state.search.generation += 1;
+        effects.push(search::search_effect(state, query, None));
+    }
+    table::recompute(state);
+    batch::on_fleet(state);
+    if state.deployment.is_none() {
+        effects.push(Effect::FetchDeployment);
+    }
+    effects.push(Effect::ScheduleRefresh(state.settings.refresh));
+    effects
+}
+
+/// Wait before retry number `attempts` (1-based): 1 s, 2 s, 4 s, … at most 30 s.
+pub fn backoff(attempts: u32) -> Duration {
+    let doublings = attempts.saturating_sub(1).min(16);
+    FIRST_BACKOFF
+        .saturating_mul(1 << doublings)
+        .min(MAX_BACKOFF)
+}
+
+pub(super) fn on_fleet_error(state: &mut State, error: &ClientError) -> Vec<Effect> {
+    state.refresh_in_flight = false;
+    let attempts = match &state.connection {
+        ConnectionState::Failed { attempts, .. } => attempts.saturating_add(1),
+        _ => 1,
+    };
+    let wait = backoff(attempts);
+    let retry_at = state.now + chrono::Duration::from_std(wait).unwrap_or_default();
+    state.connection = ConnectionState::Failed {
+        error: error.to_string(),
+        attempts,
+        retry_at,
+    };
+    if matches!(&state.notice, Some(n) if n.text == "Refreshing …") {
+        state.notice = None;
+    }
+    vec![Effect::ScheduleRefresh(wait)]
+}
