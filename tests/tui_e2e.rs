@@ -4,133 +4,17 @@
 mod common;
 #[path = "support/pty.rs"]
 mod pty;
+#[path = "support/serve.rs"]
+mod serve;
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use chrono::Duration as TimeDelta;
 use jwctl::api::AuditAction;
-use jwctl::client::{Client, ClientOptions};
-use jwctl::domain::{Writer, WriterKind, WriterStatus};
-use portable_pty::CommandBuilder;
+use jwctl::domain::{WriterKind, WriterStatus};
 use pty::{PtyApp, keys};
-
-const TOKEN: &str = "e2e-token-5c1f0a9d7b3e";
-
-/// `jwctl serve` on 127.0.0.1:0 with a demo fleet in a temp dir.
-struct Server {
-    child: Child,
-    url: String,
-    token_file: std::path::PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    fn start() -> Server {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let token_file = dir.path().join("token");
-        std::fs::write(&token_file, TOKEN).expect("token file");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_jwctl"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--demo-fleet", "80"])
-            .args(["--regions", "3", "--transition-ms", "300", "--data-dir"])
-            .arg(dir.path().join("data"))
-            .arg("--token-file")
-            .arg(&token_file)
-            .env_remove("JWCTL_TOKEN")
-            .env_remove("JWCTL_CONTROLLER")
-            .env_remove("JWCTL_CONFIG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start jwctl serve");
-        let stderr = child.stderr.take().expect("stderr");
-        let mut lines = BufReader::new(stderr).lines();
-        let url = loop {
-            let line = lines
-                .next()
-                .expect("jwctl serve ended before it listened")
-                .expect("read stderr");
-            if let Some(at) = line.find("listening on ") {
-                break line[at + "listening on ".len()..].trim().to_string();
-            }
-        };
-        // Keep draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Server {
-            child,
-            url,
-            token_file,
-            _dir: dir,
-        }
-    }
-
-    fn client(&self) -> Client {
-        Client::new(ClientOptions::new(&self.url, Some(TOKEN.into()))).expect("client")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
-/// `jwctl` with `args`, isolated from the user's config and environment.
-fn console(sandbox: &Path, args: &[&str]) -> CommandBuilder {
-    let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_jwctl"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("JWCTL_") {
-            command.env_remove(name);
-        }
-    }
-    command.env_remove("NO_COLOR");
-    command.env("TERM", "xterm-256color");
-    command.env("XDG_CONFIG_HOME", sandbox.join("config"));
-    command.env("XDG_DATA_HOME", sandbox.join("data"));
-    command.env("XDG_STATE_HOME", sandbox.join("state"));
-    command.args(args);
-    command
-}
-
-/// The screen line showing writer `name`.
-fn row_of<'a>(screen: &'a str, name: &str) -> Option<&'a str> {
-    screen
-        .lines()
-        .find(|line| line.split_whitespace().next() == Some(name))
-}
-
-/// Polls writer `id` until `done`, for at most 20 s. `rt` must be the runtime the client's
-/// connections were made on.
-fn poll_writer(
-    rt: &tokio::runtime::Runtime,
-    client: &Client,
-    id: &str,
-    done: impl Fn(&Writer) -> bool,
-) -> Writer {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let writer = rt.block_on(client.writer(id)).expect("writer");
-        if done(&writer) {
-            return writer;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "writer never got there: {writer:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use serve::{Server, console, poll_writer, row_of, runtime};
 
 #[test]
 fn search_pause_and_replay_a_writer_from_the_console() {

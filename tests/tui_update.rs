@@ -1,243 +1,26 @@
 //! Pure tests of the console's `update`: actions in, state and effects out. Searches are run
 //! synchronously with the real search index, the way the runtime's search thread runs them.
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
-use std::time::Duration;
+#[path = "support/console.rs"]
+mod console;
 
-use chrono::{DateTime, TimeZone, Utc};
+use std::collections::BTreeSet;
+
+use chrono::{TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
-use jwctl::api::Deployment;
+use console::*;
 use jwctl::client::ClientError;
-use jwctl::config::TuiConfig;
-use jwctl::domain::StatusSet;
-use jwctl::domain::{Project, Store, Writer, WriterKind, WriterStatus, Zone};
+use jwctl::domain::{StatusSet, Writer, WriterKind, WriterStatus};
 use jwctl::tui::action::Action;
 use jwctl::tui::dialogs::PauseFocus;
-use jwctl::tui::effect::{Effect, Operation, OperationKind, Origin, SearchRequest};
+use jwctl::tui::effect::Effect;
 use jwctl::tui::start_check::StartCheck;
 use jwctl::tui::start_form::StartFocus;
 use jwctl::tui::state::{
-    Column, ConnectionState, ControllerInfo, Fleet, Loadable, NoticeLevel, Popup, SearchResults,
-    Settings, State, Submission,
+    Column, ConnectionState, Fleet, Loadable, NoticeLevel, Popup, State, Submission,
 };
 use jwctl::tui::update::{init, update};
-
-const REGIONS: [&str; 3] = ["cn-beijing", "cn-hangzhou", "cn-shanghai"];
-
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0)
-        .single()
-        .unwrap_or_default()
-}
-
-fn utc() -> Zone {
-    "UTC".parse().unwrap_or_default()
-}
-
-/// Writer `i` of a small deterministic fleet: project `i / 3`, region `i % 3`.
-fn writer(i: usize) -> Writer {
-    let project = i / 3;
-    let status = match i % 5 {
-        0..=2 => WriterStatus::Running,
-        3 => WriterStatus::Stopped,
-        _ => WriterStatus::Failed,
-    };
-    Writer {
-        id: format!(
-            "10.0.{}.{}-9000:connector_v2:w-{i:03}:0000000001",
-            i / 250,
-            i % 250
-        ),
-        name: format!("np_p{project:03}-incr_trans-{i:03}"),
-        server_ip: format!("10.0.{}.{}", i / 250, i % 250),
-        region: REGIONS[i % 3].to_string(),
-        project: Project {
-            id: format!("np_p{project:03}"),
-            name: ["orders", "payments", "inventory", "billing"][project % 4].to_string(),
-        },
-        kind: if i % 7 == 6 {
-            WriterKind::Full
-        } else {
-            WriterKind::Incremental
-        },
-        status,
-        checkpoint: (!i.is_multiple_of(4))
-            .then(|| now() - chrono::Duration::seconds(i as i64 * 7 % 300)),
-        latency_ms: (!i.is_multiple_of(6)).then_some((i as u64 * 7919) % 500_000),
-        store: Store {
-            id: format!("store_{project}"),
-            earliest: now() - chrono::Duration::hours(24),
-            latest: now(),
-        },
-        message: None,
-        version: 3,
-        updated_at: now(),
-    }
-}
-
-fn writers(n: usize) -> Vec<Writer> {
-    let mut all: Vec<Writer> = (0..n).map(writer).collect();
-    all.sort_by(|a, b| a.name.cmp(&b.name));
-    all
-}
-
-fn settings() -> Settings {
-    Settings::from_config(&TuiConfig::default(), false)
-}
-
-fn new_state() -> State {
-    let info = ControllerInfo {
-        url: "http://127.0.0.1:7465".into(),
-        demo: false,
-        budget: Duration::from_secs(10),
-    };
-    State::new(info, settings(), utc(), now(), (100, 30))
-}
-
-fn deployment(multi: bool) -> Deployment {
-    Deployment {
-        regions: if multi {
-            REGIONS.iter().map(|r| r.to_string()).collect()
-        } else {
-            vec!["cn-hangzhou".into()]
-        },
-        multi_region: multi,
-    }
-}
-
-/// A state after start-up with `list` loaded at revision 1 in a multi-region deployment.
-fn loaded(list: Vec<Writer>) -> State {
-    let mut state = new_state();
-    let effects = init(&mut state);
-    assert!(matches!(
-        effects.as_slice(),
-        [Effect::FetchDeployment, Effect::FetchFleet]
-    ));
-    update(&mut state, Action::DeploymentLoaded(Ok(deployment(true))));
-    let effects = update(&mut state, Action::FleetLoaded(Ok(Fleet::new(1, list))));
-    assert!(
-        effects
-            .iter()
-            .any(|e| matches!(e, Effect::ScheduleRefresh(d) if *d == Duration::from_secs(2)))
-    );
-    state
-}
-
-fn press(state: &mut State, code: KeyCode) -> Vec<Effect> {
-    update(state, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
-}
-
-fn chars(state: &mut State, text: &str) -> Vec<Effect> {
-    text.chars()
-        .flat_map(|c| press(state, KeyCode::Char(c)))
-        .collect()
-}
-
-fn names(state: &State) -> Vec<String> {
-    state
-        .table
-        .rows
-        .iter()
-        .map(|&row| state.fleet.writers[row].name.clone())
-        .collect()
-}
-
-fn selected_name(state: &State) -> Option<String> {
-    state.selected_writer().map(|w| w.name.clone())
-}
-
-/// The one search request among `effects`.
-fn search_request(effects: &[Effect]) -> SearchRequest {
-    let requests: Vec<&SearchRequest> = effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Search(request) => Some(request),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(requests.len(), 1, "expected one search in {effects:?}");
-    requests[0].clone()
-}
-
-/// The newest of several search requests (one per typed character).
-fn last_search(effects: &[Effect]) -> SearchRequest {
-    let last = effects.iter().rev().find_map(|e| match e {
-        Effect::Search(request) => Some(request.clone()),
-        _ => None,
-    });
-    last.unwrap_or_else(|| panic!("no search in {effects:?}"))
-}
-
-/// Runs a search request as the runtime's search thread does.
-fn run_search(request: &SearchRequest) -> Action {
-    let hits = match &request.within {
-        Some(within) => request.index.search_within(&request.query, within),
-        None => request.index.search(&request.query),
-    };
-    Action::SearchDone {
-        generation: request.generation,
-        results: SearchResults {
-            query: request.query.clone(),
-            revision: request.revision,
-            hits: Arc::new(hits),
-        },
-    }
-}
-
-fn select_name(state: &mut State, name: &str) {
-    press(state, KeyCode::Home);
-    for _ in 0..state.table.rows.len() {
-        if selected_name(state).as_deref() == Some(name) {
-            return;
-        }
-        press(state, KeyCode::Down);
-    }
-    panic!("{name} is not in the table");
-}
-
-/// The one operation among `effects`.
-fn operation(effects: &[Effect]) -> Operation {
-    let found: Vec<&Operation> = effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Operate(operation) => Some(operation),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(found.len(), 1, "expected one operation in {effects:?}");
-    found[0].clone()
-}
-
-/// What a dialog sends to start `id` at version `if_match`.
-fn start_of(id: &str, replay_from: Option<DateTime<Utc>>, if_match: u64) -> Operation {
-    Operation {
-        id: id.into(),
-        kind: OperationKind::Start { replay_from },
-        if_match,
-        origin: Origin::Dialog,
-    }
-}
-
-/// What a dialog sends to pause `id` at version `if_match`.
-fn pause_of(id: &str, if_match: u64) -> Operation {
-    Operation {
-        id: id.into(),
-        kind: OperationKind::Pause,
-        if_match,
-        origin: Origin::Dialog,
-    }
-}
-
-fn api_error(status: u16, code: &str, message: &str) -> ClientError {
-    ClientError::Api {
-        status,
-        code: code.into(),
-        message: message.into(),
-        current: None,
-    }
-}
 
 // ---------------------------------------------------------------------------------------
 // Navigation

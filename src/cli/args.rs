@@ -16,7 +16,7 @@ Examples:
   jwctl --controller http://10.0.0.5:7465      the console against a controller
   jwctl serve --demo-fleet 300                 a controller with a demo fleet on 127.0.0.1:7465
   jwctl list --region cn-hangzhou --status failed,stopped
-  jwctl pause np_4w3a8kz1-incr_trans-1-0
+  jwctl pause np_98if0ch6-incr_trans-1-0
   jwctl start --region cn-hangzhou --status stopped --yes";
 
 /// jwctl: find, pause and start the JDBCWriters of OceanBase Migration Service.

@@ -162,11 +162,25 @@ struct Executor {
     refresh_timer: Option<JoinHandle<()>>,
     searches: Option<std_mpsc::Sender<SearchRequest>>,
     search_thread: Option<ThreadHandle<()>>,
-    memory: Option<PathBuf>,
+    /// Saves views in order on their own thread (newest wins when several wait).
+    saves: Option<std_mpsc::Sender<memory::ViewMemory>>,
+    save_thread: Option<ThreadHandle<()>>,
 }
 
 impl Executor {
     fn new(client: Client, tx: UnboundedSender<Action>, memory: Option<PathBuf>) -> Self {
+        let (saves, save_thread) = match memory {
+            Some(path) => {
+                let (save_tx, save_rx) = std_mpsc::channel();
+                let thread = std::thread::Builder::new()
+                    .name("jwctl-view".into())
+                    .spawn(move || save_worker(&save_rx, &path))
+                    .map_err(|error| tracing::error!(%error, "cannot start the view saver"))
+                    .ok();
+                (thread.is_some().then_some(save_tx), thread)
+            }
+            None => (None, None),
+        };
         let (search_tx, search_rx) = std_mpsc::channel();
         let results = tx.clone();
         let search_thread = std::thread::Builder::new()
@@ -180,7 +194,8 @@ impl Executor {
             refresh_timer: None,
             searches: search_thread.is_some().then_some(search_tx),
             search_thread,
-            memory,
+            saves,
+            save_thread,
         }
     }
 
@@ -245,12 +260,8 @@ impl Executor {
                 }
             }
             Effect::SaveView(view) => {
-                if let Some(path) = self.memory.clone() {
-                    tokio::task::spawn_blocking(move || {
-                        if let Err(error) = memory::save(&path, &view) {
-                            tracing::warn!(path = %path.display(), %error, "saving the view failed");
-                        }
-                    });
+                if let Some(saves) = &self.saves {
+                    let _ = saves.send(view);
                 }
             }
             Effect::FetchAudit { id } => {
@@ -264,8 +275,14 @@ impl Executor {
         }
     }
 
-    /// Stops the refresh timer and the search thread.
+    /// Stops the refresh timer and the search thread, and waits for the last view to be saved.
     fn stop(&mut self) {
+        self.saves = None;
+        if let Some(thread) = self.save_thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("the view saver panicked");
+        }
         if let Some(timer) = self.refresh_timer.take() {
             timer.abort();
         }
@@ -287,6 +304,19 @@ async fn fetch_fleet(client: &Client) -> Result<Fleet, ClientError> {
             url: client.base_url().to_string(),
             detail: format!("building the search index failed: {error}"),
         })
+}
+
+/// The view saver: writes the newest waiting view, skipping older ones, until the console
+/// stops.
+fn save_worker(views: &std_mpsc::Receiver<memory::ViewMemory>, path: &std::path::Path) {
+    while let Ok(mut view) = views.recv() {
+        while let Ok(newer) = views.try_recv() {
+            view = newer;
+        }
+        if let Err(error) = memory::save(path, &view) {
+            tracing::warn!(path = %path.display(), %error, "saving the view failed");
+        }
+    }
 }
 
 /// The search thread: always runs the newest waiting request, skipping older ones.

@@ -19,6 +19,10 @@ pub mod keys {
     pub const RIGHT: &str = "\x1b[C";
     pub const LEFT: &str = "\x1b[D";
     pub const CTRL_U: &str = "\x15";
+    pub const CTRL_P: &str = "\x10";
+    pub const CTRL_Q: &str = "\x11";
+    pub const CTRL_R: &str = "\x12";
+    pub const ALT_S: &str = "\x1bs";
 }
 
 /// A program running in a pseudo-terminal.
@@ -78,6 +82,19 @@ impl PtyApp {
             raw,
             _master: pty.master,
         }
+    }
+
+    /// Resizes the terminal to `cols` x `rows` (the program gets SIGWINCH).
+    pub fn resize(&mut self, cols: u16, rows: u16) {
+        lock(&self.parser).screen_mut().set_size(rows, cols);
+        self._master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("resize the pty");
     }
 
     /// Types `text` (keys from [`keys`] included).

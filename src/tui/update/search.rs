@@ -16,6 +16,7 @@ use crate::search::SearchHit;
 
 pub(super) fn start_editing(state: &mut State) {
     state.search.editing = true;
+    state.search.follow_best = true;
     let len = state.search.input.value.chars().count();
     state.search.input.cursor = len;
 }
@@ -64,8 +65,7 @@ fn query_changed(state: &mut State) -> Vec<Effect> {
         table::recompute(state);
         return Vec::new();
     };
-    if state.search.editing {
-        state.search.follow_best = true;
+    if state.search.follow_best {
         select_best(state);
     }
     let needle = query.to_lowercase();
@@ -102,7 +102,12 @@ pub(super) fn on_search_done(state: &mut State, generation: u64, results: Search
     }
     state.search.pending = false;
     state.search.results = Some(results);
+    let chosen = state.table.selected_id.clone();
     table::recompute(state);
+    // The operator's own choice is no longer a hit: back to the best match.
+    if state.search.editing && state.table.selected_id != chosen {
+        state.search.follow_best = true;
+    }
     if state.search.follow_best {
         select_best(state);
         // Kept with Enter before the hits came in: now they are, the selection is theirs.

@@ -241,7 +241,7 @@ fn writer_row(
     let name_width = 30.min(width / 2);
     let mut spans = vec![
         Span::raw(format!("{:<name_width$} ", fit(name, name_width))),
-        Span::styled(format!("{label:<10}"), style),
+        Span::styled(format!("{label:<11}"), style),
     ];
     if !detail.is_empty() {
         spans.push(Span::styled(format!(" {detail}"), theme.dim()));

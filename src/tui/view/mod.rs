@@ -76,7 +76,8 @@ fn too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
 }
 
 fn title_line(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
-    let mut spans = vec![Span::styled(" JDBCWriter ", theme.title())];
+    // (span, whether it is a key hint that gives way on a narrow terminal)
+    let mut spans = vec![(Span::styled(" JDBCWriter ", theme.title()), false)];
     if let Some(deployment) = &state.deployment {
         if deployment.multi_region {
             let regions = if state.filter.regions.is_empty() {
@@ -90,28 +91,32 @@ fn title_line(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
                     .collect::<Vec<_>>()
                     .join(", ")
             };
-            spans.push(Span::styled(" Regions: ", theme.dim()));
-            spans.push(Span::raw(regions));
-            spans.push(Span::styled(" (r)", theme.dim()));
+            spans.push((Span::styled(" Regions: ", theme.dim()), false));
+            spans.push((Span::raw(regions), false));
+            spans.push((Span::styled(" (r)", theme.dim()), true));
         } else if let Some(region) = deployment.regions.first() {
-            spans.push(Span::styled(region.clone(), theme.key()));
+            spans.push((Span::styled(region.clone(), theme.key()), false));
         }
     }
-    spans.push(Span::styled("  Status: ", theme.dim()));
-    spans.push(Span::raw(state.filter.status.to_string()));
-    spans.push(Span::styled(" (f)", theme.dim()));
+    spans.push((Span::styled("  Status: ", theme.dim()), false));
+    spans.push((Span::raw(state.filter.status.to_string()), false));
+    spans.push((Span::styled(" (f)", theme.dim()), true));
     if state.query().is_some() && state.search.relevance {
-        spans.push(Span::styled("  Order: ", theme.dim()));
-        spans.push(Span::raw("best match"));
-        spans.push(Span::styled(" (o sorts)", theme.dim()));
+        spans.push((Span::styled("  Order: ", theme.dim()), false));
+        spans.push((Span::raw("best match"), false));
+        spans.push((Span::styled(" (o sorts)", theme.dim()), true));
     }
     let search = search_box(state, theme);
-    let used: usize = spans.iter().map(Span::width).sum();
     let search_width: usize = search.iter().map(Span::width).sum();
-    let room = usize::from(area.width).saturating_sub(used + search_width);
-    spans.push(Span::raw(" ".repeat(room.max(1))));
-    spans.extend(search);
-    frame.render_widget(Line::from(spans), area);
+    let width = |spans: &[(Span, bool)]| spans.iter().map(|(s, _)| s.width()).sum::<usize>();
+    if width(&spans) + search_width + 1 > usize::from(area.width) {
+        spans.retain(|(_, hint)| !hint);
+    }
+    let room = usize::from(area.width).saturating_sub(width(&spans) + search_width);
+    let mut line: Vec<Span> = spans.into_iter().map(|(span, _)| span).collect();
+    line.push(Span::raw(" ".repeat(room.max(1))));
+    line.extend(search);
+    frame.render_widget(Line::from(line), area);
 }
 
 /// The search box at the right of the title line: `/ query` (underlined while editing).
