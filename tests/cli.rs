@@ -565,6 +565,34 @@ fn unknown_writers_are_usage_errors_with_suggestions() {
     let message = stderr(&output);
     assert!(message.contains("closest matches:"), "{message}");
     assert!(message.contains(&writer.name), "{message}");
+
+    // A writer the project does not have (its writers are numbered 1 to at most 7): no search
+    // finds it, but the names one or two keystrokes away are listed, best first.
+    let (stem, _) = writer
+        .name
+        .rsplit_once("-1-0")
+        .expect("demo names end in -N-0");
+    let missing = format!("{stem}-9-0");
+    let output = fx.jwctl(&["pause", &missing, "--yes"]);
+    assert_exit(&output, 2);
+    let message = stderr(&output);
+    let suggested: Vec<&str> = message
+        .lines()
+        .skip_while(|line| *line != "closest matches:")
+        .skip(1)
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    let siblings = fx
+        .writers()
+        .into_iter()
+        .filter(|w| w.project == writer.project)
+        .count();
+    assert_eq!(suggested.len(), siblings.min(5), "{message}");
+    assert_eq!(suggested.first(), Some(&writer.name.as_str()), "{message}");
+    assert!(
+        suggested.iter().all(|name| name.starts_with(stem)),
+        "{message}"
+    );
 }
 
 #[test]

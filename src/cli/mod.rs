@@ -10,6 +10,7 @@ pub mod list;
 pub mod mutate;
 pub mod output;
 pub mod resolve;
+pub mod suggest;
 pub mod table;
 
 use std::process::ExitCode;
