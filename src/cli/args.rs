@@ -74,7 +74,9 @@ pub struct ZoneArg {
 /// Colour in what is printed.
 #[derive(Debug, Clone, Copy, Default, Args)]
 pub struct ThemeArg {
-    /// Colour theme: auto (colour on a terminal unless NO_COLOR is set), color, mono.
+    /// Colour theme: auto (colour when stdout is a terminal and NO_COLOR is unset), color
+    /// (always, even with NO_COLOR), mono (never). Default: the config's [tui] theme, else
+    /// auto.
     #[arg(long, value_enum, value_name = "THEME")]
     pub theme: Option<ThemeChoice>,
 }

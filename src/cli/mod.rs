@@ -15,7 +15,7 @@ pub mod table;
 
 use std::process::ExitCode;
 
-use crate::cli::args::{ListArgs, PauseArgs, StartArgs};
+use crate::cli::args::{ListArgs, PauseArgs, ReadOnlyArg, StartArgs};
 use crate::cli::context::Context;
 use crate::cli::error::CliError;
 
@@ -46,10 +46,23 @@ pub fn run(script: Script) -> ExitCode {
 
 async fn execute(script: Script) -> Result<(), CliError> {
     match script {
-        Script::List(args) => list::run(&Context::load(&args.client, args.zone.tz)?, &args).await,
-        Script::Start(args) => {
-            mutate::start(&Context::load(&args.client, args.zone.tz)?, &args).await
+        Script::List(args) => {
+            let ctx = Context::load(
+                &args.client,
+                args.zone.tz,
+                args.theme,
+                ReadOnlyArg::default(),
+            )?;
+            list::run(&ctx, &args).await
         }
-        Script::Pause(args) => mutate::pause(&Context::load(&args.client, None)?, &args).await,
+        Script::Start(args) => {
+            let ctx = Context::load(&args.client, args.zone.tz, args.theme, args.read_only)?;
+            mutate::start(&ctx, &args).await
+        }
+        // `pause` reads no wall times, so it has no --tz: it shows them in the config's zone.
+        Script::Pause(args) => {
+            let ctx = Context::load(&args.client, None, args.theme, args.read_only)?;
+            mutate::pause(&ctx, &args).await
+        }
     }
 }

@@ -17,6 +17,7 @@ use crate::domain::{
 
 /// Runs `jwctl start`: prints one line on success.
 pub async fn start(ctx: &Context, args: &StartArgs) -> Result<(), CliError> {
+    ctx.check_writable("start")?;
     let now = Utc::now();
     let replay_from = args
         .replay_from
@@ -57,6 +58,7 @@ pub async fn start(ctx: &Context, args: &StartArgs) -> Result<(), CliError> {
 
 /// Runs `jwctl pause`: prints one line on success.
 pub async fn pause(ctx: &Context, args: &PauseArgs) -> Result<(), CliError> {
+    ctx.check_writable("pause")?;
     let now = Utc::now();
     let writer = fetch(ctx, one_writer(&args.writers)?).await?;
     match plan_pause(&writer) {
