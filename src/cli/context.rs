@@ -10,7 +10,7 @@ use crate::cli::error::CliError;
 use crate::cli::output;
 use crate::client::{Client, ClientError, ClientOptions};
 use crate::config::{Config, default_config_path};
-use crate::domain::Zone;
+use crate::domain::{Zone, localize_times};
 
 /// Where read-only mode was turned on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,7 +76,8 @@ impl Context {
         Err(CliError::Usage(read_only_message(read_only, command)))
     }
 
-    /// Turns a client error into a CLI error, explaining a refused token.
+    /// Turns a client error into a CLI error, explaining a refused token; instants in the
+    /// controller's messages are shown in the operator's zone.
     pub fn error(&self, error: ClientError) -> CliError {
         match &error {
             ClientError::Api {
@@ -94,6 +95,9 @@ impl Context {
                     "the controller at {} refused the request as unauthorized ({message}); {advice}",
                     self.client.base_url()
                 ))
+            }
+            ClientError::Api { message, .. } => {
+                CliError::Failed(localize_times(message, &self.zone))
             }
             _ => CliError::from(error),
         }

@@ -2,6 +2,7 @@
 //! commands for scripts.
 
 pub mod args;
+pub mod batch;
 pub mod confirm;
 pub mod connection;
 pub mod context;
@@ -9,9 +10,12 @@ pub mod error;
 pub mod list;
 pub mod mutate;
 pub mod output;
+pub mod plan;
+pub mod report;
 pub mod resolve;
 pub mod suggest;
 pub mod table;
+pub mod targets;
 
 use std::process::ExitCode;
 
@@ -28,7 +32,8 @@ pub enum Script {
 }
 
 /// Runs `script` on its own tokio runtime and returns the process exit code: 0 done,
-/// 1 refused or failed, 2 usage error. Errors are printed to stderr.
+/// 1 refused or failed (for a batch: any writer refused or failed), 2 usage error. Errors are
+/// printed to stderr.
 pub fn run(script: Script) -> ExitCode {
     let result = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -38,7 +43,10 @@ pub fn run(script: Script) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            output::stderr(&format!("error: {error}"));
+            match &error {
+                CliError::Incomplete(summary) => output::stderr(summary),
+                other => output::stderr(&format!("error: {other}")),
+            }
             error.exit_code()
         }
     }
