@@ -4,195 +4,20 @@
 
 use std::io::Read;
 use std::net::TcpListener;
-use std::path::Path;
-use std::process::Output;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use assert_cmd::Command;
-use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta};
 use jwctl::api::WriterList;
-use jwctl::client::{Client, ClientOptions};
-use jwctl::controller::{ControllerConfig, ControllerHandle};
-use jwctl::domain::{SystemClock, Writer, WriterKind, WriterStatus, Zone};
-use tempfile::TempDir;
+use jwctl::domain::{Writer, WriterKind, WriterStatus, Zone};
+
+#[path = "support/cli_fixture.rs"]
+mod cli_fixture;
+use cli_fixture::*;
 
 #[path = "support/pty.rs"]
 mod pty;
-
-const TOKEN: &str = "cli-test-token-0123456789";
-const FLEET: usize = 60;
-/// Upper bound on any one CLI run; a hung command fails the test instead of hanging it.
-const RUN_LIMIT: Duration = Duration::from_secs(60);
-/// Upper bound on waiting for a transition to finish.
-const SETTLE_LIMIT: Duration = Duration::from_secs(20);
-
-/// A controller running in its own runtime, and a sandbox for the binary.
-struct Fixture {
-    runtime: tokio::runtime::Runtime,
-    handle: Option<ControllerHandle>,
-    url: String,
-    client: Client,
-    sandbox: TempDir,
-    _data: TempDir,
-}
-
-impl Fixture {
-    fn new() -> Fixture {
-        Fixture::with_fleet(FLEET)
-    }
-
-    fn with_fleet(size: usize) -> Fixture {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let data = tempfile::tempdir().expect("data dir");
-        let handle = runtime
-            .block_on(jwctl::controller::start(ControllerConfig {
-                listen: "127.0.0.1:0".parse().expect("address"),
-                data_dir: data.path().to_path_buf(),
-                token: TOKEN.into(),
-                demo_fleet: Some(size),
-                regions: 3,
-                transition: Duration::from_millis(200),
-                clock: Arc::new(SystemClock),
-            }))
-            .expect("controller starts");
-        let url = handle.url();
-        let client =
-            Client::new(ClientOptions::new(url.clone(), Some(TOKEN.into()))).expect("client");
-        Fixture {
-            runtime,
-            handle: Some(handle),
-            url,
-            client,
-            sandbox: tempfile::tempdir().expect("sandbox"),
-            _data: data,
-        }
-    }
-
-    /// `jwctl` with the controller and token given as flags.
-    fn jwctl(&self, args: &[&str]) -> Output {
-        let mut command = sandboxed(self.sandbox.path());
-        command.args(&args[..1]);
-        command.args(["--controller", &self.url, "--token", TOKEN]);
-        command.args(&args[1..]);
-        command.output().expect("jwctl runs")
-    }
-
-    /// `jwctl` with only the sandbox: the caller says how to connect.
-    fn bare(&self) -> Command {
-        sandboxed(self.sandbox.path())
-    }
-
-    fn writers(&self) -> Vec<Writer> {
-        self.list(None).writers
-    }
-
-    fn list(&self, region: Option<&str>) -> WriterList {
-        self.runtime
-            .block_on(self.client.list_writers(region))
-            .expect("list via the API")
-    }
-
-    fn writer(&self, id: &str) -> Writer {
-        self.runtime
-            .block_on(self.client.writer(id))
-            .expect("writer via the API")
-    }
-
-    /// The first writer that satisfies `wanted`.
-    fn pick(&self, what: &str, wanted: impl Fn(&Writer) -> bool) -> Writer {
-        self.writers()
-            .into_iter()
-            .find(|w| wanted(w))
-            .unwrap_or_else(|| panic!("the demo fleet has no {what}"))
-    }
-
-    /// Polls until writer `id` reaches `status`.
-    fn settle(&self, id: &str, status: WriterStatus) -> Writer {
-        let deadline = Instant::now() + SETTLE_LIMIT;
-        loop {
-            let writer = self.writer(id);
-            if writer.status == status {
-                return writer;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{id} did not become {status}; it is {}",
-                writer.status
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        if let Some(handle) = self.handle.take() {
-            self.runtime.block_on(handle.shutdown());
-        }
-    }
-}
-
-/// The binary with empty XDG dirs under `sandbox` and no JWCTL_* variables; stdin is a pipe.
-fn sandboxed(sandbox: &Path) -> Command {
-    let mut command = Command::from_std(sandboxed_std(sandbox));
-    command.timeout(RUN_LIMIT);
-    command
-}
-
-/// [`sandboxed`] as a plain `std::process::Command`, for tests that stream its output.
-fn sandboxed_std(sandbox: &Path) -> std::process::Command {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_jwctl"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("JWCTL_") {
-            command.env_remove(name);
-        }
-    }
-    command
-        .env("XDG_CONFIG_HOME", sandbox.join("config"))
-        .env("XDG_DATA_HOME", sandbox.join("data"))
-        .env("XDG_STATE_HOME", sandbox.join("state"))
-        .env("HOME", sandbox)
-        .env("NO_COLOR", "1");
-    command
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-#[track_caller]
-fn assert_exit(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        stdout(output),
-        stderr(output)
-    );
-}
-
-fn json_list(output: &Output) -> WriterList {
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not a writer list ({e}):\n{}", stdout(output)))
-}
-
-fn names(writers: &[Writer]) -> Vec<&str> {
-    writers.iter().map(|w| w.name.as_str()).collect()
-}
-
-fn rfc3339(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
 
 #[test]
 fn list_prints_an_aligned_table_and_a_count() {
@@ -443,7 +268,9 @@ fn mutations_without_a_terminal_need_yes_and_change_nothing() {
         (running.status, running.version)
     );
 
-    let stopped = fx.pick("stopped writer", |w| w.status == WriterStatus::Stopped);
+    let stopped = fx.pick("stopped incremental writer", |w| {
+        w.status == WriterStatus::Stopped && w.kind == WriterKind::Incremental
+    });
     let output = fx.jwctl(&["start", &stopped.id, "--replay-from", "-1m"]);
     assert_exit(&output, 2);
     assert!(
@@ -505,45 +332,47 @@ fn a_bad_timestamp_is_a_usage_error_listing_the_accepted_forms() {
     );
 }
 
+/// What the rules refuse is never sent: the refusal comes from jwctl itself, in the
+/// operator's zone, with no prompt, and the controller records nothing.
 #[test]
-fn replay_outside_the_store_range_is_refused_by_the_controller() {
+fn replay_outside_the_store_range_is_refused_before_anything_is_sent() {
     let fx = Fixture::new();
     let stopped = fx.pick("stopped incremental writer", |w| {
         w.status == WriterStatus::Stopped && w.kind == WriterKind::Incremental
     });
+    let audit_before = fx.audit(&stopped.id).len();
     let too_old = stopped.store.earliest - TimeDelta::hours(1);
     let output = fx.jwctl(&[
         "start",
         &stopped.name,
         "--replay-from",
         &rfc3339(too_old),
-        "--yes",
+        "--tz",
+        "+08:00",
     ]);
     assert_exit(&output, 1);
     let message = stderr(&output);
+    assert!(!message.contains("[y/N]"), "no question: {message}");
+    let zone: Zone = "+08:00".parse().expect("zone");
+    let refusal = message.trim_end();
     assert!(
-        message.contains("warning:"),
-        "the pre-check explains it first: {message}"
+        refusal.starts_with(&format!(
+            "error: replay timestamp {} is outside the change data {} holds (",
+            zone.format(too_old),
+            stopped.store.id
+        )),
+        "{refusal}"
     );
-    let refusal = message
-        .lines()
-        .find(|line| line.starts_with("error: "))
-        .unwrap_or_else(|| panic!("no error line: {message}"));
-    assert!(refusal.contains(&stopped.store.id), "{refusal}");
-    assert!(refusal.contains(&rfc3339(too_old)), "{refusal}");
-    // The range it names is the store's: its earliest trails the clock, so it has moved on a
-    // little since the writer was read.
-    let earliest = refusal
-        .split_once(" holds (")
-        .and_then(|(_, range)| range.split_once(" to "))
-        .and_then(|(earliest, _)| DateTime::parse_from_rfc3339(earliest).ok())
-        .unwrap_or_else(|| panic!("no range in: {refusal}"));
-    let drift = earliest.with_timezone(&Utc) - stopped.store.earliest;
     assert!(
-        drift >= -TimeDelta::seconds(1) && drift < TimeDelta::minutes(1),
+        refusal.ends_with("UTC+08:00); choose a timestamp in that range; nothing was sent"),
         "{refusal}"
     );
     assert_eq!(fx.writer(&stopped.id).version, stopped.version);
+    assert_eq!(
+        fx.audit(&stopped.id).len(),
+        audit_before,
+        "the controller heard nothing"
+    );
 }
 
 #[test]
@@ -565,6 +394,34 @@ fn unknown_writers_are_usage_errors_with_suggestions() {
     let message = stderr(&output);
     assert!(message.contains("closest matches:"), "{message}");
     assert!(message.contains(&writer.name), "{message}");
+
+    // A writer the project does not have (its writers are numbered 1 to at most 7): no search
+    // finds it, but the names one or two keystrokes away are listed, best first.
+    let (stem, _) = writer
+        .name
+        .rsplit_once("-1-0")
+        .expect("demo names end in -N-0");
+    let missing = format!("{stem}-9-0");
+    let output = fx.jwctl(&["pause", &missing, "--yes"]);
+    assert_exit(&output, 2);
+    let message = stderr(&output);
+    let suggested: Vec<&str> = message
+        .lines()
+        .skip_while(|line| *line != "closest matches:")
+        .skip(1)
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    let siblings = fx
+        .writers()
+        .into_iter()
+        .filter(|w| w.project == writer.project)
+        .count();
+    assert_eq!(suggested.len(), siblings.min(5), "{message}");
+    assert_eq!(suggested.first(), Some(&writer.name.as_str()), "{message}");
+    assert!(
+        suggested.iter().all(|name| name.starts_with(stem)),
+        "{message}"
+    );
 }
 
 #[test]
@@ -673,7 +530,10 @@ fn an_unreachable_controller_fails_quickly_and_clearly() {
 
 /// The real controller cannot hold two writers with one name (names are unique in its
 /// database) and a version race cannot be timed from outside the binary, so this test serves
-/// a fleet with a duplicated name and answers every POST with 412 from a minimal fake.
+/// a fleet with a duplicated name from a minimal stand-in controller that answers every POST
+/// with 412 `version_mismatch`, carrying the writer as it is now as the API documents
+/// (`error.writer`). Its GET of one writer answers something else, so the test shows that
+/// jwctl tells what the 412 says without asking again.
 #[test]
 fn ambiguous_names_and_version_races_are_explained() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -712,7 +572,8 @@ fn ambiguous_names_and_version_races_are_explained() {
     moved.status = WriterStatus::Pausing;
     moved.version = 5;
     let posts = Arc::new(AtomicUsize::new(0));
-    let url = runtime.block_on(fake_controller(fleet, moved, posts.clone()));
+    let gets = Arc::new(AtomicUsize::new(0));
+    let url = runtime.block_on(fake_controller(fleet, moved, posts.clone(), gets.clone()));
     let sandbox = tempfile::tempdir().expect("sandbox");
 
     let output = sandboxed(sandbox.path())
@@ -759,9 +620,51 @@ fn ambiguous_names_and_version_races_are_explained() {
         stderr(&output)
     );
     assert_eq!(posts.load(Ordering::SeqCst), 1, "a POST is never retried");
+    assert_eq!(gets.load(Ordering::SeqCst), 0, "the 412 said it all");
+
+    // In a batch each race is a failed row that says what the writer is now.
+    let output = sandboxed(sandbox.path())
+        .args([
+            "pause",
+            "--controller",
+            &url,
+            "--token",
+            TOKEN,
+            "solo",
+            &template.id,
+            "--yes",
+        ])
+        .output()
+        .expect("jwctl runs");
+    assert_exit(&output, 1);
+    let table = stdout(&output);
+    let rows: Vec<&str> = table.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{table}");
+    for (row, name) in rows.iter().zip(["solo", "twin"]) {
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(cells[..3], [name, "failed", "pausing"], "{table}");
+        assert!(
+            row.ends_with(
+                "changed since it was listed (now pausing, version 5); check it and run the \
+                 command again"
+            ),
+            "{table}"
+        );
+    }
+    assert_eq!(
+        stderr(&output).trim_end(),
+        "0 paused, 0 no-op, 0 refused, 2 failed"
+    );
+    assert_eq!(posts.load(Ordering::SeqCst), 3, "a POST is never retried");
+    assert_eq!(gets.load(Ordering::SeqCst), 0);
 }
 
-async fn fake_controller(fleet: WriterList, moved: Writer, posts: Arc<AtomicUsize>) -> String {
+async fn fake_controller(
+    fleet: WriterList,
+    moved: Writer,
+    posts: Arc<AtomicUsize>,
+    gets: Arc<AtomicUsize>,
+) -> String {
     use axum::Json;
     use axum::http::StatusCode;
     use axum::routing::{get, post};
@@ -777,20 +680,20 @@ async fn fake_controller(fleet: WriterList, moved: Writer, posts: Arc<AtomicUsiz
         .route(
             "/v1/writers/{id}",
             get(move || {
-                let moved = moved.clone();
-                async move { Json(moved) }
+                gets.fetch_add(1, Ordering::SeqCst);
+                async move { (StatusCode::SERVICE_UNAVAILABLE, "not asked for") }
             }),
         )
         .route(
             "/v1/writers/{id}/pause",
             post(move || {
                 posts.fetch_add(1, Ordering::SeqCst);
-                async move {
-                    (
-                        StatusCode::PRECONDITION_FAILED,
-                        Json(serde_json::json!({"error": {"code": "version_mismatch", "message": "stale"}})),
-                    )
-                }
+                let body = serde_json::json!({"error": {
+                    "code": "version_mismatch",
+                    "message": "stale",
+                    "writer": moved.clone(),
+                }});
+                async move { (StatusCode::PRECONDITION_FAILED, Json(body)) }
             }),
         );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -804,7 +707,6 @@ async fn fake_controller(fleet: WriterList, moved: Writer, posts: Arc<AtomicUsiz
 /// On a terminal the operator is asked, and only "y" or "yes" goes ahead.
 #[test]
 fn on_a_terminal_the_operator_confirms() {
-    use portable_pty::CommandBuilder;
     use pty::PtyApp;
 
     let fx = Fixture::new();
@@ -812,23 +714,7 @@ fn on_a_terminal_the_operator_confirms() {
     // Answers the prompt with `answer`, waits for `outcome`, and returns the screen and
     // whether jwctl succeeded.
     let ask = |answer: &str, outcome: &str| -> (String, bool) {
-        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_jwctl"));
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("JWCTL_") {
-                command.env_remove(name);
-            }
-        }
-        command.env("XDG_CONFIG_HOME", fx.sandbox.path().join("config"));
-        command.env("XDG_DATA_HOME", fx.sandbox.path().join("data"));
-        command.env("NO_COLOR", "1");
-        command.args([
-            "pause",
-            "--controller",
-            &fx.url,
-            "--token",
-            TOKEN,
-            &running.name,
-        ]);
+        let command = fx.pty_command(&["pause", &running.name]);
         let mut app = PtyApp::spawn(command, 200, 40);
         app.wait_for("[y/N]");
         app.send(&format!("{answer}\r"));

@@ -17,6 +17,8 @@ Examples:
   jwctl serve --demo-fleet 300                 a controller with a demo fleet on 127.0.0.1:7465
   jwctl list --region cn-hangzhou --status failed,stopped
   jwctl pause np_98if0ch6-incr_trans-1-0
+  jwctl pause --region cn-hangzhou --status running --search orders --yes
+  jwctl start np_98if0ch6-incr_trans-2-0 --replay-from -2h
   jwctl start --region cn-hangzhou --status stopped --yes";
 
 /// jwctl: find, pause and start the JDBCWriters of OceanBase Migration Service.
@@ -74,7 +76,9 @@ pub struct ZoneArg {
 /// Colour in what is printed.
 #[derive(Debug, Clone, Copy, Default, Args)]
 pub struct ThemeArg {
-    /// Colour theme: auto (colour on a terminal unless NO_COLOR is set), color, mono.
+    /// Colour theme: auto (colour when stdout is a terminal and NO_COLOR is unset), color
+    /// (always, even with NO_COLOR), mono (never). Default: the config's [tui] theme, else
+    /// auto.
     #[arg(long, value_enum, value_name = "THEME")]
     pub theme: Option<ThemeChoice>,
 }
@@ -123,8 +127,20 @@ pub enum Command {
     /// List writers.
     List(ListArgs),
     /// Start stopped or failed writers, optionally replaying data from a timestamp.
+    ///
+    /// Name the writers (ids or unique names), or select them with --region, --status and
+    /// --search as `jwctl list` does. One WRITER prints one line; several writers or a
+    /// selection print a table (NAME, RESULT, STATUS, DETAIL) and a summary on stderr.
+    /// Nothing the start rules refuse is sent. Exit status: 0 done (no-ops included), 1 any
+    /// writer refused or failed, or a selection that matches nothing, 2 usage error.
     Start(StartArgs),
     /// Pause running writers; their checkpoints are kept.
+    ///
+    /// Name the writers (ids or unique names), or select them with --region, --status and
+    /// --search as `jwctl list` does. One WRITER prints one line; several writers or a
+    /// selection print a table (NAME, RESULT, STATUS, DETAIL) and a summary on stderr.
+    /// Exit status: 0 done (no-ops included), 1 any writer failed, or a selection that
+    /// matches nothing, 2 usage error.
     Pause(PauseArgs),
 }
 
@@ -192,7 +208,7 @@ pub fn status_set(words: &[StatusWord]) -> StatusSet {
 }
 
 /// Which writers: a region, statuses and a search, as `jwctl list` filters them.
-#[derive(Debug, Clone, Default, Args)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
 pub struct SelectionArgs {
     /// Only writers of this region.
     #[arg(long, value_name = "REGION")]
@@ -247,7 +263,8 @@ pub struct StartArgs {
     #[command(flatten)]
     pub selection: SelectionArgs,
     /// Replay data from this timestamp: 'YYYY-MM-DD HH:MM:SS', RFC 3339, epoch seconds, -2h,
-    /// '30m ago'.
+    /// '30m ago'. A timestamp after a writer's checkpoint skips the change data in between
+    /// for good: jwctl says how much and asks a second time.
     #[arg(long, value_name = "TS", allow_hyphen_values = true)]
     pub replay_from: Option<String>,
     /// Answer every confirmation with yes (required when stdin is not a terminal).

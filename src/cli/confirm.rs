@@ -4,10 +4,11 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use crate::cli::error::CliError;
 
-/// Gets consent to `verb` (`start`, `pause`) a writer: `--yes` gives it; on a terminal
-/// `question` is asked on stderr and answered on stdin; without a terminal and without
-/// `--yes` the command is refused, so a script never mutates by accident.
-pub fn confirm(verb: &str, question: &str, yes: bool) -> Result<(), CliError> {
+/// Gets consent to `verb` (`start`, `pause`) writers: `--yes` answers every question; on a
+/// terminal the `questions` are asked in turn on stderr and answered on stdin, and consent
+/// needs a yes to each; without a terminal and without `--yes` the command is refused, so a
+/// script never mutates by accident.
+pub fn confirm(verb: &str, questions: &[String], yes: bool) -> Result<(), CliError> {
     if yes {
         return Ok(());
     }
@@ -17,15 +18,22 @@ pub fn confirm(verb: &str, question: &str, yes: bool) -> Result<(), CliError> {
             "refusing to {verb} without confirmation: stdin is not a terminal; pass --yes"
         )));
     }
-    match ask(question, &mut stdin.lock(), &mut std::io::stderr().lock()) {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(CliError::Failed(format!(
-            "did not {verb}: not confirmed; nothing was changed"
-        ))),
-        Err(e) => Err(CliError::Failed(format!(
-            "did not {verb}: cannot read the answer ({e}); nothing was changed"
-        ))),
+    for question in questions {
+        match ask(question, &mut stdin.lock(), &mut std::io::stderr().lock()) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(CliError::Failed(format!(
+                    "did not {verb}: not confirmed; nothing was changed"
+                )));
+            }
+            Err(e) => {
+                return Err(CliError::Failed(format!(
+                    "did not {verb}: cannot read the answer ({e}); nothing was changed"
+                )));
+            }
+        }
     }
+    Ok(())
 }
 
 /// Writes `question` and reads one line: `y` or `yes` (any case) is consent, anything else,
@@ -66,6 +74,7 @@ mod tests {
 
     #[test]
     fn yes_flag_needs_no_terminal() {
-        assert_eq!(confirm("pause", "Pause w?", true), Ok(()));
+        let questions = ["Start w?".to_string(), "Skip it for good?".to_string()];
+        assert_eq!(confirm("start", &questions, true), Ok(()));
     }
 }

@@ -8,10 +8,11 @@ use crate::config::ConfigError;
 use crate::domain::TimestampError;
 
 /// Exit code when the operation was refused or failed (controller error, unreachable
-/// controller, declined confirmation).
+/// controller, declined confirmation, a refusal by the start/pause rules, a selection that
+/// matches no writer, any writer of a batch refused or failed).
 pub const EXIT_FAILED: u8 = 1;
 /// Exit code of a usage error (bad timestamp, unknown or ambiguous writer, missing `--yes`,
-/// bad config).
+/// bad config, WRITERs mixed with filters, read-only mode).
 pub const EXIT_USAGE: u8 = 2;
 
 /// Why a scripting command did not succeed. The message says what was wrong and what to do.
@@ -23,6 +24,10 @@ pub enum CliError {
     /// The controller refused or could not be asked, or the operator declined.
     #[error("{0}")]
     Failed(String),
+    /// A batch ran, and some of its writers were refused or failed; the result table told
+    /// which, and the message is the summary line.
+    #[error("{0}")]
+    Incomplete(String),
 }
 
 impl CliError {
@@ -30,7 +35,7 @@ impl CliError {
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(match self {
             CliError::Usage(_) => EXIT_USAGE,
-            CliError::Failed(_) => EXIT_FAILED,
+            CliError::Failed(_) | CliError::Incomplete(_) => EXIT_FAILED,
         })
     }
 }

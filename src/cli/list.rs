@@ -49,11 +49,7 @@ pub async fn run(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
             output::stdout(&text)
         }
         OutputFormat::Table => {
-            output::stdout(&table::render(
-                &selected,
-                &ctx.zone,
-                output::stdout_colour(),
-            ))?;
+            output::stdout(&table::render(&selected, &ctx.zone, ctx.colour))?;
             let place = region
                 .map(|r| format!(" in region {r}"))
                 .unwrap_or_default();
@@ -88,7 +84,7 @@ pub fn select<'a>(
 }
 
 /// An empty region is either a region with no writers or a typo; say which.
-async fn check_region(ctx: &Context, region: &str) -> Result<(), CliError> {
+pub(crate) async fn check_region(ctx: &Context, region: &str) -> Result<(), CliError> {
     let deployment = ctx.client.deployment().await.map_err(|e| ctx.error(e))?;
     if deployment.regions.iter().any(|r| r == region) {
         return Ok(());

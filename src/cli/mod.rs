@@ -2,6 +2,7 @@
 //! commands for scripts.
 
 pub mod args;
+pub mod batch;
 pub mod confirm;
 pub mod connection;
 pub mod context;
@@ -9,12 +10,16 @@ pub mod error;
 pub mod list;
 pub mod mutate;
 pub mod output;
+pub mod plan;
+pub mod report;
 pub mod resolve;
+pub mod suggest;
 pub mod table;
+pub mod targets;
 
 use std::process::ExitCode;
 
-use crate::cli::args::{ListArgs, PauseArgs, StartArgs};
+use crate::cli::args::{ListArgs, PauseArgs, ReadOnlyArg, StartArgs};
 use crate::cli::context::Context;
 use crate::cli::error::CliError;
 
@@ -27,7 +32,8 @@ pub enum Script {
 }
 
 /// Runs `script` on its own tokio runtime and returns the process exit code: 0 done,
-/// 1 refused or failed, 2 usage error. Errors are printed to stderr.
+/// 1 refused or failed (for a batch: any writer refused or failed), 2 usage error. Errors are
+/// printed to stderr.
 pub fn run(script: Script) -> ExitCode {
     let result = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -37,7 +43,10 @@ pub fn run(script: Script) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            output::stderr(&format!("error: {error}"));
+            match &error {
+                CliError::Incomplete(summary) => output::stderr(summary),
+                other => output::stderr(&format!("error: {other}")),
+            }
             error.exit_code()
         }
     }
@@ -45,10 +54,23 @@ pub fn run(script: Script) -> ExitCode {
 
 async fn execute(script: Script) -> Result<(), CliError> {
     match script {
-        Script::List(args) => list::run(&Context::load(&args.client, args.zone.tz)?, &args).await,
-        Script::Start(args) => {
-            mutate::start(&Context::load(&args.client, args.zone.tz)?, &args).await
+        Script::List(args) => {
+            let ctx = Context::load(
+                &args.client,
+                args.zone.tz,
+                args.theme,
+                ReadOnlyArg::default(),
+            )?;
+            list::run(&ctx, &args).await
         }
-        Script::Pause(args) => mutate::pause(&Context::load(&args.client, None)?, &args).await,
+        Script::Start(args) => {
+            let ctx = Context::load(&args.client, args.zone.tz, args.theme, args.read_only)?;
+            mutate::start(&ctx, &args).await
+        }
+        // `pause` reads no wall times, so it has no --tz: it shows them in the config's zone.
+        Script::Pause(args) => {
+            let ctx = Context::load(&args.client, None, args.theme, args.read_only)?;
+            mutate::pause(&ctx, &args).await
+        }
     }
 }

@@ -1,112 +1,119 @@
-//! `jwctl start` and `jwctl pause`: resolve the writer, explain what will happen, get
-//! consent, send once with `If-Match`, and report the controller's answer.
+//! `jwctl start` and `jwctl pause`: find the writers, check them against the shared rules,
+//! explain what will happen, get consent, send once with `If-Match`, and report the
+//! controller's answer. One WRITER gets one line of output; several WRITERs or a selection
+//! go through [`crate::cli::batch`] and get a result table.
 
 use chrono::{DateTime, Utc};
 
 use crate::cli::args::{PauseArgs, StartArgs};
+use crate::cli::batch::{self, current, is_version_mismatch, now_clause, send};
 use crate::cli::confirm::confirm;
 use crate::cli::context::Context;
 use crate::cli::error::CliError;
 use crate::cli::output;
-use crate::cli::resolve::resolve;
+use crate::cli::plan::{Operation, SKIP_QUESTION, Spans, Step, step};
+use crate::cli::report::{pause_detail, start_detail};
+use crate::cli::targets::{Targets, fetch_named, fetch_one, fetch_selection};
 use crate::client::ClientError;
 use crate::domain::{
-    PausePlan, StartPlan, Writer, Zone, format_ago, format_duration_ms, parse_timestamp,
-    plan_pause, plan_start,
+    Writer, Zone, format_ago, format_duration_ms, localize_times, parse_timestamp,
 };
 
-/// Runs `jwctl start`: prints one line on success.
+/// Runs `jwctl start`.
 pub async fn start(ctx: &Context, args: &StartArgs) -> Result<(), CliError> {
+    ctx.check_writable("start")?;
+    let targets = Targets::of(&args.writers, &args.selection, "start")?;
     let now = Utc::now();
     let replay_from = args
         .replay_from
         .as_deref()
         .map(|ts| parse_timestamp(ts, now, &ctx.zone))
         .transpose()?;
-    let writer = fetch(ctx, one_writer(&args.writers)?).await?;
-    let needs_consent = match plan_start(&writer, replay_from, now) {
-        Ok(StartPlan::AlreadyRunning) => false,
-        Ok(StartPlan::Start { .. }) => true,
-        Err(violation) => {
-            output::stderr(&format!(
-                "warning: {violation}\n(the controller decides; it will most likely refuse)"
-            ));
-            true
-        }
-    };
-    if needs_consent {
-        confirm(
-            "start",
-            &start_question(&writer, replay_from, &ctx.zone, now),
-            args.yes,
-        )?;
-    }
-    let after = ctx
-        .client
-        .start(&writer.id, replay_from, Some(writer.version))
-        .await;
-    let after = match after {
-        Ok(after) => after,
-        Err(e) => return Err(refusal(ctx, &writer, e).await),
-    };
-    output::stdout(&format!(
-        "{}\n",
-        start_outcome(&writer, &after, replay_from, &ctx.zone)
-    ))
+    act(
+        ctx,
+        Operation::Start { replay_from },
+        &targets,
+        args.yes,
+        now,
+    )
+    .await
 }
 
-/// Runs `jwctl pause`: prints one line on success.
+/// Runs `jwctl pause`.
 pub async fn pause(ctx: &Context, args: &PauseArgs) -> Result<(), CliError> {
-    let now = Utc::now();
-    let writer = fetch(ctx, one_writer(&args.writers)?).await?;
-    match plan_pause(&writer) {
-        Ok(PausePlan::Pause) => {
-            confirm("pause", &pause_question(&writer, &ctx.zone, now), args.yes)?;
+    ctx.check_writable("pause")?;
+    let targets = Targets::of(&args.writers, &args.selection, "pause")?;
+    act(ctx, Operation::Pause, &targets, args.yes, Utc::now()).await
+}
+
+async fn act(
+    ctx: &Context,
+    operation: Operation,
+    targets: &Targets<'_>,
+    yes: bool,
+    now: DateTime<Utc>,
+) -> Result<(), CliError> {
+    let writers = match targets {
+        Targets::One(key) => {
+            return one(ctx, operation, &fetch_one(ctx, key).await?, yes, now).await;
         }
-        Ok(PausePlan::AlreadyStopped) => {}
-        Err(violation) => {
-            output::stderr(&format!("warning: {violation}"));
-            confirm("pause", &pause_question(&writer, &ctx.zone, now), args.yes)?;
-        }
-    }
-    let after = match ctx.client.pause(&writer.id, Some(writer.version)).await {
-        Ok(after) => after,
-        Err(e) => return Err(refusal(ctx, &writer, e).await),
+        Targets::Named(keys) => fetch_named(ctx, keys).await?,
+        Targets::Selected(selection) => fetch_selection(ctx, selection).await?,
     };
-    output::stdout(&format!("{}\n", pause_outcome(&writer, &after, &ctx.zone)))
+    batch::run(ctx, operation, writers, yes, now).await
 }
 
-fn one_writer(writers: &[String]) -> Result<&str, CliError> {
-    match writers {
-        [writer] => Ok(writer),
-        _ => Err(CliError::Usage("name exactly one WRITER".into())),
+/// One writer: a no-op or a refusal by the rules sends nothing; otherwise the operator
+/// confirms (twice when a replay skips change data) and one line tells the result.
+async fn one(
+    ctx: &Context,
+    operation: Operation,
+    writer: &Writer,
+    yes: bool,
+    now: DateTime<Utc>,
+) -> Result<(), CliError> {
+    match step(operation, writer, &ctx.zone, now) {
+        Step::NoOp => {
+            return output::stdout(&format!("{} is already {}\n", writer.name, writer.status));
+        }
+        Step::Refused(reason) => {
+            return Err(CliError::Failed(format!("{reason}; nothing was sent")));
+        }
+        Step::Send => {}
     }
-}
-
-/// Fetches the fleet once and resolves WRITER in it.
-async fn fetch(ctx: &Context, key: &str) -> Result<Writer, CliError> {
-    let list = ctx
-        .client
-        .list_writers(None)
-        .await
-        .map_err(|e| ctx.error(e))?;
-    resolve(&list.writers, key).cloned()
+    let spans = Spans::of(operation, &[writer]);
+    for line in spans.lines(&ctx.zone) {
+        output::stderr(&line);
+    }
+    let mut questions = vec![match operation {
+        Operation::Start { replay_from } => start_question(writer, replay_from, &ctx.zone, now),
+        Operation::Pause => pause_question(writer, &ctx.zone, now),
+    }];
+    if spans.skip_data() {
+        questions.push(SKIP_QUESTION.into());
+    }
+    confirm(operation.verb(), &questions, yes)?;
+    let after = match send(ctx, operation, writer).await {
+        Ok(after) => after,
+        Err(e) => return Err(refusal(ctx, writer, e).await),
+    };
+    let line = match operation {
+        Operation::Start { replay_from } => start_outcome(writer, &after, replay_from, &ctx.zone),
+        Operation::Pause => pause_outcome(writer, &after, &ctx.zone),
+    };
+    output::stdout(&format!("{line}\n"))
 }
 
 /// The error for a refused POST; a version mismatch says what the writer is now.
 async fn refusal(ctx: &Context, shown: &Writer, error: ClientError) -> CliError {
-    let stale = matches!(&error, ClientError::Api { status: 412, .. })
-        || error.code() == Some("version_mismatch");
-    if !stale {
+    if !is_version_mismatch(&error) {
         return ctx.error(error);
     }
-    let now = match ctx.client.writer(&shown.id).await {
-        Ok(current) => format!(" (now {}, version {})", current.status, current.version),
-        Err(_) => String::new(),
-    };
+    let now = current(ctx, shown, &error).await;
     CliError::Failed(format!(
-        "{} changed since it was shown{now}; check it and run the command again",
-        shown.name
+        "{} changed since it was shown{}; check it and run the command again",
+        shown.name,
+        now_clause(now.as_ref())
     ))
 }
 
@@ -119,7 +126,7 @@ fn place(writer: &Writer) -> String {
     format!("{} ({}, {})", writer.name, writer.server_ip, writer.region)
 }
 
-fn state_line(writer: &Writer) -> String {
+fn state_line(writer: &Writer, zone: &Zone) -> String {
     let mut line = format!("{} is {}", writer.name, writer.status);
     if let Some(latency) = writer.latency_ms {
         line.push_str(&format!(
@@ -128,7 +135,7 @@ fn state_line(writer: &Writer) -> String {
         ));
     }
     if let Some(message) = &writer.message {
-        line.push_str(&format!("; last error: {message}"));
+        line.push_str(&format!("; last error: {}", localize_times(message, zone)));
     }
     line.push('.');
     line
@@ -141,7 +148,7 @@ pub fn start_question(
     zone: &Zone,
     now: DateTime<Utc>,
 ) -> String {
-    let state = state_line(writer);
+    let state = state_line(writer, zone);
     match (replay_from, writer.checkpoint) {
         (Some(at), _) => format!(
             "{state}\nIts checkpoint is first reset to the replay timestamp, so the destination \
@@ -171,7 +178,7 @@ pub fn pause_question(writer: &Writer, zone: &Zone, now: DateTime<Utc>) -> Strin
     format!(
         "{}\nA paused writer stops writing to the destination until it is started again; \
          {checkpoint}.\nPause {}?",
-        state_line(writer),
+        state_line(writer, zone),
         place(writer)
     )
 }
@@ -186,12 +193,12 @@ pub fn start_outcome(
     if after.version == before.version {
         return format!("{} is already {}", after.name, after.status);
     }
-    let from = match (replay_from, before.checkpoint) {
-        (Some(at), _) => format!("replaying from {} {zone}", zone.format(at)),
-        (None, Some(at)) => format!("resuming from checkpoint {} {zone}", zone.format(at)),
-        (None, None) => "no checkpoint yet".into(),
-    };
-    format!("Started {}: {} ({from})", after.name, after.status)
+    format!(
+        "Started {}: {} ({})",
+        after.name,
+        after.status,
+        start_detail(before, replay_from, zone)
+    )
 }
 
 /// The line `jwctl pause` prints for the controller's answer `after`.
@@ -199,11 +206,12 @@ pub fn pause_outcome(before: &Writer, after: &Writer, zone: &Zone) -> String {
     if after.version == before.version {
         return format!("{} is already {}", after.name, after.status);
     }
-    let kept = after
-        .checkpoint
-        .map(|at| format!("checkpoint {} {zone} kept", zone.format(at)))
-        .unwrap_or_else(|| "no checkpoint".into());
-    format!("Paused {}: {} ({kept})", after.name, after.status)
+    format!(
+        "Paused {}: {} ({})",
+        after.name,
+        after.status,
+        pause_detail(after, zone)
+    )
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::cli::error::CliError;
+use crate::cli::suggest::closest_names;
 use crate::domain::Writer;
 use crate::search::SearchIndex;
 
@@ -49,13 +50,7 @@ fn not_found(writers: &[Writer], key: &str) -> CliError {
          their name, server IP, or project name or ID",
         shell_quote(key)
     );
-    let index = SearchIndex::build(writers);
-    let hits = index.search(key);
-    let closest: Vec<&Writer> = hits
-        .iter()
-        .take(SUGGESTIONS)
-        .filter_map(|hit| writers.get(hit.row))
-        .collect();
+    let closest = closest(writers, key);
     if !closest.is_empty() {
         message.push_str("\nclosest matches:");
         for writer in closest {
@@ -67,6 +62,24 @@ fn not_found(writers: &[Writer], key: &str) -> CliError {
         }
     }
     CliError::Usage(message)
+}
+
+/// At most [`SUGGESTIONS`] writers `key` may have meant: names a few typing mistakes away
+/// first (they are near misses of the whole key), then search hits, best first, each once.
+fn closest<'a>(writers: &'a [Writer], key: &str) -> Vec<&'a Writer> {
+    let mut rows = closest_names(writers, key, SUGGESTIONS);
+    let hits = SearchIndex::build(writers).search(key);
+    for hit in hits {
+        if rows.len() >= SUGGESTIONS {
+            break;
+        }
+        if !rows.contains(&hit.row) {
+            rows.push(hit.row);
+        }
+    }
+    rows.into_iter()
+        .filter_map(|row| writers.get(row))
+        .collect()
 }
 
 /// `text` as one shell word: unchanged when it is safe, else single-quoted.
@@ -178,6 +191,56 @@ pub(crate) mod tests {
         };
         assert!(message.contains("--search 'zzz qq'"), "{message}");
         assert!(!message.contains("closest"), "{message}");
+    }
+
+    #[test]
+    fn near_misses_come_first_then_search_hits_at_most_five() {
+        let mut writers: Vec<Writer> = (1..=6)
+            .map(|i| {
+                writer(
+                    &format!("id-{i}"),
+                    &format!("np_6f5dljs4-incr_trans-{i}-0"),
+                    "cn-hangzhou",
+                    "Orders",
+                )
+            })
+            .collect();
+        writers.push(writer(
+            "id-7",
+            "np_6f5dljs4-incr_trans-9-9",
+            "cn-hangzhou",
+            "Orders",
+        ));
+        let err = resolve(&writers, "np_6f5dljs4-incr_trans-9-0").err();
+        let Some(CliError::Usage(message)) = err else {
+            panic!("{err:?}");
+        };
+        let suggested: Vec<&str> = message
+            .lines()
+            .skip_while(|line| *line != "closest matches:")
+            .skip(1)
+            .filter_map(|line| line.split_whitespace().next())
+            .collect();
+        assert_eq!(
+            suggested,
+            [
+                "np_6f5dljs4-incr_trans-1-0",
+                "np_6f5dljs4-incr_trans-2-0",
+                "np_6f5dljs4-incr_trans-3-0",
+                "np_6f5dljs4-incr_trans-4-0",
+                "np_6f5dljs4-incr_trans-5-0",
+            ],
+            "{message}"
+        );
+        // Nothing close by name: the search hits of a project id.
+        let err = resolve(&writers, "np_6f5dljs4").err();
+        let Some(CliError::Usage(message)) = err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(
+            message.lines().filter(|l| l.starts_with("  np_")).count(),
+            5
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The writer table of `jwctl list`: aligned columns, optional status colours.
+//! Aligned tables for stdout: the writer table of `jwctl list`, and the column layout the
+//! result table of `jwctl start` and `jwctl pause` shares with it.
 
 use crate::domain::{Writer, WriterStatus, Zone, format_duration_ms};
 
@@ -14,65 +15,107 @@ const HEADERS: [&str; 8] = [
 ];
 /// Column index of LATENCY, which is right-aligned.
 const LATENCY: usize = 6;
-/// Column index of STATUS, which may be coloured.
-const STATUS: usize = 5;
 const GAP: &str = "  ";
+
+/// One cell of a table: its text and, when it is coloured, its ANSI SGR code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cell {
+    pub text: String,
+    pub ansi: Option<&'static str>,
+}
+
+impl Cell {
+    /// A cell without colour.
+    pub fn plain(text: impl Into<String>) -> Cell {
+        Cell {
+            text: text.into(),
+            ansi: None,
+        }
+    }
+
+    /// A cell coloured with `ansi` when `colour` is on.
+    pub fn coloured(text: impl Into<String>, ansi: &'static str, colour: bool) -> Cell {
+        Cell {
+            text: text.into(),
+            ansi: colour.then_some(ansi),
+        }
+    }
+}
 
 /// Renders `writers` as a table with a header line; checkpoints are wall times in `zone`.
 /// With `colour`, statuses are coloured with ANSI escapes.
 pub fn render(writers: &[&Writer], zone: &Zone, colour: bool) -> String {
-    let rows: Vec<[String; 8]> = writers.iter().map(|w| cells(w, zone)).collect();
-    let mut widths = HEADERS.map(|h| h.chars().count());
-    for row in &rows {
+    let rows: Vec<[Cell; 8]> = writers.iter().map(|w| cells(w, zone, colour)).collect();
+    align(HEADERS, &rows, &[LATENCY])
+}
+
+/// Lines `rows` up under `headers`: columns two spaces apart and as wide as their widest
+/// cell, the columns in `right` right-aligned, no blanks at the end of a line. Colour
+/// escapes do not count towards the widths.
+pub fn align<const N: usize>(headers: [&str; N], rows: &[[Cell; N]], right: &[usize]) -> String {
+    let mut widths = headers.map(|h| h.chars().count());
+    for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
+            *width = (*width).max(cell.text.chars().count());
         }
     }
     let mut out = String::new();
-    push_line(&mut out, &HEADERS.map(String::from), &widths, None);
-    for (row, writer) in rows.iter().zip(writers) {
-        push_line(&mut out, row, &widths, colour.then_some(writer.status));
+    push_line(&mut out, &headers.map(Cell::plain), &widths, right);
+    for row in rows {
+        push_line(&mut out, row, &widths, right);
     }
     out
 }
 
-fn cells(writer: &Writer, zone: &Zone) -> [String; 8] {
+fn cells(writer: &Writer, zone: &Zone, colour: bool) -> [Cell; 8] {
     [
-        writer.name.clone(),
-        writer.server_ip.clone(),
-        format!("{} ({})", writer.project.name, writer.project.id),
-        writer.region.clone(),
-        writer.kind.as_str().to_string(),
-        writer.status.as_str().to_string(),
-        writer
-            .latency_ms
-            .map(format_duration_ms)
-            .unwrap_or_else(|| "-".into()),
-        writer
-            .checkpoint
-            .map(|at| zone.format(at))
-            .unwrap_or_else(|| "-".into()),
+        Cell::plain(writer.name.clone()),
+        Cell::plain(writer.server_ip.clone()),
+        Cell::plain(format!("{} ({})", writer.project.name, writer.project.id)),
+        Cell::plain(writer.region.clone()),
+        Cell::plain(writer.kind.as_str()),
+        status_cell(Some(writer.status), colour),
+        Cell::plain(
+            writer
+                .latency_ms
+                .map(format_duration_ms)
+                .unwrap_or_else(|| "-".into()),
+        ),
+        Cell::plain(
+            writer
+                .checkpoint
+                .map(|at| zone.format(at))
+                .unwrap_or_else(|| "-".into()),
+        ),
     ]
 }
 
-fn push_line(
+/// A STATUS cell, `-` when the status is not known.
+pub fn status_cell(status: Option<WriterStatus>, colour: bool) -> Cell {
+    match status {
+        Some(status) => Cell::coloured(status.as_str(), ansi(status), colour),
+        None => Cell::plain("-"),
+    }
+}
+
+fn push_line<const N: usize>(
     out: &mut String,
-    cells: &[String; 8],
-    widths: &[usize; 8],
-    colour: Option<WriterStatus>,
+    cells: &[Cell; N],
+    widths: &[usize; N],
+    right: &[usize],
 ) {
-    let last = cells.len() - 1;
+    let last = N.saturating_sub(1);
     let mut line = String::new();
     for (column, (cell, width)) in cells.iter().zip(widths).enumerate() {
         if column > 0 {
             line.push_str(GAP);
         }
-        let padding = " ".repeat(width.saturating_sub(cell.chars().count()));
-        let text = match (column, colour) {
-            (STATUS, Some(status)) => format!("\x1b[{}m{cell}\x1b[0m", ansi(status)),
-            _ => cell.clone(),
+        let padding = " ".repeat(width.saturating_sub(cell.text.chars().count()));
+        let text = match cell.ansi {
+            Some(code) => format!("\x1b[{code}m{}\x1b[0m", cell.text),
+            None => cell.text.clone(),
         };
-        if column == LATENCY {
+        if right.contains(&column) {
             line.push_str(&padding);
             line.push_str(&text);
         } else {
