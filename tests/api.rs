@@ -341,6 +341,28 @@ async fn an_expired_checkpoint_needs_a_replay() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_migration_writer_starts_without_replay_whatever_its_checkpoint() {
+    let c = controller(Options::default()).await;
+    let client = c.client();
+    // A month later every stopped writer's checkpoint is older than its store holds.
+    c.clock.advance(Span::days(30));
+    let full = c
+        .find("stopped full writer with an old checkpoint", |w| {
+            w.status.can_start()
+                && w.kind == WriterKind::Full
+                && w.checkpoint.is_some_and(|cp| cp < w.store.earliest)
+        })
+        .await;
+    let started = client.start(&full.id, None, Some(full.version)).await;
+    let started = started.unwrap_or_else(|e| panic!("a full writer is never refused: {e}"));
+    assert!(started.version > full.version);
+    assert!(matches!(
+        started.status,
+        WriterStatus::Starting | WriterStatus::Running
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_requests_get_400_and_oversized_bodies_413() {
     let c = controller(Options::default()).await;
     let http = reqwest::Client::new();

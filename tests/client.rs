@@ -30,16 +30,21 @@ async fn stand_in(failures: usize) -> (String, Arc<AtomicUsize>) {
             }
         }
     };
+    let stalled = {
+        let seen = seen.clone();
+        move || {
+            let seen = seen.clone();
+            async move {
+                seen.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                "too late"
+            }
+        }
+    };
     let app = Router::new()
         .route("/v1/health", get(answer.clone()))
         .route("/v1/writers/{id}/pause", post(answer))
-        .route(
-            "/v1/deployment",
-            get(|| async {
-                tokio::time::sleep(Duration::from_secs(30)).await;
-                "too late"
-            }),
-        );
+        .route("/v1/deployment", get(stalled));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -105,4 +110,24 @@ async fn a_stalled_controller_is_a_timeout_with_a_clear_message() {
         err.to_string().contains("did not answer within 0.2s"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn retries_share_the_budget_the_timeout_message_states() {
+    let (url, seen) = stand_in(0).await;
+    let mut options = ClientOptions::new(&url, Some("t".into()));
+    options.request_timeout = Duration::from_millis(600);
+    options.get_retries = 2;
+    let err = Client::new(options)
+        .expect("client")
+        .deployment()
+        .await
+        .err();
+    let Some(err @ ClientError::Timeout { .. }) = err else {
+        panic!("expected a timeout, got {err:?}");
+    };
+    assert!(err.to_string().contains("within 0.6s"), "{err}");
+    // The stalled attempt used the whole budget: no retry was started after it, so the call
+    // ended when the message says it did (not after three budgets and two pauses).
+    assert_eq!(seen.load(Ordering::SeqCst), 1, "one attempt in the budget");
 }

@@ -20,13 +20,23 @@ struct Server {
     stderr: Arc<Mutex<String>>,
 }
 
-/// Starts `jwctl serve` on a free loopback port and waits for its listening line.
+/// Starts `jwctl serve` on a free loopback port, logging at debug, and waits for its
+/// listening line.
 fn serve(dir: &Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_jwctl"))
+    serve_logging(dir, Some("debug"))
+}
+
+/// `serve` with the log level `level` (`None`: the default).
+fn serve_logging(dir: &Path, level: Option<&str>) -> Server {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_jwctl"));
+    command.env_remove("JWCTL_LOG");
+    if let Some(level) = level {
+        command.env("JWCTL_LOG", level);
+    }
+    let mut child = command
         .args(["serve", "--listen", "127.0.0.1:0", "--demo-fleet", "60"])
         .args(["--transition-ms", "60000", "--data-dir"])
         .arg(dir)
-        .env("JWCTL_LOG", "debug")
         .env_remove("JWCTL_TOKEN")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -308,4 +318,59 @@ async fn a_database_failure_is_a_500_and_changes_nothing() {
     let paused = api.pause(&running.id, None).await.unwrap();
     assert_eq!(paused.status, WriterStatus::Stopped);
     handle.shutdown().await;
+}
+
+/// Waits until the server's stderr holds a line containing every one of `needles`.
+fn wait_for_log(server: &Server, needles: &[&str]) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let log = server.stderr.lock().unwrap().clone();
+        if log
+            .lines()
+            .any(|line| needles.iter().all(|needle| line.contains(needle)))
+        {
+            return log;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no log line with {needles:?}:\n{log}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_logs_mutations_at_info_reads_at_debug_plain_and_in_whole_milliseconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = serve_logging(dir.path(), None);
+    let api = client(&server, dir.path());
+    let writers = api.list_writers(None).await.unwrap().writers;
+    let running = writers
+        .iter()
+        .find(|w| w.status == WriterStatus::Running)
+        .unwrap();
+    api.pause(&running.id, Some(running.version)).await.unwrap();
+    let log = wait_for_log(&server, &["POST", "/pause", "status=200"]);
+    assert!(!log.contains("method=GET"), "reads are debug:\n{log}");
+    assert!(
+        !log.contains('\x1b'),
+        "no colours when stderr is not a terminal:\n{log}"
+    );
+    let line = log.lines().find(|l| l.contains("/pause")).unwrap();
+    let ms = line.split("ms=").nth(1).unwrap_or_default();
+    let ms = ms.split_whitespace().next().unwrap_or_default();
+    assert!(
+        !ms.is_empty() && ms.bytes().all(|b| b.is_ascii_digit()),
+        "durations are whole milliseconds: {line}"
+    );
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = serve_logging(dir.path(), Some("debug"));
+    let api = client(&server, dir.path());
+    api.deployment().await.unwrap();
+    wait_for_log(&server, &["GET", "/v1/deployment", "status=200"]);
+    let _ = server.child.kill();
+    let _ = server.child.wait();
 }

@@ -152,7 +152,10 @@ fn the_embedded_demo_needs_no_setup_and_signals_restore_the_terminal() {
     for signal in ["TERM", "HUP"] {
         let sandbox = tempfile::tempdir().expect("sandbox");
         let mut app = PtyApp::spawn(
-            console(sandbox.path(), &["--demo-fleet", "40", "--regions", "1"]),
+            console(
+                sandbox.path(),
+                &["--demo", "--demo-fleet", "40", "--regions", "1"],
+            ),
             120,
             30,
         );
@@ -253,4 +256,49 @@ fn an_idle_console_sends_nothing_down_the_link() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+#[test]
+fn the_console_uses_jwctl_serve_on_the_default_address_else_says_it_runs_the_demo() {
+    // The default address is a fixed port; this needs it free (it is on CI).
+    if std::net::TcpListener::bind("127.0.0.1:7465").is_err() {
+        eprintln!("127.0.0.1:7465 is in use here: skipping the default-address test");
+        return;
+    }
+    let sandbox = tempfile::tempdir().expect("sandbox");
+    let mut app = PtyApp::spawn(console(sandbox.path(), &[]), 120, 30);
+    let screen = app.wait_for("● connected");
+    assert!(screen.contains("DEMO"), "{screen}");
+    assert!(
+        screen.contains("No controller answered at http://127.0.0.1:7465"),
+        "{screen}"
+    );
+    app.send("q");
+    assert_eq!(app.wait_exit(Duration::from_secs(10)), Some(true));
+
+    // `jwctl serve` on the default address, with its data (and token) in the default data dir
+    // the console also looks in.
+    let data_dir = sandbox.path().join("data").join("jwctl");
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_jwctl"))
+        .args(["serve", "--listen", "127.0.0.1:7465", "--demo-fleet", "20"])
+        .args(["--regions", "1", "--data-dir"])
+        .arg(&data_dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("jwctl serve");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect("127.0.0.1:7465").is_err() {
+        assert!(std::time::Instant::now() < deadline, "jwctl serve listens");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut app = PtyApp::spawn(console(sandbox.path(), &[]), 120, 30);
+    let screen = app.wait_for("20/20 shown");
+    assert!(!screen.contains("DEMO"), "{screen}");
+    assert!(screen.contains("http://127.0.0.1:7465"), "{screen}");
+    app.send("q");
+    assert_eq!(app.wait_exit(Duration::from_secs(10)), Some(true));
+    let _ = serve.kill();
+    let _ = serve.wait();
 }

@@ -72,18 +72,14 @@ fn below_the_smallest_size_keys_do_nothing_but_quit() {
     let sandbox = tempfile::tempdir().expect("sandbox");
     let mut app = connect(&server, sandbox.path(), &[], (40, 12));
     app.wait_for("Terminal too small");
-    // Pause the selected writer, blind: p, Tab to OK, Enter; then help, mark, search.
-    for key in [
-        "p",
-        keys::TAB,
-        keys::LEFT,
-        keys::ENTER,
-        "?",
-        " ",
-        "/",
-        "s",
-        keys::ENTER,
-    ] {
+    // Blind keys that would pause a running writer: move to it, p, Tab to OK, Enter; then
+    // help, a mark and a search.
+    let running = before
+        .iter()
+        .position(|w| w.status == WriterStatus::Running)
+        .expect("a running writer");
+    app.send(&"j".repeat(running));
+    for key in ["p", keys::TAB, keys::ENTER, "?", " ", "/", "s", keys::ENTER] {
         app.send(key);
     }
     app.resize(160, 48);

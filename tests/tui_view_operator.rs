@@ -237,3 +237,48 @@ fn dialogs_keep_their_buttons_on_screen_at_every_size_the_console_draws() {
         );
     }
 }
+
+#[test]
+fn timestamp_is_required_shows_only_once_the_field_was_left_or_submitted() {
+    let mut s = state(60, 3, (100, 30));
+    let stopped = of_status(&s, WriterStatus::Stopped, 1).remove(0);
+    let mut dialog = jwctl::tui::dialogs::StartDialog::new(stopped);
+    // Yes chosen with Space: the focus is still on Yes, nothing typed yet.
+    dialog.form.replay = true;
+    dialog.form.focus = StartFocus::ReplayYes;
+    s.popup = Some(Popup::Start(dialog.clone()));
+    let text = screen(&s);
+    assert!(!text.contains("Timestamp is required"), "{text}");
+    // The operator left the empty field.
+    dialog.form.focus = StartFocus::Submit;
+    dialog.form.touched = true;
+    s.popup = Some(Popup::Start(dialog));
+    let text = screen(&s);
+    assert!(
+        text.contains("✖ Timestamp is required when replaying data"),
+        "{text}"
+    );
+}
+
+#[test]
+fn every_column_shows_its_sort_arrow_latency_included() {
+    for width in [80, 120, 160] {
+        let mut s = state(60, 3, (width, 20));
+        for column in [
+            jwctl::tui::state::Column::Latency,
+            jwctl::tui::state::Column::Status,
+            jwctl::tui::state::Column::Name,
+        ] {
+            for descending in [false, true] {
+                s.sort = jwctl::tui::state::Sort { column, descending };
+                let text = screen(&s);
+                let header = text.lines().nth(1).unwrap_or_default();
+                let arrow = if descending { "▼" } else { "▲" };
+                assert!(
+                    header.contains(&format!("{} {arrow}", column.title())),
+                    "{width}: {header}"
+                );
+            }
+        }
+    }
+}

@@ -133,7 +133,15 @@ fn confirm(state: &State, batch: &BatchDialog, frame: &mut Frame, area: Rect, th
         }
     }
     body.push(Line::raw(""));
-    for (writer, plan) in batch.writers.iter().zip(&batch.plan).skip(batch.scroll) {
+    // Only what can be on screen: a batch may hold the whole fleet.
+    let rows = usize::from(area.height);
+    for (writer, plan) in batch
+        .writers
+        .iter()
+        .zip(&batch.plan)
+        .skip(batch.scroll)
+        .take(rows)
+    {
         let (label, detail, style) = match plan {
             Plan::Send { span, .. } => {
                 let detail = match span {
@@ -290,7 +298,12 @@ fn progress(
         body.push(Line::styled(tally.join(" · "), theme.dim()));
     }
     body.push(Line::raw(""));
-    for item in run.items.iter().skip(batch.scroll) {
+    for item in run
+        .items
+        .iter()
+        .skip(batch.scroll)
+        .take(usize::from(area.height))
+    {
         let detail = match &item.outcome {
             Outcome::Done(status) => format!("now {status}"),
             Outcome::NoOp(reason)
