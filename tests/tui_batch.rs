@@ -105,13 +105,7 @@ fn space_marks_star_marks_what_is_shown_and_u_clears() {
 #[test]
 fn without_marks_s_and_p_act_on_the_selected_writer() {
     let mut state = loaded(writers(30));
-    let running = state
-        .fleet
-        .writers
-        .iter()
-        .find(|w| w.status == WriterStatus::Running)
-        .cloned()
-        .unwrap_or_else(|| panic!("running"));
+    let running = first_in(&state, WriterStatus::Running);
     select_name(&mut state, &running.name);
     press(&mut state, KeyCode::Char('p'));
     assert!(matches!(&state.popup, Some(Popup::Pause(d)) if d.writer.id == running.id));

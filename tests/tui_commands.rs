@@ -199,13 +199,7 @@ fn capital_r_refreshes_now_and_retries_now_during_an_outage() {
 #[test]
 fn s_and_p_in_the_detail_view_act_on_its_writer_and_return_to_it() {
     let mut state = loaded(writers(30));
-    let stopped = state
-        .fleet
-        .writers
-        .iter()
-        .find(|w| w.status == WriterStatus::Stopped)
-        .cloned()
-        .unwrap_or_else(|| panic!("stopped"));
+    let stopped = first_in(&state, WriterStatus::Stopped);
     select_name(&mut state, &stopped.name);
     // A mark elsewhere does not turn the detail view's `s` into a batch.
     press(&mut state, KeyCode::Down);

@@ -116,13 +116,7 @@ fn once_the_operator_moves_the_selection_it_stays_theirs() {
 #[test]
 fn below_the_smallest_size_only_quit_keys_act() {
     let mut state = loaded(writers(30));
-    let running = state
-        .fleet
-        .writers
-        .iter()
-        .find(|w| w.status == WriterStatus::Running)
-        .cloned()
-        .unwrap_or_else(|| panic!("a running writer"));
+    let running = first_in(&state, WriterStatus::Running);
     select_name(&mut state, &running.name);
     update(&mut state, Action::Resize(40, 12));
     for code in [
@@ -176,13 +170,7 @@ fn below_the_smallest_size_only_quit_keys_act() {
 #[test]
 fn ctrl_and_alt_keys_never_run_the_plain_keys_command() {
     let mut state = loaded(writers(30));
-    let running = state
-        .fleet
-        .writers
-        .iter()
-        .find(|w| w.status == WriterStatus::Running)
-        .cloned()
-        .unwrap_or_else(|| panic!("a running writer"));
+    let running = first_in(&state, WriterStatus::Running);
     select_name(&mut state, &running.name);
     for (c, modifiers) in [
         ('p', KeyModifiers::CONTROL),

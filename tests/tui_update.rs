@@ -807,13 +807,7 @@ fn a_result_after_the_dialog_was_closed_becomes_a_notice() {
 #[test]
 fn start_on_a_running_or_pausing_writer_says_why_not() {
     let mut state = loaded(writers(30));
-    let running = state
-        .fleet
-        .writers
-        .iter()
-        .find(|w| w.status == WriterStatus::Running)
-        .cloned()
-        .unwrap_or_else(|| panic!("a running writer"));
+    let running = first_in(&state, WriterStatus::Running);
     select_name(&mut state, &running.name);
     assert!(press(&mut state, KeyCode::Char('s')).is_empty());
     assert!(state.popup.is_none());
@@ -843,13 +837,7 @@ fn start_on_a_running_or_pausing_writer_says_why_not() {
 #[test]
 fn the_pause_dialog_starts_on_cancel_and_ok_sends_pause_with_if_match() {
     let mut state = loaded(writers(30));
-    let running = state
-        .fleet
-        .writers
-        .iter()
-        .find(|w| w.status == WriterStatus::Running)
-        .cloned()
-        .unwrap_or_else(|| panic!("a running writer"));
+    let running = first_in(&state, WriterStatus::Running);
     select_name(&mut state, &running.name);
     press(&mut state, KeyCode::Char('p'));
     let focus = |state: &State| match &state.popup {

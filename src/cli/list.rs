@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
-use crate::cli::args::status_set;
-use crate::cli::args::{ListArgs, OutputFormat};
+use crate::api::WriterList;
+use crate::cli::args::{ListArgs, OutputFormat, SelectionArgs, status_set};
 use crate::cli::context::Context;
 use crate::cli::error::CliError;
 use crate::cli::output;
@@ -19,9 +19,9 @@ struct JsonList<'a> {
     writers: &'a [&'a Writer],
 }
 
-/// Runs `jwctl list`.
-pub async fn run(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
-    let region = args.selection.region.as_deref();
+/// The writers of `selection`'s region (all without one); an unknown region is an error.
+pub async fn fetch(ctx: &Context, selection: &SelectionArgs) -> Result<WriterList, CliError> {
+    let region = selection.region.as_deref();
     let list = ctx
         .client
         .list_writers(region)
@@ -32,11 +32,23 @@ pub async fn run(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
     {
         check_region(ctx, region).await?;
     }
-    let selected = select(
-        &list.writers,
-        status_set(&args.selection.status),
-        args.selection.search.as_deref(),
-    );
+    Ok(list)
+}
+
+/// The writers of `writers` that `selection`'s statuses and search select (see [`select`]).
+pub fn selected<'a>(writers: &'a [Writer], selection: &SelectionArgs) -> Vec<&'a Writer> {
+    select(
+        writers,
+        status_set(&selection.status),
+        selection.search.as_deref(),
+    )
+}
+
+/// Runs `jwctl list`.
+pub async fn run(ctx: &Context, args: &ListArgs) -> Result<(), CliError> {
+    let region = args.selection.region.as_deref();
+    let list = fetch(ctx, &args.selection).await?;
+    let selected = selected(&list.writers, &args.selection);
     match args.output {
         OutputFormat::Json => {
             let document = JsonList {
@@ -84,7 +96,7 @@ pub fn select<'a>(
 }
 
 /// An empty region is either a region with no writers or a typo; say which.
-pub(crate) async fn check_region(ctx: &Context, region: &str) -> Result<(), CliError> {
+async fn check_region(ctx: &Context, region: &str) -> Result<(), CliError> {
     let deployment = ctx.client.deployment().await.map_err(|e| ctx.error(e))?;
     if deployment.regions.iter().any(|r| r == region) {
         return Ok(());

@@ -2,10 +2,9 @@
 //! with the filters of `jwctl list`.
 
 use crate::cli::args::SelectionArgs;
-use crate::cli::args::status_set;
 use crate::cli::context::Context;
 use crate::cli::error::CliError;
-use crate::cli::list::{check_region, select};
+use crate::cli::list::{fetch, selected};
 use crate::cli::resolve::{resolve, shell_quote};
 use crate::domain::Writer;
 
@@ -92,25 +91,11 @@ pub async fn fetch_selection(
     ctx: &Context,
     selection: &SelectionArgs,
 ) -> Result<Vec<Writer>, CliError> {
-    let region = selection.region.as_deref();
-    let list = ctx
-        .client
-        .list_writers(region)
-        .await
-        .map_err(|e| ctx.error(e))?;
-    if let Some(region) = region
-        && list.writers.is_empty()
-    {
-        check_region(ctx, region).await?;
-    }
-    let selected: Vec<Writer> = select(
-        &list.writers,
-        status_set(&selection.status),
-        selection.search.as_deref(),
-    )
-    .into_iter()
-    .cloned()
-    .collect();
+    let list = fetch(ctx, selection).await?;
+    let selected: Vec<Writer> = selected(&list.writers, selection)
+        .into_iter()
+        .cloned()
+        .collect();
     // A script that asked to act on a selection and got nothing done has not succeeded: an
     // empty selection is as likely a mistaken filter as a fleet already in shape, and the
     // script should hear about it (exit 1) rather than carry on as if writers had changed.

@@ -331,7 +331,9 @@ fn search_worker(requests: &std_mpsc::Receiver<SearchRequest>, results: &Unbound
     }
 }
 
-fn run_search(request: SearchRequest) -> Action {
+/// Runs `request` (narrowing within earlier hits when it can) and wraps the hits as the
+/// answer `update` expects.
+pub fn run_search(request: SearchRequest) -> Action {
     let hits = match &request.within {
         Some(within) => request.index.search_within(&request.query, within),
         None => request.index.search(&request.query),

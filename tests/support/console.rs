@@ -4,7 +4,6 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -16,7 +15,7 @@ use jwctl::config::TuiConfig;
 use jwctl::domain::{Project, Store, Writer, WriterKind, WriterStatus, Zone};
 use jwctl::tui::action::Action;
 use jwctl::tui::effect::{Effect, Operation, OperationKind, Origin, SearchRequest};
-use jwctl::tui::state::{ControllerInfo, Fleet, SearchResults, Settings, State};
+use jwctl::tui::state::{ControllerInfo, Fleet, Settings, State};
 use jwctl::tui::update::{init, update};
 
 pub const REGIONS: [&str; 3] = ["cn-beijing", "cn-hangzhou", "cn-shanghai"];
@@ -167,18 +166,18 @@ pub fn last_search(effects: &[Effect]) -> SearchRequest {
 
 /// Runs a search request as the runtime's search thread does.
 pub fn run_search(request: &SearchRequest) -> Action {
-    let hits = match &request.within {
-        Some(within) => request.index.search_within(&request.query, within),
-        None => request.index.search(&request.query),
-    };
-    Action::SearchDone {
-        generation: request.generation,
-        results: SearchResults {
-            query: request.query.clone(),
-            revision: request.revision,
-            hits: Arc::new(hits),
-        },
-    }
+    jwctl::tui::runtime::run_search(request.clone())
+}
+
+/// The first writer of the fleet in `status`.
+pub fn first_in(state: &State, status: WriterStatus) -> Writer {
+    state
+        .fleet
+        .writers
+        .iter()
+        .find(|w| w.status == status)
+        .cloned()
+        .unwrap_or_else(|| panic!("the fixture has a {status} writer"))
 }
 
 pub fn select_name(state: &mut State, name: &str) {

@@ -82,16 +82,25 @@ fn open_batch(state: &mut State, kind: BatchKind) {
     state.popup = Some(Popup::Batch(dialog));
 }
 
-pub(super) fn open_start(state: &mut State) -> Vec<Effect> {
+/// The one writer `s` or `p` acts on, or `None` when read-only refuses, the marks make it a
+/// batch (opened here), or nothing is selected (said here).
+fn single_target(state: &mut State, kind: BatchKind) -> Option<Writer> {
     if refuse_when_read_only(state) {
-        return Vec::new();
+        return None;
     }
     if on_marks(state) {
-        open_batch(state, BatchKind::Start);
-        return Vec::new();
+        open_batch(state, kind);
+        return None;
     }
-    let Some(writer) = target(state) else {
+    let writer = target(state);
+    if writer.is_none() {
         notify(state, NoticeLevel::Info, "No writer selected");
+    }
+    writer
+}
+
+pub(super) fn open_start(state: &mut State) -> Vec<Effect> {
+    let Some(writer) = single_target(state, BatchKind::Start) else {
         return Vec::new();
     };
     let why_not = match writer.status {
@@ -111,15 +120,7 @@ pub(super) fn open_start(state: &mut State) -> Vec<Effect> {
 }
 
 pub(super) fn open_pause(state: &mut State) -> Vec<Effect> {
-    if refuse_when_read_only(state) {
-        return Vec::new();
-    }
-    if on_marks(state) {
-        open_batch(state, BatchKind::Pause);
-        return Vec::new();
-    }
-    let Some(writer) = target(state) else {
-        notify(state, NoticeLevel::Info, "No writer selected");
+    let Some(writer) = single_target(state, BatchKind::Pause) else {
         return Vec::new();
     };
     if writer.status.can_pause() {

@@ -7,7 +7,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::boxes::{Dialog, text_width};
-use super::dialogs::{LABEL_WIDTH, button, paragraph, replay_lines, timestamp_cursor};
+use super::dialogs::{
+    LABEL_WIDTH, button, paragraph, replay_lines, skip_buttons, timestamp_cursor,
+};
 use super::text::{fit, wrap_spans};
 use crate::domain::{ReplaySpan, format_ago, format_duration_ms};
 use crate::tui::batch::{BatchDialog, BatchKind, BatchRun, BatchStage, Outcome, Plan};
@@ -177,17 +179,7 @@ fn confirm(state: &State, batch: &BatchDialog, frame: &mut Frame, area: Rect, th
             width,
             theme.warning(),
         ));
-        footer.push(Line::from(vec![
-            Span::raw(" ".repeat(LABEL_WIDTH.min(width / 4))),
-            button(
-                "Skip data and start",
-                batch.form.focus == StartFocus::ConfirmSkip,
-                true,
-                theme,
-            ),
-            Span::raw("   "),
-            button("Back", batch.form.focus == StartFocus::Back, true, theme),
-        ]));
+        footer.push(skip_buttons(&batch.form, width, theme));
     } else {
         let problem = match (&batch.form.error, batch.form.input(state.now, &state.zone)) {
             (Some(error), _) => Some(error.clone()),

@@ -53,25 +53,40 @@ pub fn field(
     wrap_spans(&spans, width, value_indent(width))
 }
 
-/// Status, kind, region and IP of `writer`, wrapped to `width`.
-pub fn writer_summary(writer: &Writer, width: usize, theme: &Theme) -> Vec<Line<'static>> {
-    field(
-        "",
-        vec![
-            Span::styled(writer.status.label(), theme.status(writer.status)),
-            Span::styled(
-                format!(
-                    " · {} · {} · {}",
-                    writer.kind.label(),
-                    writer.region,
-                    writer.server_ip
-                ),
-                theme.dim(),
+/// Status, kind, region and IP of `writer`.
+fn summary_spans(writer: &Writer, theme: &Theme) -> Vec<Span<'static>> {
+    vec![
+        Span::styled(writer.status.label(), theme.status(writer.status)),
+        Span::styled(
+            format!(
+                " · {} · {} · {}",
+                writer.kind.label(),
+                writer.region,
+                writer.server_ip
             ),
-        ],
-        width,
-        theme,
-    )
+            theme.dim(),
+        ),
+    ]
+}
+
+/// Status, kind, region and IP of `writer` under a blank label, wrapped to `width`.
+pub fn writer_summary(writer: &Writer, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    field("", summary_spans(writer, theme), width, theme)
+}
+
+/// The buttons of the second question a replay that skips data asks.
+pub fn skip_buttons(form: &StartForm, width: usize, theme: &Theme) -> Line<'static> {
+    Line::from(vec![
+        Span::raw(" ".repeat(LABEL_WIDTH.min(width / 4))),
+        button(
+            "Skip data and start",
+            form.focus == StartFocus::ConfirmSkip,
+            true,
+            theme,
+        ),
+        Span::raw("   "),
+        button("Back", form.focus == StartFocus::Back, true, theme),
+    ])
 }
 
 /// A button, styled by focus and whether it can be pressed.
@@ -242,17 +257,7 @@ pub fn start(state: &State, dialog: &StartDialog, frame: &mut Frame, area: Rect,
             width,
             theme.warning(),
         ));
-        footer.push(Line::from(vec![
-            Span::raw(" ".repeat(LABEL_WIDTH.min(width / 4))),
-            button(
-                "Skip data and start",
-                form.focus == StartFocus::ConfirmSkip,
-                true,
-                theme,
-            ),
-            Span::raw("   "),
-            button("Back", form.focus == StartFocus::Back, true, theme),
-        ]));
+        footer.push(skip_buttons(form, width, theme));
     } else {
         let (message, style) = start_message(form, &check, in_flight, theme);
         footer.extend(paragraph(&message, width, style));
@@ -330,22 +335,7 @@ pub fn pause(state: &State, dialog: &PauseDialog, frame: &mut Frame, area: Rect,
         width,
         0,
     );
-    body.extend(wrap_spans(
-        &[
-            Span::styled(writer.status.label(), theme.status(writer.status)),
-            Span::styled(
-                format!(
-                    " · {} · {} · {}",
-                    writer.kind.label(),
-                    writer.region,
-                    writer.server_ip
-                ),
-                theme.dim(),
-            ),
-        ],
-        width,
-        0,
-    ));
+    body.extend(wrap_spans(&summary_spans(writer, theme), width, 0));
     body.push(Line::raw(""));
     body.extend(paragraph(
         "The writer stops writing to the destination until it is started again. Change data \
