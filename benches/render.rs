@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -92,5 +93,36 @@ fn frame(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, frame);
+/// One frame with every writer marked and the batch Pause dialog open over them.
+fn batch_frame(c: &mut Criterion) {
+    let mut group = c.benchmark_group("frame_160x48");
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(3));
+    for writers in [1_000, 100_000] {
+        let mut state = console(writers, None);
+        for c in ['*', 'p'] {
+            update(
+                &mut state,
+                Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+            );
+        }
+        let mut terminal = match Terminal::new(TestBackend::new(SIZE.0, SIZE.1)) {
+            Ok(terminal) => terminal,
+            Err(never) => match never {},
+        };
+        group.bench_with_input(
+            BenchmarkId::new("batch_dialog", writers),
+            &state,
+            |b, state| {
+                b.iter(|| {
+                    let _ = terminal.clear();
+                    let _ = terminal.draw(|f| view(black_box(state), f));
+                });
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, frame, batch_frame);
 criterion_main!(benches);

@@ -16,8 +16,9 @@ use jwctl::domain::{Project, Store, Writer, WriterKind, WriterStatus, Zone};
 use jwctl::search::SearchIndex;
 use jwctl::tui::action::Action;
 use jwctl::tui::effect::Effect;
+use jwctl::tui::state::Popup;
 use jwctl::tui::state::{Column, ControllerInfo, Fleet, SearchResults, Settings, Sort, State};
-use jwctl::tui::{table, update};
+use jwctl::tui::{runtime, table, update};
 
 const WRITERS: usize = 100_000;
 const PER_PROJECT: usize = 5;
@@ -214,22 +215,7 @@ fn keystroke(c: &mut Criterion) {
                     let key = KeyEvent::new(KeyCode::Char(next), KeyModifiers::NONE);
                     for effect in update::update(&mut state, Action::Key(key)) {
                         if let Effect::Search(request) = effect {
-                            let hits = match &request.within {
-                                Some(within) => request.index.search_within(&request.query, within),
-                                None => request.index.search(&request.query),
-                            };
-                            let results = SearchResults {
-                                query: request.query,
-                                revision: request.revision,
-                                hits: Arc::new(hits),
-                            };
-                            update::update(
-                                &mut state,
-                                Action::SearchDone {
-                                    generation: request.generation,
-                                    results,
-                                },
-                            );
+                            update::update(&mut state, runtime::run_search(request));
                         }
                     }
                     state
@@ -274,5 +260,40 @@ fn refresh(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, search, rows, keystroke, refresh);
+/// Marks on the whole fleet: `*` on 100k rows, then `p` planning a batch of 100k writers
+/// with the shared rules (both on the UI thread).
+fn batch(c: &mut Criterion) {
+    let fleet = Fleet::new(1, fleet(WRITERS));
+    let mut group = c.benchmark_group("batch_100k");
+    group.sample_size(10);
+    let key = |c: char| Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    group.bench_function("mark_every_writer_shown", |b| {
+        b.iter_batched(
+            || state_with(fleet.clone()),
+            |mut state| {
+                update::update(&mut state, key('*'));
+                state
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("open_the_batch_pause_dialog", |b| {
+        b.iter_batched(
+            || {
+                let mut state = state_with(fleet.clone());
+                update::update(&mut state, key('*'));
+                state
+            },
+            |mut state| {
+                update::update(&mut state, key('p'));
+                assert!(matches!(state.popup, Some(Popup::Batch(_))));
+                state
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, search, rows, keystroke, refresh, batch);
 criterion_main!(benches);

@@ -55,7 +55,15 @@ fn main() {
             sandbox.join(dir),
         );
     }
-    command.args(["--demo-fleet", "300", "--regions", "3", "--tz", "UTC"]);
+    command.args([
+        "--demo",
+        "--demo-fleet",
+        "300",
+        "--regions",
+        "3",
+        "--tz",
+        "UTC",
+    ]);
     let mut app = PtyApp::spawn(command, COLS, ROWS);
     app.wait_for("● connected");
     app.wait_for("300/300 shown");
@@ -86,6 +94,21 @@ fn main() {
     app.send(keys::ESC);
     app.wait_until("the dialog to close", Duration::from_secs(20), |s| {
         !s.contains("Whether to Replay Data")
+    });
+
+    // The writers not running, all marked, started through one dialog.
+    app.send(keys::ESC);
+    app.wait_until("the search to clear", Duration::from_secs(20), |s| {
+        !s.contains("Search: ledger")
+    });
+    app.send("*");
+    app.wait_for("marked");
+    app.send("s");
+    app.wait_for("Start the ");
+    save(&app, &out_dir.join("screenshot-batch.svg"));
+    app.send(keys::ESC);
+    app.wait_until("the dialog to close", Duration::from_secs(20), |s| {
+        !s.contains("Start the ")
     });
     app.send("q");
     let _ = app.wait_exit(Duration::from_secs(10));

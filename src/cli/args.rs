@@ -105,8 +105,8 @@ pub struct ConsoleArgs {
     /// Start clean: do not restore the last regions, status filter, sort and search.
     #[arg(long)]
     pub fresh: bool,
-    /// Use the embedded demo controller even when a controller is configured or answers.
-    #[arg(long, conflicts_with = "controller")]
+    /// Use the embedded demo controller even when a controller is named or answers.
+    #[arg(long)]
     pub demo: bool,
     /// Writers in the embedded demo controller's fleet.
     #[arg(long, value_name = "N", default_value_t = 300)]

@@ -108,11 +108,16 @@ pub(super) fn mark_shown(state: &mut State) {
         .collect();
     let count = ids.len();
     state.marks.extend(ids);
+    let shown = if count == 1 {
+        "the writer shown".to_string()
+    } else {
+        format!("the {count} writers shown")
+    };
     notify(
         state,
         NoticeLevel::Info,
         format!(
-            "Marked the {count} writers shown; {} marked in all (u clears)",
+            "Marked {shown}; {} marked in all (u clears)",
             state.marks.len()
         ),
     );
@@ -122,9 +127,12 @@ pub(super) fn mark_shown(state: &mut State) {
 pub(super) fn clear_marks(state: &mut State) {
     let count = state.marks.len();
     state.marks.clear();
-    if count > 0 {
-        notify(state, NoticeLevel::Info, format!("Cleared {count} marks"));
-    }
+    let text = match count {
+        0 => "No writer is marked".to_string(),
+        1 => "Cleared 1 mark".to_string(),
+        n => format!("Cleared {n} marks"),
+    };
+    notify(state, NoticeLevel::Info, text);
 }
 
 /// Copies the selected writer's id (or the detail view's) to the clipboard.
