@@ -423,3 +423,45 @@ fn the_theme_decides_colour_whatever_no_color_says() {
         stdout(&output)
     );
 }
+
+#[test]
+fn a_full_migration_writer_with_an_old_checkpoint_starts_without_replay() {
+    // A month after the fleet was seeded, every stopped writer's checkpoint is older than its
+    // store holds. A full-migration writer does not read the store, so it starts.
+    let clock = std::sync::Arc::new(jwctl::domain::ManualClock::new(Utc::now()));
+    let fx = Fixture::with_clock(300, clock.clone());
+    clock.advance(chrono::Duration::days(30));
+    let writers = fx.writers();
+    let full = writers
+        .iter()
+        .find(|w| {
+            w.status.can_start()
+                && w.kind == WriterKind::Full
+                && w.checkpoint.is_some_and(|cp| cp < w.store.earliest)
+        })
+        .expect("a stopped full writer with an old checkpoint");
+    let output = fx.jwctl(&["start", &full.name, "--yes"]);
+    assert_exit(&output, 0);
+    assert!(
+        stdout(&output).contains(&format!("Started {}", full.name)),
+        "{}",
+        stdout(&output)
+    );
+    // An incremental one in the same state is refused before anything is sent.
+    let incremental = writers
+        .iter()
+        .find(|w| {
+            w.status.can_start()
+                && w.kind == WriterKind::Incremental
+                && w.checkpoint.is_some_and(|cp| cp < w.store.earliest)
+        })
+        .expect("a stopped incremental writer with an old checkpoint");
+    let output = fx.jwctl(&["start", &incremental.name, "--yes"]);
+    assert_exit(&output, 1);
+    assert!(
+        stderr(&output).contains("start with replay"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(fx.writer(&incremental.id).version, incremental.version);
+}

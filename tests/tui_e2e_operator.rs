@@ -301,3 +301,43 @@ fn y_puts_the_writer_id_on_the_clipboard_with_osc_52() {
     app.send("q");
     assert_eq!(app.wait_exit(LIMIT), Some(true));
 }
+
+#[test]
+fn the_view_comes_back_on_the_next_start_unless_fresh() {
+    let server = Server::start();
+    let sandbox = tempfile::tempdir().expect("sandbox");
+    let mut app = connect(&server, sandbox.path(), &[], (160, 48));
+    app.wait_for("80/80 shown");
+    app.send(":status failed");
+    app.send(keys::ENTER);
+    app.wait_for("Status: failed");
+    app.send("o");
+    app.wait_for("Server IP ▲");
+    app.send("q");
+    assert_eq!(app.wait_exit(LIMIT), Some(true));
+
+    let mut app = connect(&server, sandbox.path(), &[], (160, 48));
+    let screen = app.wait_until("the remembered view", LIMIT, |s| {
+        s.contains("Status: failed") && s.contains("Server IP ▲") && s.contains("/80 shown")
+    });
+    assert!(!screen.contains("80/80 shown"), "{screen}");
+    // The command history came back too.
+    app.send(":");
+    app.send(keys::UP);
+    app.wait_for(":status failed");
+    app.send(keys::ESC);
+    app.wait_until("the command line to close", LIMIT, |s| {
+        !s.contains(":status failed")
+    });
+    app.send("q");
+    assert_eq!(app.wait_exit(LIMIT), Some(true));
+
+    let mut app = connect(&server, sandbox.path(), &["--fresh"], (160, 48));
+    let screen = app.wait_for("80/80 shown");
+    assert!(
+        screen.contains("Status: all") && screen.contains("Name ▲"),
+        "{screen}"
+    );
+    app.send("q");
+    assert_eq!(app.wait_exit(LIMIT), Some(true));
+}

@@ -44,7 +44,7 @@ pub enum Plan {
         span: ReplaySpan,
     },
     /// Nothing to do (already running, already stopped); not sent.
-    NoOp(String),
+    NoOp(&'static str),
     /// The rules refuse it; not sent. (`short` for the summary, `reason` for the writer.)
     Refused { short: String, reason: String },
 }
@@ -59,7 +59,7 @@ pub enum Outcome {
     /// Done; the writer's status after the change.
     Done(WriterStatus),
     /// Nothing to do: known before sending, or the controller changed nothing.
-    NoOp(String),
+    NoOp(&'static str),
     /// Not sent: the rules refused it, or the operator stopped the batch first.
     NotSent(String),
     /// The controller refused it (its message).
@@ -117,7 +117,7 @@ impl BatchRun {
             matches!(
                 o,
                 Outcome::InFlight | Outcome::Done(_) | Outcome::Refused(_) | Outcome::Failed(_)
-            ) || matches!(o, Outcome::NoOp(reason) if reason == CONTROLLER_NO_OP)
+            ) || *o == Outcome::NoOp(CONTROLLER_NO_OP)
         };
         let queued = self
             .items
@@ -135,7 +135,7 @@ impl BatchRun {
                 matches!(
                     i.outcome,
                     Outcome::Done(_) | Outcome::Refused(_) | Outcome::Failed(_)
-                ) || matches!(&i.outcome, Outcome::NoOp(r) if r == CONTROLLER_NO_OP)
+                ) || i.outcome == Outcome::NoOp(CONTROLLER_NO_OP)
             })
             .count()
     }
@@ -344,7 +344,7 @@ impl BatchDialog {
                     Plan::Send { replay_from, .. } => Outcome::Queued {
                         replay_from: *replay_from,
                     },
-                    Plan::NoOp(reason) => Outcome::NoOp(reason.clone()),
+                    Plan::NoOp(reason) => Outcome::NoOp(reason),
                     Plan::Refused { reason, .. } => Outcome::NotSent(reason.clone()),
                 },
             })
@@ -412,9 +412,7 @@ impl BatchDialog {
             return Vec::new();
         }
         slot.outcome = match result {
-            Ok(after) if after.version == slot.writer.version => {
-                Outcome::NoOp(CONTROLLER_NO_OP.into())
-            }
+            Ok(after) if after.version == slot.writer.version => Outcome::NoOp(CONTROLLER_NO_OP),
             Ok(after) => Outcome::Done(after.status),
             Err(error) => failure(error, zone),
         };
@@ -472,9 +470,7 @@ pub fn plan(
                 replay_from,
                 span: replay_from.map_or(ReplaySpan::Neither, |at| ReplaySpan::of(writer, at)),
             },
-            Ok(StartPlan::AlreadyRunning) => {
-                Plan::NoOp(format!("already {}", writer.status.as_str()))
-            }
+            Ok(StartPlan::AlreadyRunning) => Plan::NoOp(no_op_reason(writer.status)),
             Err(violation) => refused(&violation, zone),
         },
         BatchKind::Pause => match plan_pause(writer) {
@@ -482,12 +478,20 @@ pub fn plan(
                 replay_from: None,
                 span: ReplaySpan::Neither,
             },
-            Ok(PausePlan::AlreadyStopped) => Plan::NoOp(match writer.status {
-                WriterStatus::Failed => "failed, not running".to_string(),
-                status => format!("already {}", status.as_str()),
-            }),
+            Ok(PausePlan::AlreadyStopped) => Plan::NoOp(no_op_reason(writer.status)),
             Err(violation) => refused(&violation, zone),
         },
+    }
+}
+
+/// Why nothing needs doing to a writer in `status`.
+fn no_op_reason(status: WriterStatus) -> &'static str {
+    match status {
+        WriterStatus::Running => "already running",
+        WriterStatus::Starting => "already starting",
+        WriterStatus::Pausing => "already pausing",
+        WriterStatus::Stopped => "already stopped",
+        WriterStatus::Failed => "failed, not running",
     }
 }
 

@@ -14,7 +14,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use jwctl::api::{AuditEntry, WriterList};
 use jwctl::client::{Client, ClientOptions};
 use jwctl::controller::{ControllerConfig, ControllerHandle};
-use jwctl::domain::{SystemClock, Writer, WriterStatus};
+use jwctl::domain::{SharedClock, SystemClock, Writer, WriterStatus};
 use tempfile::TempDir;
 
 pub const TOKEN: &str = "cli-test-token-0123456789";
@@ -40,6 +40,11 @@ impl Fixture {
     }
 
     pub fn with_fleet(size: usize) -> Fixture {
+        Fixture::with_clock(size, Arc::new(SystemClock))
+    }
+
+    /// A controller of `size` demo writers whose time is `clock`'s.
+    pub fn with_clock(size: usize, clock: SharedClock) -> Fixture {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -54,7 +59,7 @@ impl Fixture {
                 demo_fleet: Some(size),
                 regions: 3,
                 transition: Duration::from_millis(200),
-                clock: Arc::new(SystemClock),
+                clock,
             }))
             .expect("controller starts");
         let url = handle.url();

@@ -35,11 +35,14 @@ pub(super) fn on_answer(
     }
 }
 
-/// Time passes: a batch being confirmed is planned again (store ranges move).
+/// Time passes: a batch being confirmed with a replay is planned again (a relative timestamp
+/// moves with the clock, and so does the end of the range a replay may start in). Without a
+/// replay the plan does not depend on the time.
 pub(super) fn on_tick(state: &mut State) {
     let (now, zone) = (state.now, state.zone);
     if let Some(Popup::Batch(batch)) = &mut state.popup
         && batch.stage == BatchStage::Confirm
+        && batch.form.replay
     {
         batch.replan(now, &zone);
     }

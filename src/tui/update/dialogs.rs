@@ -1,8 +1,6 @@
 //! Opening and driving the popups: help, region picker, detail view, and the Start and Pause
 //! dialogs — of one writer, or of the marked writers as a batch.
 
-use std::collections::HashSet;
-
 use crossterm::event::KeyEvent;
 
 use super::super::batch::{BatchDialog, BatchKind, BatchStage};
@@ -67,16 +65,19 @@ fn on_marks(state: &State) -> bool {
 
 fn open_batch(state: &mut State, kind: BatchKind) {
     let writers = state.marked_writers();
-    let shown: HashSet<&str> = state
+    let shown = state
         .table
         .rows
         .iter()
-        .filter_map(|&row| state.fleet.writers.get(row).map(|w| w.id.as_str()))
-        .collect();
-    let hidden = writers
-        .iter()
-        .filter(|w| !shown.contains(w.id.as_str()))
+        .filter(|&&row| {
+            state
+                .fleet
+                .writers
+                .get(row)
+                .is_some_and(|w| state.marks.contains(&w.id))
+        })
         .count();
+    let hidden = writers.len().saturating_sub(shown);
     state.batches += 1;
     let dialog = BatchDialog::new(state.batches, kind, writers, hidden, state.now, &state.zone);
     state.popup = Some(Popup::Batch(dialog));

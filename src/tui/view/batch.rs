@@ -157,7 +157,7 @@ fn confirm(state: &State, batch: &BatchDialog, frame: &mut Frame, area: Rect, th
                 };
                 (format!("will {verb}"), detail, style)
             }
-            Plan::NoOp(reason) => ("no-op".to_string(), reason.clone(), theme.dim()),
+            Plan::NoOp(reason) => ("no-op".to_string(), (*reason).to_string(), theme.dim()),
             Plan::Refused { reason, .. } => ("refused".to_string(), reason.clone(), theme.error()),
         };
         body.extend(writer_row(
@@ -298,10 +298,10 @@ fn progress(
     {
         let detail = match &item.outcome {
             Outcome::Done(status) => format!("now {status}"),
-            Outcome::NoOp(reason)
-            | Outcome::NotSent(reason)
-            | Outcome::Refused(reason)
-            | Outcome::Failed(reason) => reason.clone(),
+            Outcome::NoOp(reason) => (*reason).to_string(),
+            Outcome::NotSent(reason) | Outcome::Refused(reason) | Outcome::Failed(reason) => {
+                reason.clone()
+            }
             Outcome::Queued { .. } | Outcome::InFlight => String::new(),
         };
         body.extend(writer_row(

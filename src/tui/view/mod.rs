@@ -20,7 +20,7 @@ use super::state::{ConnectionState, Mode, NoticeLevel, Popup, State};
 use super::theme::Theme;
 use crate::domain::{WriterStatus, format_duration_ms};
 
-pub use table::MARK;
+use table::MARK;
 
 /// Draws the whole console for `state`.
 pub fn view(state: &State, frame: &mut Frame) {
