@@ -8,8 +8,7 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-
+use super::backend::{Operation, OperationRequest};
 use super::db::{AuditReader, Db, NewAudit};
 use super::error::ApiError;
 use super::fleet::{Fleet, WriterListJson, now_ms};
@@ -17,22 +16,6 @@ use crate::api::{AuditAction, AuditEntry, Deployment};
 use crate::domain::{
     PausePlan, SharedClock, StartPlan, Writer, WriterStatus, plan_pause, plan_start,
 };
-
-/// A start or pause asked for by an operator.
-#[derive(Debug, Clone)]
-pub(crate) struct OperationRequest {
-    pub writer_id: String,
-    pub operation: Operation,
-    pub if_match: Option<u64>,
-    pub actor: String,
-}
-
-/// The operation itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Operation {
-    Start { replay_from: Option<DateTime<Utc>> },
-    Pause,
-}
 
 /// The result of an accepted operation.
 #[derive(Debug, Clone)]

@@ -14,10 +14,9 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use tokio::sync::watch;
 
 use super::auth::{RequiredToken, require_token};
-use super::engine::{Engine, Operation, OperationRequest};
+use super::backend::{Backend, Operation, OperationRequest};
 use super::error::{ApiError, clip};
 use crate::api::{ACTOR_HEADER, AuditLog, ErrorCode, Health, StartRequest};
 
@@ -96,12 +95,10 @@ impl Endpoint {
     }
 }
 
-/// What the handlers share.
+/// What the handlers share: the backend that owns the writers.
 #[derive(Debug, Clone)]
 pub(crate) struct AppState {
-    pub engine: Arc<Engine>,
-    /// Turns true when the controller shuts down; pending transitions stop waiting.
-    pub shutdown: watch::Receiver<bool>,
+    pub backend: Arc<dyn Backend>,
 }
 
 /// The whole application: routes, auth, body limit, JSON fallbacks, request logging.
@@ -172,7 +169,7 @@ async fn health() -> Json<Health> {
 }
 
 async fn deployment(State(state): State<AppState>) -> Response {
-    Json(state.engine.deployment()).into_response()
+    Json(state.backend.deployment()).into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -185,11 +182,7 @@ async fn list_writers(
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::bad_request(query_problem(&e)))?;
-    let engine = state.engine.clone();
-    let body = tokio::task::spawn_blocking(move || engine.list_json(query.region.as_deref()))
-        .await
-        .map_err(|e| ApiError::internal("listing writers failed", &e))?
-        .map_err(|e| ApiError::internal("serialising writers failed", &e))?;
+    let body = state.backend.clone().list_json(query.region).await?;
     Ok(json_bytes(body))
 }
 
@@ -198,7 +191,7 @@ async fn get_writer(
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let id = writer_id(id)?;
-    Ok(Json(state.engine.writer(&id)?).into_response())
+    Ok(Json(state.backend.writer(&id)?).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -222,10 +215,7 @@ async fn writer_audit(
         .limit
         .unwrap_or(AUDIT_DEFAULT_LIMIT)
         .min(AUDIT_MAX_LIMIT);
-    let engine = state.engine.clone();
-    let entries = tokio::task::spawn_blocking(move || engine.audit(&id, limit))
-        .await
-        .map_err(|e| ApiError::internal("reading the audit log failed", &e))??;
+    let entries = state.backend.clone().audit(id, limit).await?;
     Ok(Json(AuditLog { entries }).into_response())
 }
 
@@ -267,33 +257,10 @@ fn operation_request(
     })
 }
 
-/// Runs an operation off the async workers and, if the writer entered a transitional state,
-/// schedules the end of the transition.
+/// Hands a start or pause to the backend and answers the writer after it.
 async fn operate(state: AppState, request: OperationRequest) -> Result<Response, ApiError> {
-    let engine = state.engine.clone();
-    let applied = tokio::task::spawn_blocking(move || engine.apply(&request))
-        .await
-        .map_err(|e| ApiError::internal("applying an operation failed", &e))??;
-    if let Some(version) = applied.settle_version {
-        schedule_settle(&state, applied.writer.id.clone(), version);
-    }
-    Ok(Json(applied.writer).into_response())
-}
-
-fn schedule_settle(state: &AppState, id: String, version: u64) {
-    let engine = state.engine.clone();
-    let mut shutdown = state.shutdown.clone();
-    let delay = engine.transition();
-    tokio::spawn(async move {
-        tokio::select! {
-            () = tokio::time::sleep(delay) => {}
-            _ = shutdown.wait_for(|stopping| *stopping) => return,
-        }
-        let settled = tokio::task::spawn_blocking(move || engine.settle(&id, version)).await;
-        if let Ok(Err(error)) = settled {
-            tracing::error!("a transition could not be completed: {}", error.message);
-        }
-    });
+    let writer = state.backend.clone().apply(request).await?;
+    Ok(Json(writer).into_response())
 }
 
 fn json_bytes(body: Vec<u8>) -> Response {

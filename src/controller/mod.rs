@@ -5,6 +5,7 @@
 //! them on `127.0.0.1:0`); [`serve`] is the `jwctl serve` command around it.
 
 mod auth;
+mod backend;
 mod db;
 mod demo;
 mod engine;
@@ -30,13 +31,11 @@ pub use token::{ResolvedToken, TOKEN_FILE_NAME, resolve_token};
 use crate::cli::args::ServeArgs;
 use crate::domain::{SharedClock, SystemClock};
 use auth::RequiredToken;
+use backend::{Backend, Simulated};
 use db::{AuditReader, Db};
 use engine::Engine;
 use fleet::Fleet;
 use http::AppState;
-
-/// How often the checkpoints of running writers are persisted.
-const CHECKPOINT_FLUSH_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Everything a controller needs to run. Its `Debug` output hides the token.
 #[derive(Clone)]
@@ -104,11 +103,10 @@ pub enum ControllerError {
 #[derive(Debug)]
 pub struct ControllerHandle {
     addr: SocketAddr,
-    engine: Arc<Engine>,
+    backend: Arc<dyn Backend>,
     seeded: bool,
     shutdown: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
-    flusher: JoinHandle<()>,
 }
 
 impl ControllerHandle {
@@ -124,7 +122,7 @@ impl ControllerHandle {
 
     /// How many writers it owns.
     pub fn fleet_size(&self) -> usize {
-        self.engine.fleet_size()
+        self.backend.fleet_size()
     }
 
     /// Whether this start seeded the demo fleet into an empty database.
@@ -141,11 +139,7 @@ impl ControllerHandle {
             Ok(Err(e)) => tracing::error!("the HTTP server failed: {e}"),
             Err(e) => tracing::error!("the HTTP server task failed: {e}"),
         }
-        let _ = self.flusher.await;
-        let engine = self.engine;
-        if let Err(e) = tokio::task::spawn_blocking(move || engine.close()).await {
-            tracing::error!("closing the database failed: {e}");
-        }
+        self.backend.close().await;
     }
 }
 
@@ -168,7 +162,9 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
         tokio::task::spawn_blocking(move || open_fleet(&db_path, demo_fleet, regions, &load_clock))
             .await
             .map_err(|e| ControllerError::Runtime(e.to_string()))??;
-    let engine = Arc::new(Engine::new(db, audit_reader, fleet, clock, transition));
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let engine = Engine::new(db, audit_reader, fleet, clock, transition);
+    let backend: Arc<dyn Backend> = Simulated::start(engine, shutdown_rx.clone());
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|source| ControllerError::Bind {
@@ -181,11 +177,9 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
             addr: listen,
             source,
         })?;
-    let (shutdown, shutdown_rx) = watch::channel(false);
     let app = http::router(
         AppState {
-            engine: engine.clone(),
-            shutdown: shutdown_rx.clone(),
+            backend: backend.clone(),
         },
         RequiredToken(token.into()),
     );
@@ -197,15 +191,13 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
             })
             .await
     });
-    let flusher = tokio::spawn(flush_periodically(engine.clone(), shutdown_rx));
-    tracing::info!(%addr, writers = engine.fleet_size(), "controller started");
+    tracing::info!(%addr, writers = backend.fleet_size(), "controller started");
     Ok(ControllerHandle {
         addr,
-        engine,
+        backend,
         seeded,
         shutdown,
         server,
-        flusher,
     })
 }
 
@@ -233,23 +225,6 @@ fn open_fleet(
     let (slots, revision) = db.load(fleet::now_ms(clock)).map_err(database)?;
     let audit_reader = AuditReader::open(path).map_err(database)?;
     Ok((db, audit_reader, Fleet::new(slots, revision), seeded))
-}
-
-async fn flush_periodically(engine: Arc<Engine>, mut shutdown: watch::Receiver<bool>) {
-    let mut interval = tokio::time::interval(CHECKPOINT_FLUSH_INTERVAL);
-    interval.tick().await;
-    loop {
-        tokio::select! {
-            _ = interval.tick() => {}
-            _ = shutdown.wait_for(|stopping| *stopping) => return,
-        }
-        let engine = engine.clone();
-        match tokio::task::spawn_blocking(move || engine.flush_checkpoints()).await {
-            Ok(Ok(count)) => tracing::debug!(count, "checkpoints saved"),
-            Ok(Err(e)) => tracing::error!("saving checkpoints failed: {e}"),
-            Err(e) => tracing::error!("saving checkpoints failed: {e}"),
-        }
-    }
 }
 
 /// `jwctl serve`: logs to stderr, says on stderr where it listens and where the token file is
