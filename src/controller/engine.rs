@@ -8,14 +8,12 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use super::backend::{Operation, OperationRequest};
+use super::backend::{Operation, OperationRequest, Verdict, judge};
 use super::db::{AuditReader, Db, NewAudit};
 use super::error::ApiError;
 use super::fleet::{Fleet, WriterListJson, now_ms};
-use crate::api::{AuditAction, AuditEntry, Deployment};
-use crate::domain::{
-    PausePlan, SharedClock, StartPlan, Writer, WriterStatus, plan_pause, plan_start,
-};
+use crate::api::{AuditEntry, Deployment};
+use crate::domain::{SharedClock, Writer, WriterStatus};
 
 /// The result of an accepted operation.
 #[derive(Debug, Clone)]
@@ -125,10 +123,7 @@ impl Engine {
                 .ok_or_else(|| ApiError::writer_not_found(&request.writer_id))?;
             (slot.view(now), slot.state.clone(), fleet.revision)
         };
-        let (action, replay_from) = match request.operation {
-            Operation::Start { replay_from } => (AuditAction::Start, replay_from),
-            Operation::Pause => (AuditAction::Pause, None),
-        };
+        let (action, replay_from) = request.audited_as();
         let audit = |result: &str, message: Option<String>| NewAudit {
             at: now,
             actor: request.actor.clone(),
@@ -138,42 +133,27 @@ impl Engine {
             result: result.to_string(),
             message,
         };
-        let refuse = |db: &mut Db, error: ApiError| {
-            db.record_audit(&audit(error.code.as_str(), Some(error.message.clone())))
-                .map_err(|e| ApiError::internal("recording an audit entry failed", &e))?;
-            Err(error)
+        let record = |db: &mut Db, entry: NewAudit| {
+            db.record_audit(&entry)
+                .map_err(|e| ApiError::internal("recording an audit entry failed", &e))
         };
-        if let Some(expected) = request.if_match
-            && expected != view.version
-        {
-            return refuse(db, ApiError::version_mismatch(view, expected));
-        }
-        let target = match request.operation {
-            Operation::Start { replay_from } => match plan_start(&view, replay_from, now) {
-                Err(violation) => {
-                    return refuse(db, ApiError::new(violation.code(), violation.to_string()));
-                }
-                Ok(StartPlan::AlreadyRunning) => None,
-                Ok(StartPlan::Start { replay_from }) => {
-                    let from = replay_from.or(view.checkpoint).unwrap_or(view.store.latest);
-                    Some((WriterStatus::Starting, Some(from)))
-                }
-            },
-            Operation::Pause => match plan_pause(&view) {
-                Err(violation) => {
-                    return refuse(db, ApiError::new(violation.code(), violation.to_string()));
-                }
-                Ok(PausePlan::AlreadyStopped) => None,
-                Ok(PausePlan::Pause) => Some((WriterStatus::Pausing, None)),
-            },
-        };
-        let Some((status, checkpoint)) = target else {
-            db.record_audit(&audit("noop", None))
-                .map_err(|e| ApiError::internal("recording an audit entry failed", &e))?;
-            return Ok(Applied {
-                writer: view,
-                settle_version: None,
-            });
+        let (status, checkpoint) = match judge(request, &view, now) {
+            Verdict::Refused(error) => {
+                record(db, audit(error.code.as_str(), Some(error.message.clone())))?;
+                return Err(error);
+            }
+            Verdict::NoOp => {
+                record(db, audit("noop", None))?;
+                return Ok(Applied {
+                    writer: view,
+                    settle_version: None,
+                });
+            }
+            Verdict::Start { replay_from } => {
+                let from = replay_from.or(view.checkpoint).unwrap_or(view.store.latest);
+                (WriterStatus::Starting, Some(from))
+            }
+            Verdict::Pause => (WriterStatus::Pausing, None),
         };
         let immediate = self.transition.is_zero();
         let status = if immediate { status.settled() } else { status };

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::error::ApiError;
-use crate::api::{AuditEntry, Deployment};
-use crate::domain::Writer;
+use crate::api::{AuditAction, AuditEntry, Deployment};
+use crate::domain::{PausePlan, StartPlan, Writer, plan_pause, plan_start};
 
 pub(crate) use simulated::Simulated;
 
@@ -38,9 +38,59 @@ pub(crate) enum Operation {
     Pause,
 }
 
-/// Whoever owns the writers: lists them, reads one, applies starts and pauses (checking
-/// If-Match and the shared rules, and recording every request that reaches a writer in the
-/// audit log), and reads that log back.
+impl OperationRequest {
+    /// What the audit log records as the action, and the replay timestamp if any.
+    pub fn audited_as(&self) -> (AuditAction, Option<DateTime<Utc>>) {
+        match self.operation {
+            Operation::Start { replay_from } => (AuditAction::Start, replay_from),
+            Operation::Pause => (AuditAction::Pause, None),
+        }
+    }
+}
+
+/// What a request comes to against the writer as its backend has it now, before anything
+/// changes. Every backend judges with this one function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// 412 (If-Match), or the shared rules' refusal (409, 422): record it and answer it.
+    Refused(ApiError),
+    /// Nothing to do: already running, already stopped.
+    NoOp,
+    /// Start, replaying from this instant when given.
+    Start { replay_from: Option<DateTime<Utc>> },
+    /// Pause.
+    Pause,
+}
+
+/// Judges `request` against `writer` at `now`: If-Match first, then the shared rules.
+pub(crate) fn judge(request: &OperationRequest, writer: &Writer, now: DateTime<Utc>) -> Verdict {
+    if let Some(expected) = request.if_match
+        && expected != writer.version
+    {
+        return Verdict::Refused(ApiError::version_mismatch(writer.clone(), expected));
+    }
+    let refused = |violation: crate::domain::RuleViolation| {
+        ApiError::new(violation.code(), violation.to_string())
+    };
+    match request.operation {
+        Operation::Start { replay_from } => match plan_start(writer, replay_from, now) {
+            Err(violation) => Verdict::Refused(refused(violation)),
+            Ok(StartPlan::AlreadyRunning) => Verdict::NoOp,
+            Ok(StartPlan::Start { replay_from }) => Verdict::Start { replay_from },
+        },
+        Operation::Pause => match plan_pause(writer) {
+            Err(violation) => Verdict::Refused(refused(violation)),
+            Ok(PausePlan::AlreadyStopped) => Verdict::NoOp,
+            Ok(PausePlan::Pause) => Verdict::Pause,
+        },
+    }
+}
+
+/// Whoever owns the writers: lists them, reads one, applies starts and pauses, and reads the
+/// audit log back. Applying judges the request with [`judge`] against the writer as the
+/// backend has it at that moment, records every request that reaches a writer in the audit
+/// log, refusals included, and only then acts (the simulated backend commits the change and
+/// its audit entry in one SQLite transaction).
 pub(crate) trait Backend: Send + Sync + fmt::Debug {
     /// Regions of the fleet.
     fn deployment(&self) -> Deployment;
@@ -67,4 +117,88 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
 
     /// Stops its background work and saves what must survive a restart.
     fn close(self: Arc<Self>) -> BoxFuture<()>;
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+
+    use super::*;
+    use crate::api::ErrorCode;
+    use crate::domain::{Project, Store, WriterKind, WriterStatus};
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    fn writer(status: WriterStatus) -> Writer {
+        Writer {
+            id: "w".into(),
+            name: "w".into(),
+            server_ip: "10.0.0.1".into(),
+            region: "cn-hangzhou".into(),
+            project: Project {
+                id: "np_a".into(),
+                name: "orders".into(),
+            },
+            kind: WriterKind::Incremental,
+            status,
+            checkpoint: Some(now() - Duration::minutes(5)),
+            latency_ms: Some(300_000),
+            store: Store {
+                id: "store_a".into(),
+                earliest: now() - Duration::hours(24),
+                latest: now(),
+            },
+            message: None,
+            version: 4,
+            updated_at: now(),
+        }
+    }
+
+    fn request(operation: Operation, if_match: Option<u64>) -> OperationRequest {
+        OperationRequest {
+            writer_id: "w".into(),
+            operation,
+            if_match,
+            actor: "ops".into(),
+        }
+    }
+
+    #[test]
+    fn if_match_comes_first_then_the_shared_rules() {
+        let stopped = writer(WriterStatus::Stopped);
+        let start = Operation::Start { replay_from: None };
+        let stale = judge(&request(start, Some(3)), &stopped, now());
+        assert!(
+            matches!(&stale, Verdict::Refused(e) if e.code == ErrorCode::VersionMismatch),
+            "{stale:?}"
+        );
+        assert_eq!(
+            judge(&request(start, Some(4)), &stopped, now()),
+            Verdict::Start { replay_from: None }
+        );
+        assert_eq!(
+            judge(&request(Operation::Pause, None), &stopped, now()),
+            Verdict::NoOp
+        );
+        let future = Operation::Start {
+            replay_from: Some(now() + Duration::hours(1)),
+        };
+        let refused = judge(&request(future, None), &stopped, now());
+        assert!(
+            matches!(&refused, Verdict::Refused(e) if e.code == ErrorCode::ReplayOutOfRange),
+            "{refused:?}"
+        );
+        assert_eq!(
+            judge(
+                &request(Operation::Pause, None),
+                &writer(WriterStatus::Running),
+                now()
+            ),
+            Verdict::Pause
+        );
+    }
 }
