@@ -282,3 +282,20 @@ fn every_column_shows_its_sort_arrow_latency_included() {
         }
     }
 }
+
+#[test]
+fn a_narrow_title_line_keeps_the_search_box() {
+    for (width, editing) in [(60, false), (60, true), (80, false)] {
+        let mut s = state(60, 3, (width, 20));
+        s.search.input = TextInput::with_value("ledger");
+        s.search.editing = editing;
+        s.search.relevance = true;
+        let text = screen(&s);
+        let title = text.lines().next().unwrap_or_default();
+        assert!(
+            title.contains("ledger"),
+            "{width} editing={editing}: {title}"
+        );
+        assert!(title.starts_with(" JDBCWriter"), "{title}");
+    }
+}

@@ -19,6 +19,7 @@ use super::layout::{Areas, MIN_HEIGHT, MIN_WIDTH, layout};
 use super::state::{ConnectionState, Mode, NoticeLevel, Popup, State};
 use super::theme::Theme;
 use crate::domain::{WriterStatus, format_duration_ms};
+use text::fit_spans;
 
 use table::MARK;
 
@@ -106,21 +107,28 @@ fn title_line(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
         spans.push((Span::raw("best match"), false));
         spans.push((Span::styled(" (o sorts)", theme.dim()), true));
     }
-    let search = search_box(state, theme);
-    let search_width: usize = search.iter().map(Span::width).sum();
+    let total = usize::from(area.width);
     let width = |spans: &[(Span, bool)]| spans.iter().map(|(s, _)| s.width()).sum::<usize>();
-    if width(&spans) + search_width + 1 > usize::from(area.width) {
+    let mut search = search_box(state, theme, false);
+    let search_width = |search: &[Span]| search.iter().map(Span::width).sum::<usize>();
+    if width(&spans) + search_width(&search) + 1 > total {
         spans.retain(|(_, hint)| !hint);
+        search = search_box(state, theme, true);
     }
-    let room = usize::from(area.width).saturating_sub(width(&spans) + search_width);
-    let mut line: Vec<Span> = spans.into_iter().map(|(span, _)| span).collect();
+    // Still too wide: the search box keeps its place and the left part is cut.
+    let left_room = total.saturating_sub(search_width(&search) + 1);
+    let left = fit_spans(spans.into_iter().map(|(span, _)| span).collect(), left_room);
+    let left_width: usize = left.iter().map(Span::width).sum();
+    let room = total.saturating_sub(left_width + search_width(&search));
+    let mut line = left;
     line.push(Span::raw(" ".repeat(room.max(1))));
     line.extend(search);
     frame.render_widget(Line::from(line), area);
 }
 
-/// The search box at the right of the title line: `/ query` (underlined while editing).
-fn search_box(state: &State, theme: &Theme) -> Vec<Span<'static>> {
+/// The search box at the right of the title line: `/ query` (underlined while editing);
+/// `compact` leaves out the hint on a narrow terminal.
+fn search_box(state: &State, theme: &Theme, compact: bool) -> Vec<Span<'static>> {
     let value = &state.search.input.value;
     if state.search.editing {
         let pending = if state.search.pending { " …" } else { "" };
@@ -132,10 +140,11 @@ fn search_box(state: &State, theme: &Theme) -> Vec<Span<'static>> {
     } else if value.trim().is_empty() {
         vec![Span::styled("/ search ", theme.dim())]
     } else {
+        let hint = if compact { " " } else { " (Esc clears) " };
         vec![
             Span::styled("Search: ", theme.dim()),
             Span::styled(value.clone(), theme.matched()),
-            Span::styled(" (Esc clears) ", theme.dim()),
+            Span::styled(hint, theme.dim()),
         ]
     }
 }
