@@ -5,5 +5,6 @@
 //! are silent a doc comment says so.
 
 pub mod config;
+pub mod wire;
 
 pub use config::{OmsConfig, PasswordError, Secret, read_password_file};
