@@ -6,7 +6,11 @@
 
 pub mod client;
 pub mod config;
+pub mod mapping;
+pub mod poll;
 pub mod wire;
 
 pub use client::{OmsClient, OmsError, ProjectPage};
 pub use config::{OmsConfig, PasswordError, Secret, read_password_file};
+pub use mapping::{MappedWriter, OmsStatus, map_status, subtask_name, writers_of};
+pub use poll::{PollResult, poll_fleet};
