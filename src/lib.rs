@@ -8,5 +8,6 @@ pub mod config;
 pub mod controller;
 pub mod domain;
 pub mod logging;
+pub mod oms;
 pub mod search;
 pub mod tui;
