@@ -112,6 +112,7 @@ fn fleet(n: usize) -> Vec<Writer> {
             message: None,
             version: 1,
             updated_at: now(),
+            backend_status: None,
         });
     }
     writers.sort_by(|a, b| a.name.cmp(&b.name));

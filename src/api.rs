@@ -149,7 +149,9 @@ impl RuleViolation {
     /// The API error code this refusal is sent with.
     pub fn code(&self) -> ErrorCode {
         match self {
-            RuleViolation::InvalidState { .. } => ErrorCode::InvalidState,
+            RuleViolation::InvalidState { .. } | RuleViolation::UnknownStatus { .. } => {
+                ErrorCode::InvalidState
+            }
             RuleViolation::ReplayNotSupported { .. } => ErrorCode::ReplayNotSupported,
             RuleViolation::ReplayOutOfRange { .. } => ErrorCode::ReplayOutOfRange,
             RuleViolation::CheckpointExpired { .. } => ErrorCode::CheckpointExpired,

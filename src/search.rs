@@ -301,6 +301,7 @@ mod tests {
             message: None,
             version: 1,
             updated_at: at,
+            backend_status: None,
         }
     }
 

@@ -48,7 +48,8 @@ async fn a_small_fleet_maps_statuses_regions_stores_and_checkpoints() {
     };
     let unknown = by_id(odd);
     assert_eq!(unknown.status, OmsStatus::Unknown("MONITORING".into()));
-    assert_eq!(unknown.writer.status, WriterStatus::Stopped);
+    assert_eq!(unknown.writer.status, WriterStatus::Unknown);
+    assert_eq!(unknown.writer.backend_status.as_deref(), Some("MONITORING"));
 
     let stopped = by_id(&projects[3].incr[0].name);
     assert_eq!(stopped.status, OmsStatus::Known(WriterStatus::Stopped));

@@ -347,3 +347,31 @@ fn a_read_only_console_offers_and_sends_no_mutation() {
     press(&mut state, KeyCode::Char('s'));
     assert!(state.popup.is_none());
 }
+
+#[test]
+fn a_status_jwctl_does_not_know_is_shown_as_reported_and_neither_started_nor_paused() {
+    let mut list = writers(30);
+    let odd = list
+        .iter_mut()
+        .find(|w| w.status == WriterStatus::Running)
+        .unwrap_or_else(|| panic!("running"));
+    odd.status = WriterStatus::Unknown;
+    odd.backend_status = Some("MONITORING".into());
+    let name = odd.name.clone();
+    let mut state = loaded(list);
+    select_name(&mut state, &name);
+    for key in ['s', 'p'] {
+        assert!(without_saves(press(&mut state, KeyCode::Char(key))).is_empty());
+        assert!(state.popup.is_none(), "{key} opened {:?}", state.popup);
+        let notice = state.notice.clone().map(|n| n.text).unwrap_or_default();
+        assert!(notice.contains("'MONITORING'"), "{notice}");
+    }
+    // In a batch it is refused by the rules, never sent.
+    press(&mut state, KeyCode::Char(' '));
+    press(&mut state, KeyCode::Char('p'));
+    let Some(Popup::Batch(batch)) = &state.popup else {
+        panic!("a batch dialog");
+    };
+    assert_eq!(batch.summary().send, 0);
+    assert_eq!(batch.summary().refused.len(), 1);
+}

@@ -128,6 +128,7 @@ pub(crate) mod tests {
             message: None,
             version: 3,
             updated_at: at,
+            backend_status: None,
         }
     }
 

@@ -74,7 +74,13 @@ fn cells(writer: &Writer, zone: &Zone, colour: bool) -> [Cell; 8] {
         Cell::plain(format!("{} ({})", writer.project.name, writer.project.id)),
         Cell::plain(writer.region.clone()),
         Cell::plain(writer.kind.as_str()),
-        status_cell(Some(writer.status), colour),
+        match &writer.backend_status {
+            // A status jwctl does not know, shown as the backend reports it.
+            Some(word) if writer.status == WriterStatus::Unknown => {
+                Cell::coloured(word.as_str(), ansi(writer.status), colour)
+            }
+            _ => status_cell(Some(writer.status), colour),
+        },
         Cell::plain(
             writer
                 .latency_ms
@@ -135,6 +141,7 @@ fn ansi(status: WriterStatus) -> &'static str {
         WriterStatus::Starting | WriterStatus::Pausing => "33",
         WriterStatus::Stopped => "2",
         WriterStatus::Failed => "31",
+        WriterStatus::Unknown => "35",
     }
 }
 

@@ -149,6 +149,7 @@ impl Slot {
             message: json.message.map(str::to_string),
             version: json.version,
             updated_at: json.updated_at,
+            backend_status: None,
         }
     }
 

@@ -20,6 +20,11 @@ pub enum RuleViolation {
         status: WriterStatus,
         advice: &'static str,
     },
+    /// The backend reports a status jwctl does not know: it neither starts nor pauses it.
+    #[error(
+        "{name} is in a state jwctl does not know ('{reported}', as its backend reports it); start or pause it from the OMS console"
+    )]
+    UnknownStatus { name: String, reported: String },
     /// Replay was asked of a writer that is not an incremental-sync writer.
     #[error(
         "data replay applies only to incremental data synchronization writers; {name} is a full migration writer. Start it without replay"
@@ -193,6 +198,7 @@ pub fn plan_start(
             });
         }
         WriterStatus::Stopped | WriterStatus::Failed => {}
+        WriterStatus::Unknown => return Err(unknown_status(writer)),
     }
     match replay_from {
         Some(at) => {
@@ -219,9 +225,20 @@ pub fn plan_start(
     }
 }
 
+fn unknown_status(writer: &Writer) -> RuleViolation {
+    RuleViolation::UnknownStatus {
+        name: writer.name.clone(),
+        reported: writer
+            .backend_status
+            .clone()
+            .unwrap_or_else(|| "unknown".into()),
+    }
+}
+
 /// Decides whether `writer` may be paused.
 pub fn plan_pause(writer: &Writer) -> Result<PausePlan, RuleViolation> {
     match writer.status {
+        WriterStatus::Unknown => Err(unknown_status(writer)),
         WriterStatus::Running | WriterStatus::Starting => Ok(PausePlan::Pause),
         WriterStatus::Pausing | WriterStatus::Stopped | WriterStatus::Failed => {
             Ok(PausePlan::AlreadyStopped)
@@ -301,6 +318,7 @@ mod tests {
             message: None,
             version: 1,
             updated_at: now,
+            backend_status: None,
         }
     }
 
@@ -417,6 +435,21 @@ mod tests {
         let mut fresh = w.clone();
         fresh.checkpoint = None;
         assert_eq!(ReplaySpan::of(&fresh, now()).describe(&utc), None);
+    }
+
+    #[test]
+    fn a_status_jwctl_does_not_know_is_neither_started_nor_paused() {
+        let mut w = writer(WriterStatus::Unknown, WriterKind::Incremental);
+        w.backend_status = Some("MONITORING".into());
+        assert_eq!(w.status_label(), "MONITORING");
+        for refused in [plan_start(&w, None, now()).err(), plan_pause(&w).err()] {
+            let message = refused.map(|e| e.to_string()).unwrap_or_default();
+            assert!(
+                message.contains("'MONITORING'") && message.contains("OMS console"),
+                "{message}"
+            );
+        }
+        assert!(!WriterStatus::Unknown.can_start() && !WriterStatus::Unknown.can_pause());
     }
 
     #[test]

@@ -17,23 +17,24 @@ impl Default for StatusSet {
 }
 
 /// The words `StatusSet::from_str` accepts, for messages and completion.
-pub const STATUS_WORDS: [&str; 7] = [
+pub const STATUS_WORDS: [&str; 8] = [
     "running",
     "starting",
     "pausing",
     "stopped",
     "failed",
+    "unknown",
     "not-running",
     "all",
 ];
 
 impl StatusSet {
     /// Every status.
-    pub const ALL: StatusSet = StatusSet(0b1_1111);
+    pub const ALL: StatusSet = StatusSet(0b11_1111);
     /// Running only.
     pub const RUNNING: StatusSet = StatusSet(1 << 0);
     /// Everything but running ("not running" on the console page).
-    pub const NOT_RUNNING: StatusSet = StatusSet(0b1_1110);
+    pub const NOT_RUNNING: StatusSet = StatusSet(0b11_1110);
     /// Failed only.
     pub const FAILED: StatusSet = StatusSet(1 << 4);
 
@@ -145,7 +146,7 @@ mod tests {
         assert_eq!(set.map(|s| s.to_string()), Ok("stopped, failed".into()));
         assert_eq!(StatusSet::NOT_RUNNING.to_string(), "not running");
         assert_eq!(
-            "running,starting,pausing,stopped,failed".parse(),
+            "running,starting,pausing,stopped,failed,unknown".parse(),
             Ok(StatusSet::ALL)
         );
     }

@@ -35,6 +35,10 @@ pub struct Writer {
     pub version: u64,
     /// When the version last changed.
     pub updated_at: DateTime<Utc>,
+    /// The status in the backend's own word when jwctl does not know it (`status` is then
+    /// `unknown`), e.g. an OMS status such as `MONITORING`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend_status: Option<String>,
 }
 
 /// A migration project (OMS ids look like `np_4w3a8kz1`).
@@ -52,6 +56,17 @@ pub struct Store {
     pub earliest: DateTime<Utc>,
     /// Newest change data received.
     pub latest: DateTime<Utc>,
+}
+
+impl Writer {
+    /// The status as people read it: the label, or the backend's own word for a status jwctl
+    /// does not know.
+    pub fn status_label(&self) -> &str {
+        match (&self.status, &self.backend_status) {
+            (WriterStatus::Unknown, Some(word)) => word,
+            (status, _) => status.label(),
+        }
+    }
 }
 
 impl Store {
@@ -98,16 +113,20 @@ pub enum WriterStatus {
     Pausing,
     Stopped,
     Failed,
+    /// A status the backend reports that jwctl does not know; `Writer::backend_status` has
+    /// it. Neither started nor paused from jwctl.
+    Unknown,
 }
 
 impl WriterStatus {
     /// Every status, in display order.
-    pub const ALL: [WriterStatus; 5] = [
+    pub const ALL: [WriterStatus; 6] = [
         WriterStatus::Running,
         WriterStatus::Starting,
         WriterStatus::Pausing,
         WriterStatus::Stopped,
         WriterStatus::Failed,
+        WriterStatus::Unknown,
     ];
 
     /// Wire name (`running`, `stopped`, ...).
@@ -118,6 +137,7 @@ impl WriterStatus {
             WriterStatus::Pausing => "pausing",
             WriterStatus::Stopped => "stopped",
             WriterStatus::Failed => "failed",
+            WriterStatus::Unknown => "unknown",
         }
     }
 
@@ -129,6 +149,7 @@ impl WriterStatus {
             WriterStatus::Pausing => "Pausing",
             WriterStatus::Stopped => "Stopped",
             WriterStatus::Failed => "Failed",
+            WriterStatus::Unknown => "Unknown",
         }
     }
 
@@ -180,9 +201,9 @@ impl FromStr for WriterKind {
     }
 }
 
-/// A status name that is not one of the five.
+/// A status name that is not one of the six.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown status '{0}': use one of running, starting, pausing, stopped, failed")]
+#[error("unknown status '{0}': use one of running, starting, pausing, stopped, failed, unknown")]
 pub struct UnknownStatus(pub String);
 
 impl FromStr for WriterStatus {
@@ -205,7 +226,10 @@ mod tests {
     fn transitional_statuses_settle_and_others_stay() {
         let settled: Vec<WriterStatus> = WriterStatus::ALL.iter().map(|s| s.settled()).collect();
         use WriterStatus::*;
-        assert_eq!(settled, vec![Running, Running, Stopped, Stopped, Failed]);
+        assert_eq!(
+            settled,
+            vec![Running, Running, Stopped, Stopped, Failed, Unknown]
+        );
     }
 
     #[test]

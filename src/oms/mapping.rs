@@ -64,8 +64,8 @@ pub fn subtask_name(component: &str) -> &str {
 /// A writer mapped from OMS, with OMS's own status and a version for If-Match.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MappedWriter {
-    /// The writer; for an [`OmsStatus::Unknown`] status its `status` is `Stopped` (neither
-    /// startable-as-running nor pausable), and the caller decides how to show it.
+    /// The writer; for an [`OmsStatus::Unknown`] status its `status` is `Unknown` and its
+    /// `backend_status` OMS's word, so it is shown as OMS says and neither started nor paused.
     pub writer: Writer,
     /// The status as OMS reports it.
     pub status: OmsStatus,
@@ -148,7 +148,7 @@ fn map_writer(
         kind,
         status: match status {
             OmsStatus::Known(known) => known,
-            OmsStatus::Unknown(_) => WriterStatus::Stopped,
+            OmsStatus::Unknown(_) => WriterStatus::Unknown,
         },
         checkpoint: time(&component.checkpoint_sample_timestamp)
             .or_else(|| time(&component.checkpoint)),
@@ -162,6 +162,10 @@ fn map_writer(
         updated_at: time(&component.gmt_modify)
             .or_else(|| time(&component.gmt_create))
             .unwrap_or(DateTime::UNIX_EPOCH),
+        backend_status: match &status {
+            OmsStatus::Known(_) => None,
+            OmsStatus::Unknown(text) => Some(text.clone()),
+        },
     };
     let version_hash = version_of(&writer, &component.status);
     writer.version = version_hash;

@@ -144,11 +144,15 @@ fn zone_less_times_are_read_in_the_oms_zone() {
 }
 
 #[test]
-fn unknown_statuses_are_kept_and_the_writer_shows_stopped() {
+fn unknown_statuses_are_kept_as_oms_says_them() {
     let described = data(json!({"incrSyncComponents": [{"name": "x", "status": "MONITORING"}]}));
     let writers = writers_of(&project(), &described, &utc());
     assert_eq!(writers[0].status, OmsStatus::Unknown("MONITORING".into()));
-    assert_eq!(writers[0].writer.status, WriterStatus::Stopped);
+    assert_eq!(writers[0].writer.status, WriterStatus::Unknown);
+    assert_eq!(
+        writers[0].writer.backend_status.as_deref(),
+        Some("MONITORING")
+    );
     assert_eq!(writers[0].writer.store.id, "", "no store: empty id");
 }
 

@@ -492,12 +492,16 @@ fn no_op_reason(status: WriterStatus) -> &'static str {
         WriterStatus::Pausing => "already pausing",
         WriterStatus::Stopped => "already stopped",
         WriterStatus::Failed => "failed, not running",
+        WriterStatus::Unknown => "in a state jwctl does not know",
     }
 }
 
 fn refused(violation: &RuleViolation, zone: &Zone) -> Plan {
     let short = match violation {
         RuleViolation::InvalidState { status, advice, .. } => format!("{status}: {advice}"),
+        RuleViolation::UnknownStatus { .. } => {
+            "in a state jwctl does not know: act on it from the OMS console".into()
+        }
         RuleViolation::ReplayNotSupported { .. } => {
             "full migration writers cannot replay: start them without replay".into()
         }

@@ -139,7 +139,7 @@ fn cell_text(state: &State, column: Column, writer: &Writer) -> String {
         Column::Project => format!("{} ({})", writer.project.name, writer.project.id),
         Column::Region => writer.region.clone(),
         Column::Kind => writer.kind.label().to_string(),
-        Column::Status => writer.status.label().to_string(),
+        Column::Status => writer.status_label().to_string(),
         Column::Latency => writer.latency_ms.map_or("—".into(), format_duration_ms),
         Column::Checkpoint => writer
             .checkpoint

@@ -188,7 +188,7 @@ pub struct TableState {
     /// First visible position in `rows`.
     pub offset: usize,
     /// Writers in `rows` per status, in `WriterStatus::ALL` order (kept with `rows`).
-    pub status_counts: [usize; 5],
+    pub status_counts: [usize; 6],
 }
 
 /// Filters narrowing the table.

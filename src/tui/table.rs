@@ -32,8 +32,8 @@ pub fn recompute(state: &mut State) {
 }
 
 /// Writers in `state.table.rows` per status, in `WriterStatus::ALL` order.
-pub fn status_counts(state: &State) -> [usize; 5] {
-    let mut counts = [0; 5];
+pub fn status_counts(state: &State) -> [usize; 6] {
+    let mut counts = [0; 6];
     for &row in &state.table.rows {
         if let Some(writer) = state.fleet.writers.get(row)
             && let Some(slot) = WriterStatus::ALL

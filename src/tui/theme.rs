@@ -120,6 +120,12 @@ impl Theme {
                 Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
                 Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED),
             ),
+            WriterStatus::Unknown => self.pick(
+                Style::new()
+                    .fg(Color::Magenta)
+                    .add_modifier(Modifier::UNDERLINED),
+                Style::new().add_modifier(Modifier::UNDERLINED),
+            ),
         }
     }
 

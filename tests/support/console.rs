@@ -68,6 +68,7 @@ pub fn writer(i: usize) -> Writer {
         message: None,
         version: 3,
         updated_at: now(),
+        backend_status: None,
     }
 }
 

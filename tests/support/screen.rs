@@ -80,6 +80,7 @@ pub fn fleet(n: usize, regions: usize) -> Vec<Writer> {
                 }),
                 version: 3,
                 updated_at: now() - Span::minutes(5),
+                backend_status: None,
             }
         })
         .collect();
@@ -109,7 +110,7 @@ pub fn state(n: usize, regions: usize, size: (u16, u16)) -> State {
 
 /// Sets the rows shown (what `update` maintains) and their status counts.
 pub fn show_rows(state: &mut State, rows: Vec<usize>) {
-    let mut counts = [0; 5];
+    let mut counts = [0; 6];
     for &i in &rows {
         let status = state.fleet.writers[i].status;
         let slot = WriterStatus::ALL

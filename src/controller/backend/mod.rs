@@ -155,6 +155,7 @@ mod tests {
             message: None,
             version: 4,
             updated_at: now(),
+            backend_status: None,
         }
     }
 

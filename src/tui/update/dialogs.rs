@@ -14,7 +14,7 @@ use super::super::state::{
 };
 use super::super::table;
 use super::{notify, quit, refresh, refuse_when_read_only, table as table_keys};
-use crate::domain::{Writer, WriterStatus};
+use crate::domain::{Writer, WriterStatus, plan_pause};
 
 pub(super) fn open_help(state: &mut State) {
     state.popup = Some(Popup::Help(HelpView::default()));
@@ -100,6 +100,15 @@ fn single_target(state: &mut State, kind: BatchKind) -> Option<Writer> {
     writer
 }
 
+/// Says that a writer in a state jwctl does not know is neither started nor paused here.
+fn notify_unknown(state: &mut State, writer: &Writer) {
+    let reason = plan_pause(writer)
+        .err()
+        .map(|violation| violation.describe(Some(&state.zone)))
+        .unwrap_or_default();
+    notify(state, NoticeLevel::Warning, reason);
+}
+
 pub(super) fn open_start(state: &mut State) -> Vec<Effect> {
     let Some(writer) = single_target(state, BatchKind::Start) else {
         return Vec::new();
@@ -108,6 +117,10 @@ pub(super) fn open_start(state: &mut State) -> Vec<Effect> {
         WriterStatus::Stopped | WriterStatus::Failed => None,
         WriterStatus::Running | WriterStatus::Starting => Some("pause it first"),
         WriterStatus::Pausing => Some("wait until it has stopped"),
+        WriterStatus::Unknown => {
+            notify_unknown(state, &writer);
+            return Vec::new();
+        }
     };
     match why_not {
         None => state.popup = Some(Popup::Start(StartDialog::new(writer))),
@@ -129,6 +142,10 @@ pub(super) fn open_pause(state: &mut State) -> Vec<Effect> {
         return Vec::new();
     }
     let text = match writer.status {
+        WriterStatus::Unknown => {
+            notify_unknown(state, &writer);
+            return Vec::new();
+        }
         WriterStatus::Pausing => format!("{} is already pausing", writer.name),
         WriterStatus::Failed => format!("{} has failed and is not running", writer.name),
         _ => format!("{} is already stopped", writer.name),

@@ -138,7 +138,7 @@ fn refused(
         Some(now) => format!(
             "{name} was changed by someone else: it is now {} (version {}, was {}). Check \
              it, then confirm again or press Esc",
-            now.status.label(),
+            now.status_label(),
             now.version,
             operation.if_match
         ),

@@ -78,7 +78,10 @@ fn writer_lines(state: &State, writer: &Writer, theme: &Theme) -> Vec<Line<'stat
         field("ID", writer.id.clone(), theme),
         Line::from(vec![
             Span::styled(format!("{:<12}", "Status"), theme.dim()),
-            Span::styled(writer.status.label(), theme.status(writer.status)),
+            Span::styled(
+                writer.status_label().to_string(),
+                theme.status(writer.status),
+            ),
             Span::styled(format!("   version {}", writer.version), theme.dim()),
         ]),
         field("Kind", writer.kind.label(), theme),

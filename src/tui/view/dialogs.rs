@@ -56,7 +56,10 @@ pub fn field(
 /// Status, kind, region and IP of `writer`.
 fn summary_spans(writer: &Writer, theme: &Theme) -> Vec<Span<'static>> {
     vec![
-        Span::styled(writer.status.label(), theme.status(writer.status)),
+        Span::styled(
+            writer.status_label().to_string(),
+            theme.status(writer.status),
+        ),
         Span::styled(
             format!(
                 " · {} · {} · {}",

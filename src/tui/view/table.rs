@@ -126,7 +126,10 @@ fn cell(
             spans.push(Span::styled(")", theme.dim()));
             Line::from(fit_spans(spans, width))
         }
-        Column::Status => Line::styled(writer.status.label(), theme.status(writer.status)),
+        Column::Status => Line::styled(
+            fit(writer.status_label(), width),
+            theme.status(writer.status),
+        ),
         Column::Latency => {
             let level = LatencyLevel::of(
                 writer.latency_ms,
