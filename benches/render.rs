@@ -43,6 +43,7 @@ fn console(writers: usize, query: Option<&str>) -> State {
         Action::DeploymentLoaded(Ok(Deployment {
             regions: regions.iter().map(|r| r.to_string()).collect(),
             multi_region: true,
+            backend: Default::default(),
         })),
     );
     let fleet = Fleet::new(1, demo_writers(writers, 3, now()));

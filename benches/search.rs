@@ -132,6 +132,7 @@ fn state_with(fleet: Fleet) -> State {
         Action::DeploymentLoaded(Ok(Deployment {
             regions: REGIONS.iter().map(|r| r.to_string()).collect(),
             multi_region: true,
+            backend: Default::default(),
         })),
     );
     update::update(&mut state, Action::FleetLoaded(Ok(fleet)));

@@ -22,6 +22,45 @@ pub struct Health {
 pub struct Deployment {
     pub regions: Vec<String>,
     pub multi_region: bool,
+    /// Who owns the writers behind this controller.
+    #[serde(default)]
+    pub backend: BackendInfo,
+}
+
+/// The backend behind a controller and how fresh its data is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackendInfo {
+    pub kind: BackendKind,
+    /// The OMS the controller polls, without credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// When the last complete poll ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_poll: Option<DateTime<Utc>>,
+    /// Seconds between polls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll_secs: Option<u64>,
+    /// Projects whose last describe failed: their writers are as last seen.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed_projects: Vec<FailedProject>,
+}
+
+/// Which backend owns the writers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// The controller's own simulated fleet (the demo).
+    #[default]
+    Simulated,
+    /// A real OMS, polled.
+    Oms,
+}
+
+/// A project whose describe failed in the last poll, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedProject {
+    pub id: String,
+    pub error: String,
 }
 
 /// `GET /v1/writers`: every writer (optionally of one region) and the fleet revision, which

@@ -12,7 +12,7 @@ use super::backend::{Operation, OperationRequest, Verdict, judge};
 use super::db::{AuditReader, Db, NewAudit};
 use super::error::ApiError;
 use super::fleet::{Fleet, WriterListJson, now_ms};
-use crate::api::{AuditEntry, Deployment};
+use crate::api::{AuditEntry, BackendInfo, Deployment};
 use crate::domain::{SharedClock, Writer, WriterStatus};
 
 /// The result of an accepted operation.
@@ -71,6 +71,7 @@ impl Engine {
         Deployment {
             multi_region: regions.len() > 1,
             regions,
+            backend: BackendInfo::default(),
         }
     }
 

@@ -99,6 +99,7 @@ pub fn deployment(multi: bool) -> Deployment {
             vec!["cn-hangzhou".into()]
         },
         multi_region: multi,
+        backend: Default::default(),
     }
 }
 
