@@ -28,6 +28,7 @@ fn controller_benches(c: &mut Criterion) {
             regions: 3,
             transition: Duration::ZERO,
             clock: Arc::new(SystemClock),
+            oms: None,
         }))
         .expect("controller starts");
     eprintln!(

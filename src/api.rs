@@ -138,6 +138,12 @@ pub enum ErrorCode {
     ReplayNotSupported,
     ReplayOutOfRange,
     CheckpointExpired,
+    /// OMS refused the operation (its code, message and advice are in the message).
+    OmsRefused,
+    /// OMS or its CM could not be reached, or failed.
+    OmsUnavailable,
+    /// OMS did not answer in time.
+    OmsTimeout,
     Internal,
 }
 
@@ -156,6 +162,8 @@ impl ErrorCode {
             ErrorCode::ReplayNotSupported => "replay_not_supported",
             ErrorCode::ReplayOutOfRange => "replay_out_of_range",
             ErrorCode::CheckpointExpired => "checkpoint_expired",
+            ErrorCode::OmsRefused => "oms_refused",
+            ErrorCode::OmsUnavailable | ErrorCode::OmsTimeout => "oms_unavailable",
             ErrorCode::Internal => "internal",
         }
     }
@@ -172,7 +180,10 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::ReplayNotSupported
             | ErrorCode::ReplayOutOfRange
-            | ErrorCode::CheckpointExpired => 422,
+            | ErrorCode::CheckpointExpired
+            | ErrorCode::OmsRefused => 422,
+            ErrorCode::OmsUnavailable => 502,
+            ErrorCode::OmsTimeout => 504,
             ErrorCode::Internal => 500,
         }
     }

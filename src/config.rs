@@ -25,6 +25,27 @@ pub struct Config {
     /// TUI settings.
     #[serde(default)]
     pub tui: TuiConfig,
+    /// The OMS `jwctl serve --backend oms` drives.
+    #[serde(default)]
+    pub oms: OmsSection,
+}
+
+/// The `[oms]` table: what `jwctl serve --backend oms` takes when its flags do not say.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OmsSection {
+    /// OMS's URL, e.g. `http://10.0.0.5:8089`.
+    pub url: Option<String>,
+    /// The OMS user.
+    pub user: Option<String>,
+    /// File holding the OMS password (mode 0600).
+    pub password_file: Option<PathBuf>,
+    /// The CM of each region, `REGION=URL`, or `URL` alone for a single-region deployment.
+    pub cm_urls: Vec<String>,
+    /// Seconds between polls.
+    pub poll_secs: Option<u64>,
+    /// The zone of OMS's zone-less timestamps.
+    pub tz: Option<String>,
 }
 
 /// The `[tui]` table.
@@ -102,6 +123,9 @@ impl Config {
         let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
         if let Some(tz) = &config.tz {
             tz.parse::<Zone>().map_err(|e| format!("tz: {e}"))?;
+        }
+        if let Some(tz) = &config.oms.tz {
+            tz.parse::<Zone>().map_err(|e| format!("oms.tz: {e}"))?;
         }
         let tui = &config.tui;
         if !(tui.refresh_secs.is_finite() && (0.1..=3600.0).contains(&tui.refresh_secs)) {

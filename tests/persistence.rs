@@ -212,6 +212,7 @@ async fn running_writers_resume_from_the_checkpoint_saved_at_shutdown() {
         regions: 2,
         transition: Duration::ZERO,
         clock: clock.clone(),
+        oms: None,
     };
     let first = start(config.clone()).await.unwrap();
     let api = Client::new(ClientOptions::new(first.url(), Some("t".into()))).unwrap();
@@ -256,6 +257,7 @@ async fn a_corrupt_database_is_reported_not_overwritten() {
         regions: 1,
         transition: Duration::ZERO,
         clock: Arc::new(ManualClock::new(Utc::now())),
+        oms: None,
     })
     .await;
     let error = result.err().unwrap();
@@ -280,6 +282,7 @@ async fn a_database_failure_is_a_500_and_changes_nothing() {
         regions: 1,
         transition: Duration::ZERO,
         clock: Arc::new(ManualClock::new(Utc::now())),
+        oms: None,
     })
     .await
     .unwrap();

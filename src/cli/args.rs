@@ -167,6 +167,41 @@ pub struct ServeArgs {
     /// How long the transitional states starting and pausing last, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     pub transition_ms: u64,
+    /// Who owns the writers: the simulated fleet, or an OMS (with --oms-url, --oms-user,
+    /// --oms-password-file and --cm-url, or the [oms] table of the config file).
+    #[arg(long, value_enum, default_value_t = BackendChoice::Simulated)]
+    pub backend: BackendChoice,
+    /// OMS's URL, e.g. http://10.0.0.5:8089.
+    #[arg(long, value_name = "URL")]
+    pub oms_url: Option<String>,
+    /// The OMS user.
+    #[arg(long, value_name = "NAME")]
+    pub oms_user: Option<String>,
+    /// File holding the OMS password; refused when group or others may read it.
+    #[arg(long, value_name = "PATH")]
+    pub oms_password_file: Option<PathBuf>,
+    /// A region's CM, REGION=URL, or URL alone for a single-region deployment (repeat per
+    /// region).
+    #[arg(long = "cm-url", value_name = "[REGION=]URL")]
+    pub cm_urls: Vec<String>,
+    /// Seconds between polls of the OMS (default 5).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub oms_poll_secs: Option<u64>,
+    /// The zone of OMS's timestamps without a zone (default UTC).
+    #[arg(long, value_name = "ZONE")]
+    pub oms_tz: Option<Zone>,
+    /// Config file with an [oms] table (default: $XDG_CONFIG_HOME/jwctl/config.toml).
+    #[arg(long, env = "JWCTL_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+/// Who owns the writers behind `jwctl serve`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendChoice {
+    /// The controller's own simulated fleet (a demo with --demo-fleet).
+    Simulated,
+    /// A real OMS.
+    Oms,
 }
 
 /// Output format of `jwctl list`.

@@ -12,6 +12,7 @@ mod engine;
 mod error;
 mod fleet;
 mod http;
+mod serve;
 mod token;
 
 use std::net::SocketAddr;
@@ -21,17 +22,17 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tracing::level_filters::LevelFilter;
 
 pub use db::DB_FILE_NAME;
 pub use demo::demo_writers;
 pub use http::{BODY_LIMIT, Endpoint};
+pub use serve::serve;
 pub use token::{ResolvedToken, TOKEN_FILE_NAME, resolve_token};
 
-use crate::cli::args::ServeArgs;
-use crate::domain::{SharedClock, SystemClock};
+use crate::domain::SharedClock;
+use crate::oms::{OmsConfig, OmsError};
 use auth::RequiredToken;
-use backend::{Backend, Simulated};
+use backend::{Backend, Oms, Simulated};
 use db::{AuditReader, Db};
 use engine::Engine;
 use fleet::Fleet;
@@ -54,6 +55,9 @@ pub struct ControllerConfig {
     pub transition: Duration,
     /// `SystemClock` in production, `ManualClock` in tests.
     pub clock: SharedClock,
+    /// An OMS to drive instead of the simulated fleet (`demo_fleet`, `regions` and
+    /// `transition` are then unused).
+    pub oms: Option<OmsConfig>,
 }
 
 impl std::fmt::Debug for ControllerConfig {
@@ -66,6 +70,7 @@ impl std::fmt::Debug for ControllerConfig {
             .field("regions", &self.regions)
             .field("transition", &self.transition)
             .field("clock", &self.clock)
+            .field("oms", &self.oms)
             .finish()
     }
 }
@@ -97,6 +102,10 @@ pub enum ControllerError {
     NoDataDir,
     #[error("the controller stopped unexpectedly: {0}")]
     Runtime(String),
+    #[error("cannot use the OMS: {0}")]
+    Oms(OmsError),
+    #[error("{0}")]
+    OmsSetup(String),
 }
 
 /// A running controller.
@@ -143,6 +152,17 @@ impl ControllerHandle {
     }
 }
 
+/// Opens the database for the audit log of an OMS backend (the fleet lives in OMS).
+fn open_audit(path: &Path) -> Result<(Db, AuditReader), ControllerError> {
+    let database = |source| ControllerError::Database {
+        path: path.to_path_buf(),
+        source,
+    };
+    let db = Db::open(path).map_err(database)?;
+    let reader = AuditReader::open(path).map_err(database)?;
+    Ok((db, reader))
+}
+
 /// Opens (and if asked, seeds) the database in `config.data_dir`, binds `config.listen` and
 /// serves the API until [`ControllerHandle::shutdown`].
 pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, ControllerError> {
@@ -154,17 +174,32 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
         regions,
         transition,
         clock,
+        oms,
     } = config;
     token::create_private_dir(&data_dir)?;
     let db_path = data_dir.join(DB_FILE_NAME);
-    let load_clock = clock.clone();
-    let (db, audit_reader, fleet, seeded) =
-        tokio::task::spawn_blocking(move || open_fleet(&db_path, demo_fleet, regions, &load_clock))
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let (backend, seeded): (Arc<dyn Backend>, bool) = match oms {
+        Some(oms) => {
+            let (db, audit_reader) = tokio::task::spawn_blocking(move || open_audit(&db_path))
+                .await
+                .map_err(|e| ControllerError::Runtime(e.to_string()))??;
+            let backend = Oms::start(oms, clock, db, audit_reader, shutdown_rx.clone())
+                .await
+                .map_err(ControllerError::Oms)?;
+            (backend, false)
+        }
+        None => {
+            let load_clock = clock.clone();
+            let (db, audit_reader, fleet, seeded) = tokio::task::spawn_blocking(move || {
+                open_fleet(&db_path, demo_fleet, regions, &load_clock)
+            })
             .await
             .map_err(|e| ControllerError::Runtime(e.to_string()))??;
-    let (shutdown, shutdown_rx) = watch::channel(false);
-    let engine = Engine::new(db, audit_reader, fleet, clock, transition);
-    let backend: Arc<dyn Backend> = Simulated::start(engine, shutdown_rx.clone());
+            let engine = Engine::new(db, audit_reader, fleet, clock, transition);
+            (Simulated::start(engine, shutdown_rx.clone()), seeded)
+        }
+    };
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|source| ControllerError::Bind {
@@ -225,77 +260,4 @@ fn open_fleet(
     let (slots, revision) = db.load(fleet::now_ms(clock)).map_err(database)?;
     let audit_reader = AuditReader::open(path).map_err(database)?;
     Ok((db, audit_reader, Fleet::new(slots, revision), seeded))
-}
-
-/// `jwctl serve`: logs to stderr, says on stderr where it listens and where the token file is
-/// (never the token), runs until SIGINT/SIGTERM, then shuts down gracefully.
-pub async fn serve(args: &ServeArgs) -> Result<(), ControllerError> {
-    crate::logging::to_stderr(LevelFilter::INFO);
-    let data_dir = match &args.data_dir {
-        Some(dir) => dir.clone(),
-        None => crate::config::default_data_dir().ok_or(ControllerError::NoDataDir)?,
-    };
-    let token = resolve_token(&data_dir, args.token_file.as_deref())?;
-    if token.generated {
-        eprintln!(
-            "generated a bearer token in {} (mode 0600); clients read it from there",
-            token.path.display()
-        );
-    } else {
-        eprintln!("bearer token: {}", token.path.display());
-    }
-    let handle = start(ControllerConfig {
-        listen: args.listen,
-        data_dir: data_dir.clone(),
-        token: token.token,
-        demo_fleet: args.demo_fleet,
-        regions: args.regions,
-        transition: Duration::from_millis(args.transition_ms),
-        clock: Arc::new(SystemClock),
-    })
-    .await?;
-    let size = handle.fleet_size();
-    let db_path = data_dir.join(DB_FILE_NAME);
-    if handle.seeded_demo_fleet() {
-        eprintln!(
-            "seeded a demo fleet of {size} writers into {}",
-            db_path.display()
-        );
-    } else if size == 0 {
-        eprintln!(
-            "{} holds no writers: serving an empty fleet (use --demo-fleet N to seed a demo)",
-            db_path.display()
-        );
-    } else {
-        if args.demo_fleet.is_some() {
-            eprintln!("the database already holds writers; --demo-fleet is ignored");
-        }
-        eprintln!("serving {size} writers from {}", db_path.display());
-    }
-    if !handle.addr().ip().is_loopback() {
-        eprintln!(
-            "warning: listening beyond loopback on plain HTTP: the token and all traffic can be \
-             read on the network; prefer 127.0.0.1 behind an SSH tunnel or a TLS proxy"
-        );
-    }
-    eprintln!("jwctl controller listening on {}", handle.url());
-    wait_for_stop_signal().await;
-    eprintln!("shutting down");
-    handle.shutdown().await;
-    Ok(())
-}
-
-async fn wait_for_stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = terminate.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }

@@ -244,6 +244,7 @@ impl Embedded {
             regions: args.regions,
             transition: DEMO_TRANSITION,
             clock,
+            oms: None,
         })
         .await?;
         tracing::info!(url = %handle.url(), "embedded demo controller started");

@@ -50,6 +50,7 @@ pub async fn controller(options: Options) -> TestController {
         regions: options.regions,
         transition: options.transition,
         clock: clock.clone(),
+        oms: None,
     })
     .await
     .unwrap();

@@ -60,6 +60,7 @@ impl Fixture {
                 regions: 3,
                 transition: Duration::from_millis(200),
                 clock,
+                oms: None,
             }))
             .expect("controller starts");
         let url = handle.url();

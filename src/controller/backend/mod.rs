@@ -2,6 +2,7 @@
 //! the wire format stay above it and know only this trait; below it is the simulated fleet
 //! (the demo and the embedded controller), and next an OMS.
 
+mod oms;
 mod simulated;
 
 use std::fmt;
@@ -15,6 +16,7 @@ use super::error::ApiError;
 use crate::api::{AuditAction, AuditEntry, Deployment};
 use crate::domain::{PausePlan, StartPlan, Writer, plan_pause, plan_start};
 
+pub(crate) use oms::Oms;
 pub(crate) use simulated::Simulated;
 
 /// A future a backend returns; `'static` so the HTTP layer can await it anywhere.

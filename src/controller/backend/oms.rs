@@ -1,0 +1,449 @@
+//! A real OMS behind the seam. A poller lists every project and describes each (bounded
+//! concurrency) every poll interval, into a fleet kept in memory; a project whose describe
+//! fails keeps its last known writers, marked as not refreshed. Starts and pauses are judged
+//! like any other backend's (If-Match, then the shared rules) against OMS's current view of
+//! the writer's project, then sent to OMS — the CM of the writer's region to stop or resume,
+//! `ResetIncrStartTimestamp` first for a replay — never retried, and the project described
+//! again at once, so the answer is OMS's view, not a guess. The audit log (SQLite in the data
+//! dir) records what was asked, what was sent and what OMS answered.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::{Backend, BoxFuture, OperationRequest, Verdict, judge};
+use crate::api::{
+    AuditEntry, BackendInfo, BackendKind, Deployment, ErrorCode, FailedProject, WriterList,
+};
+use crate::controller::db::{AuditReader, Db, NewAudit};
+use crate::controller::error::ApiError;
+use crate::domain::{SharedClock, Writer};
+use crate::oms::{MappedWriter, OmsClient, OmsConfig, OmsError, poll_fleet, writers_of};
+
+/// The writers as OMS last described them.
+#[derive(Debug, Default)]
+struct OmsFleet {
+    /// The last writers seen of each project (kept when a describe fails).
+    by_project: BTreeMap<String, Vec<Writer>>,
+    /// Projects whose last describe failed, and why.
+    failed: BTreeMap<String, String>,
+    /// Every writer, by name, and their positions by id.
+    writers: Vec<Writer>,
+    index: HashMap<String, usize>,
+    regions: Vec<String>,
+    revision: u64,
+    last_poll: Option<DateTime<Utc>>,
+}
+
+impl OmsFleet {
+    /// Takes in the writers of `projects` (described now) and the projects that failed; the
+    /// others keep what was seen of them. The revision moves when anything shown changed.
+    fn update(&mut self, described: BTreeMap<String, Vec<Writer>>, failed: Vec<(String, String)>) {
+        for (project, writers) in described {
+            self.failed.remove(&project);
+            self.by_project.insert(project, writers);
+        }
+        for (project, error) in failed {
+            self.failed.insert(project, error);
+        }
+        let mut writers: Vec<Writer> = self
+            .by_project
+            .iter()
+            .flat_map(|(project, writers)| {
+                let stale = self.failed.get(project);
+                writers.iter().cloned().map(move |mut writer| {
+                    if let Some(error) = stale {
+                        writer.message = Some(format!(
+                            "shown as last seen: OMS could not describe project {project} in \
+                             the last poll ({error})"
+                        ));
+                    }
+                    writer
+                })
+            })
+            .collect();
+        writers.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
+        if writers != self.writers {
+            self.revision = self.revision.saturating_add(1);
+        }
+        self.index = writers
+            .iter()
+            .enumerate()
+            .map(|(at, w)| (w.id.clone(), at))
+            .collect();
+        let regions: BTreeSet<String> = writers
+            .iter()
+            .map(|w| w.region.clone())
+            .filter(|r| !r.is_empty())
+            .collect();
+        self.regions = regions.into_iter().collect();
+        self.writers = writers;
+    }
+
+    fn get(&self, id: &str) -> Option<&Writer> {
+        self.index.get(id).and_then(|&at| self.writers.get(at))
+    }
+}
+
+/// Groups mapped writers by project.
+fn by_project(mapped: Vec<MappedWriter>) -> BTreeMap<String, Vec<Writer>> {
+    let mut grouped: BTreeMap<String, Vec<Writer>> = BTreeMap::new();
+    for m in mapped {
+        grouped
+            .entry(m.writer.project.id.clone())
+            .or_default()
+            .push(m.writer);
+    }
+    grouped
+}
+
+/// The OMS backend.
+#[derive(Debug)]
+pub(crate) struct Oms {
+    client: OmsClient,
+    config: OmsConfig,
+    clock: SharedClock,
+    fleet: Mutex<OmsFleet>,
+    audit: Mutex<Option<Db>>,
+    audit_reader: Mutex<Option<AuditReader>>,
+    /// One start or pause at a time: judge, send, describe again.
+    mutations: tokio::sync::Mutex<()>,
+    poller: Mutex<Option<JoinHandle<()>>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// What an OMS failure is on jwctl's API: OMS's refusal (its code, message and advice), or
+/// OMS unavailable.
+fn api_error(error: &OmsError) -> ApiError {
+    match error {
+        OmsError::Refused { .. } => ApiError::new(ErrorCode::OmsRefused, error.to_string()),
+        OmsError::Timeout { .. } => ApiError::new(ErrorCode::OmsTimeout, error.to_string()),
+        _ => ApiError::new(ErrorCode::OmsUnavailable, error.to_string()),
+    }
+}
+
+impl Oms {
+    /// Polls OMS once (a wrong password or an unreachable OMS fails here, before the
+    /// controller serves anything), then keeps polling until `stopping`.
+    pub async fn start(
+        config: OmsConfig,
+        clock: SharedClock,
+        audit: Db,
+        audit_reader: AuditReader,
+        stopping: watch::Receiver<bool>,
+    ) -> Result<Arc<Oms>, OmsError> {
+        let client = OmsClient::new(&config)?;
+        let first = poll_fleet(&client, &config).await?;
+        let mut fleet = OmsFleet::default();
+        fleet.update(by_project(first.writers), first.failed);
+        fleet.last_poll = Some(clock.now());
+        tracing::info!(
+            projects = first.projects,
+            writers = fleet.writers.len(),
+            ms = u64::try_from(first.took.as_millis()).unwrap_or(u64::MAX),
+            "first OMS poll"
+        );
+        let oms = Arc::new(Oms {
+            client,
+            config,
+            clock,
+            fleet: Mutex::new(fleet),
+            audit: Mutex::new(Some(audit)),
+            audit_reader: Mutex::new(Some(audit_reader)),
+            mutations: tokio::sync::Mutex::new(()),
+            poller: Mutex::new(None),
+        });
+        let poller = tokio::spawn(poll_periodically(Arc::downgrade(&oms), stopping));
+        *lock(&oms.poller) = Some(poller);
+        Ok(oms)
+    }
+
+    /// One poll of the whole fleet into memory.
+    async fn poll(&self) {
+        match poll_fleet(&self.client, &self.config).await {
+            Ok(result) => {
+                let mut fleet = lock(&self.fleet);
+                fleet.update(by_project(result.writers), result.failed);
+                fleet.last_poll = Some(self.clock.now());
+                tracing::debug!(
+                    projects = result.projects,
+                    ms = u64::try_from(result.took.as_millis()).unwrap_or(u64::MAX),
+                    "OMS poll"
+                );
+            }
+            Err(error) => tracing::warn!(%error, "polling OMS failed; the fleet is as last seen"),
+        }
+    }
+
+    /// Describes `project` again and takes its writers in.
+    async fn refresh_project(&self, writer: &Writer) -> Result<(), OmsError> {
+        let described = self
+            .client
+            .describe_project_components(&writer.project.id)
+            .await?;
+        let item = crate::oms::wire::ProjectItem {
+            id: writer.project.id.clone(),
+            name: writer.project.name.clone(),
+            ..Default::default()
+        };
+        let writers = writers_of(&item, &described, &self.config.zone)
+            .into_iter()
+            .map(|m| m.writer)
+            .collect();
+        let mut grouped = BTreeMap::new();
+        grouped.insert(writer.project.id.clone(), writers);
+        lock(&self.fleet).update(grouped, Vec::new());
+        Ok(())
+    }
+
+    fn record(&self, audit: NewAudit) -> Result<(), ApiError> {
+        let mut db = lock(&self.audit);
+        let db = db.as_mut().ok_or_else(shutting_down)?;
+        db.record_audit(&audit)
+            .map_err(|e| ApiError::internal("recording an audit entry failed", &e))
+    }
+
+    /// The CM that runs `writer`: its region's, else the one without a region.
+    fn cm_for(&self, writer: &Writer) -> Result<String, ApiError> {
+        self.config
+            .cm_url(&writer.region)
+            .map(str::to_string)
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::OmsUnavailable,
+                    format!(
+                        "no CM is configured for region '{}' of {}; give --cm-url {}=URL",
+                        writer.region, writer.name, writer.region
+                    ),
+                )
+            })
+    }
+
+    /// Sends what `verdict` says for `writer`; answers what was sent, or why it failed (with
+    /// what went through before, for a replay).
+    async fn send(&self, writer: &Writer, verdict: &Verdict) -> Result<String, ApiError> {
+        let cm = self.cm_for(writer)?;
+        match verdict {
+            Verdict::Pause => {
+                self.client
+                    .cm_stop(&cm, &writer.id)
+                    .await
+                    .map_err(|e| api_error(&e))?;
+                Ok(format!("CM stop {} at {cm}", writer.id))
+            }
+            Verdict::Start { replay_from: None } => {
+                self.client
+                    .cm_resume(&cm, &writer.id, false)
+                    .await
+                    .map_err(|e| api_error(&e))?;
+                Ok(format!("CM resume {} at {cm}", writer.id))
+            }
+            Verdict::Start {
+                replay_from: Some(at),
+            } => {
+                let ticket = self
+                    .client
+                    .reset_incr_start_timestamp(&writer.project.id, at.timestamp())
+                    .await
+                    .map_err(|e| api_error(&e))?;
+                let reset = format!(
+                    "ResetIncrStartTimestamp {} to {} (ticket {})",
+                    writer.project.id,
+                    at.timestamp(),
+                    ticket.as_deref().unwrap_or("none")
+                );
+                if let Err(error) = self.client.cm_resume(&cm, &writer.id, true).await {
+                    let mut failed = api_error(&error);
+                    failed.message = format!(
+                        "the replay is half done: OMS moved the start point of project {} \
+                         ({reset}), but resuming {} then failed: {}; start it again (with the \
+                         same replay timestamp) once OMS answers",
+                        writer.project.id, writer.name, failed.message
+                    );
+                    return Err(failed);
+                }
+                Ok(format!(
+                    "{reset}; CM resume {} with pullBackFlag at {cm}",
+                    writer.id
+                ))
+            }
+            Verdict::NoOp | Verdict::Refused(_) => Ok(String::new()),
+        }
+    }
+
+    async fn apply_now(&self, request: OperationRequest) -> Result<Writer, ApiError> {
+        let _one_at_a_time = self.mutations.lock().await;
+        let seen = self.writer(&request.writer_id)?;
+        // Judge against OMS's view now, not the last poll's.
+        self.refresh_project(&seen)
+            .await
+            .map_err(|e| api_error(&e))?;
+        let writer = self.writer(&request.writer_id)?;
+        let now = self.clock.now();
+        let (action, replay_from) = request.audited_as();
+        let audit = |result: &str, message: Option<String>| NewAudit {
+            at: now,
+            actor: request.actor.clone(),
+            writer_id: request.writer_id.clone(),
+            action,
+            replay_from,
+            result: result.to_string(),
+            message,
+        };
+        let verdict = judge(&request, &writer, now);
+        match &verdict {
+            Verdict::Refused(error) => {
+                self.record(audit(error.code.as_str(), Some(error.message.clone())))?;
+                return Err(error.clone());
+            }
+            Verdict::NoOp => {
+                self.record(audit("noop", None))?;
+                return Ok(writer);
+            }
+            Verdict::Start { .. } | Verdict::Pause => {}
+        }
+        match self.send(&writer, &verdict).await {
+            Ok(sent) => {
+                let after = match self.refresh_project(&writer).await {
+                    Ok(()) => self.writer(&writer.id).unwrap_or(writer),
+                    Err(error) => {
+                        tracing::warn!(%error, "describing a project after an operation failed");
+                        writer
+                    }
+                };
+                self.record(audit(
+                    "ok",
+                    Some(format!(
+                        "sent: {sent}; OMS now reports {}",
+                        after.status_label()
+                    )),
+                ))?;
+                Ok(after)
+            }
+            Err(error) => {
+                self.record(audit(error.code.as_str(), Some(error.message.clone())))?;
+                Err(error)
+            }
+        }
+    }
+}
+
+fn shutting_down() -> ApiError {
+    ApiError::internal(
+        "request refused",
+        &"the controller is shutting down and its database is closed",
+    )
+}
+
+async fn poll_periodically(oms: std::sync::Weak<Oms>, mut stopping: watch::Receiver<bool>) {
+    let Some(every) = oms.upgrade().map(|oms| oms.config.poll) else {
+        return;
+    };
+    let mut interval = tokio::time::interval(every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    interval.tick().await;
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            _ = stopping.wait_for(|stopping| *stopping) => return,
+        }
+        let Some(oms) = oms.upgrade() else {
+            return;
+        };
+        oms.poll().await;
+    }
+}
+
+impl Backend for Oms {
+    fn deployment(&self) -> Deployment {
+        let fleet = lock(&self.fleet);
+        Deployment {
+            multi_region: fleet.regions.len() > 1,
+            regions: fleet.regions.clone(),
+            backend: BackendInfo {
+                kind: BackendKind::Oms,
+                url: Some(self.config.url.clone()),
+                last_poll: fleet.last_poll,
+                poll_secs: Some(self.config.poll.as_secs().max(1)),
+                failed_projects: fleet
+                    .failed
+                    .iter()
+                    .map(|(id, error)| FailedProject {
+                        id: id.clone(),
+                        error: error.clone(),
+                    })
+                    .collect(),
+            },
+        }
+    }
+
+    fn fleet_size(&self) -> usize {
+        lock(&self.fleet).writers.len()
+    }
+
+    fn writer(&self, id: &str) -> Result<Writer, ApiError> {
+        lock(&self.fleet)
+            .get(id)
+            .cloned()
+            .ok_or_else(|| ApiError::writer_not_found(id))
+    }
+
+    fn list_json(self: Arc<Self>, region: Option<String>) -> BoxFuture<Result<Vec<u8>, ApiError>> {
+        Box::pin(async move {
+            let list = {
+                let fleet = lock(&self.fleet);
+                WriterList {
+                    revision: fleet.revision,
+                    writers: fleet
+                        .writers
+                        .iter()
+                        .filter(|w| region.as_ref().is_none_or(|r| &w.region == r))
+                        .cloned()
+                        .collect(),
+                }
+            };
+            serde_json::to_vec(&list)
+                .map_err(|e| ApiError::internal("serialising writers failed", &e))
+        })
+    }
+
+    fn audit(
+        self: Arc<Self>,
+        id: String,
+        limit: u32,
+    ) -> BoxFuture<Result<Vec<AuditEntry>, ApiError>> {
+        Box::pin(async move {
+            self.writer(&id)?;
+            tokio::task::spawn_blocking(move || {
+                let reader = lock(&self.audit_reader);
+                let reader = reader.as_ref().ok_or_else(shutting_down)?;
+                reader
+                    .audit(&id, limit)
+                    .map_err(|e| ApiError::internal("reading the audit log failed", &e))
+            })
+            .await
+            .map_err(|e| ApiError::internal("reading the audit log failed", &e))?
+        })
+    }
+
+    fn apply(self: Arc<Self>, request: OperationRequest) -> BoxFuture<Result<Writer, ApiError>> {
+        Box::pin(async move { self.apply_now(request).await })
+    }
+
+    fn close(self: Arc<Self>) -> BoxFuture<()> {
+        Box::pin(async move {
+            let poller = lock(&self.poller).take();
+            if let Some(poller) = poller {
+                poller.abort();
+            }
+            drop(lock(&self.audit_reader).take());
+            drop(lock(&self.audit).take());
+        })
+    }
+}

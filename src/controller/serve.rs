@@ -1,0 +1,179 @@
+//! `jwctl serve`: the controller as a command, on the simulated fleet or on an OMS.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tracing::level_filters::LevelFilter;
+
+use super::{ControllerConfig, ControllerError, DB_FILE_NAME, resolve_token, start};
+use crate::cli::args::{BackendChoice, ServeArgs};
+use crate::config::{Config, OmsSection};
+use crate::domain::{SystemClock, Zone};
+use crate::oms::{OmsConfig, read_password_file};
+
+/// `jwctl serve`: logs to stderr, says on stderr where it listens and where the token file is
+/// (never the token), runs until SIGINT/SIGTERM, then shuts down gracefully.
+pub async fn serve(args: &ServeArgs) -> Result<(), ControllerError> {
+    crate::logging::to_stderr(LevelFilter::INFO);
+    let data_dir = match &args.data_dir {
+        Some(dir) => dir.clone(),
+        None => crate::config::default_data_dir().ok_or(ControllerError::NoDataDir)?,
+    };
+    let token = resolve_token(&data_dir, args.token_file.as_deref())?;
+    if token.generated {
+        eprintln!(
+            "generated a bearer token in {} (mode 0600); clients read it from there",
+            token.path.display()
+        );
+    } else {
+        eprintln!("bearer token: {}", token.path.display());
+    }
+    let oms = match args.backend {
+        BackendChoice::Simulated => None,
+        BackendChoice::Oms => {
+            let config = Config::load(args.config.as_deref())
+                .map_err(|e| ControllerError::OmsSetup(e.to_string()))?;
+            Some(oms_config(args, &config.oms)?)
+        }
+    };
+    let oms_url = oms.as_ref().map(|o| o.url.clone());
+    let handle = start(ControllerConfig {
+        listen: args.listen,
+        data_dir: data_dir.clone(),
+        token: token.token,
+        demo_fleet: args.demo_fleet,
+        regions: args.regions,
+        transition: Duration::from_millis(args.transition_ms),
+        clock: Arc::new(SystemClock),
+        oms,
+    })
+    .await?;
+    let size = handle.fleet_size();
+    let db_path = data_dir.join(DB_FILE_NAME);
+    if let Some(url) = oms_url {
+        eprintln!(
+            "serving {size} writers of the OMS at {url}; the audit log is in {}",
+            db_path.display()
+        );
+    } else if handle.seeded_demo_fleet() {
+        eprintln!(
+            "seeded a demo fleet of {size} writers into {}",
+            db_path.display()
+        );
+    } else if size == 0 {
+        eprintln!(
+            "{} holds no writers: serving an empty fleet (use --demo-fleet N to seed a demo)",
+            db_path.display()
+        );
+    } else {
+        if args.demo_fleet.is_some() {
+            eprintln!("the database already holds writers; --demo-fleet is ignored");
+        }
+        eprintln!("serving {size} writers from {}", db_path.display());
+    }
+    if !handle.addr().ip().is_loopback() {
+        eprintln!(
+            "warning: listening beyond loopback on plain HTTP: the token and all traffic can be \
+             read on the network; prefer 127.0.0.1 behind an SSH tunnel or a TLS proxy"
+        );
+    }
+    eprintln!("jwctl controller listening on {}", handle.url());
+    wait_for_stop_signal().await;
+    eprintln!("shutting down");
+    handle.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// The OMS to drive, from the flags, else the config's `[oms]` table. Every problem is said
+/// with the flag that fixes it; the password never appears.
+fn oms_config(args: &ServeArgs, section: &OmsSection) -> Result<OmsConfig, ControllerError> {
+    let missing = |flag: &str, key: &str| {
+        ControllerError::OmsSetup(format!(
+            "--backend oms needs {flag} (or {key} in the [oms] table of the config file)"
+        ))
+    };
+    let url = args
+        .oms_url
+        .clone()
+        .or_else(|| section.url.clone())
+        .ok_or_else(|| missing("--oms-url URL", "url"))?;
+    let user = args
+        .oms_user
+        .clone()
+        .or_else(|| section.user.clone())
+        .ok_or_else(|| missing("--oms-user NAME", "user"))?;
+    let password_file = args
+        .oms_password_file
+        .clone()
+        .or_else(|| section.password_file.clone())
+        .ok_or_else(|| missing("--oms-password-file PATH", "password_file"))?;
+    let password =
+        read_password_file(&password_file).map_err(|e| ControllerError::OmsSetup(e.to_string()))?;
+    let cm_urls = if args.cm_urls.is_empty() {
+        &section.cm_urls
+    } else {
+        &args.cm_urls
+    };
+    if cm_urls.is_empty() {
+        return Err(missing("--cm-url [REGION=]URL", "cm_urls"));
+    }
+    let mut config = OmsConfig::new(url, user, password);
+    config.cm = cm_urls.iter().map(|cm| parse_cm_url(cm)).collect();
+    if let Some(secs) = args.oms_poll_secs.or(section.poll_secs) {
+        config.poll = Duration::from_secs(secs.max(1));
+    }
+    let zone = match (&args.oms_tz, &section.tz) {
+        (Some(zone), _) => Some(*zone),
+        (None, Some(tz)) => Some(
+            tz.parse::<Zone>()
+                .map_err(|e| ControllerError::OmsSetup(format!("oms.tz: {e}")))?,
+        ),
+        (None, None) => None,
+    };
+    if let Some(zone) = zone {
+        config.zone = zone;
+    }
+    Ok(config)
+}
+
+/// `cn-hangzhou=http://10.0.0.5:8088` or `http://10.0.0.5:8088` (no region).
+fn parse_cm_url(text: &str) -> (Option<String>, String) {
+    match text.split_once('=') {
+        Some((region, url)) if !region.contains("://") => {
+            (Some(region.trim().to_string()), url.trim().to_string())
+        }
+        _ => (None, text.trim().to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cm_urls_name_their_region_or_none() {
+        assert_eq!(
+            parse_cm_url("cn-hangzhou=http://10.0.0.5:8088"),
+            (Some("cn-hangzhou".into()), "http://10.0.0.5:8088".into())
+        );
+        assert_eq!(
+            parse_cm_url("http://10.0.0.5:8088/x?a=b"),
+            (None, "http://10.0.0.5:8088/x?a=b".into())
+        );
+    }
+}
