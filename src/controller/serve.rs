@@ -163,7 +163,98 @@ fn parse_cm_url(text: &str) -> (Option<String>, String) {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use clap::Parser;
+
     use super::*;
+    use crate::cli::args::{Cli, Command};
+
+    fn serve_args(flags: &[&str]) -> ServeArgs {
+        let argv = ["jwctl", "serve", "--backend", "oms"].iter().chain(flags);
+        match Cli::try_parse_from(argv).map(|cli| cli.command) {
+            Ok(Some(Command::Serve(args))) => args,
+            other => panic!("not a serve command: {other:?}"),
+        }
+    }
+
+    fn password_file(dir: &std::path::Path, name: &str, mode: u32) -> std::path::PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, "s3cret\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        path
+    }
+
+    #[test]
+    fn the_oms_table_fills_what_the_flags_leave_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!(
+            "[oms]\nurl = \"http://oms:8089\"\nuser = \"ops\"\npassword_file = {:?}\n\
+             cm_urls = [\"hz=http://cm-hz:8088\", \"sh=http://cm-sh:8088\"]\n\
+             poll_secs = 9\ntz = \"Asia/Shanghai\"\n",
+            password_file(dir.path(), "pw", 0o600)
+        );
+        let section = Config::parse(&text).unwrap().oms;
+        let config = oms_config(&serve_args(&[]), &section).unwrap();
+        assert_eq!(config.url, "http://oms:8089");
+        assert_eq!(config.user, "ops");
+        assert_eq!(config.password.expose(), "s3cret");
+        assert_eq!(config.cm.len(), 2);
+        assert_eq!(
+            config.cm[1],
+            (Some("sh".into()), "http://cm-sh:8088".into())
+        );
+        assert_eq!(config.poll, Duration::from_secs(9));
+        assert_eq!(config.zone, "Asia/Shanghai".parse::<Zone>().unwrap());
+
+        // A flag wins over the table, and one --cm-url replaces the whole list.
+        let flags = serve_args(&["--oms-user", "admin", "--cm-url", "http://cm:8088"]);
+        let config = oms_config(&flags, &section).unwrap();
+        assert_eq!(config.user, "admin");
+        assert_eq!(config.cm, vec![(None, "http://cm:8088".into())]);
+        assert_eq!(config.url, "http://oms:8089");
+    }
+
+    #[test]
+    fn what_is_missing_or_unsafe_is_named_with_its_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = |args: &ServeArgs, section: &OmsSection| match oms_config(args, section) {
+            Ok(config) => panic!("accepted: {config:?}"),
+            Err(e) => e.to_string(),
+        };
+        let none = OmsSection::default();
+        assert!(error(&serve_args(&[]), &none).contains("--oms-url"));
+        let open = password_file(dir.path(), "open", 0o644);
+        let args = serve_args(&[
+            "--oms-url",
+            "http://oms:8089",
+            "--oms-user",
+            "ops",
+            "--oms-password-file",
+            open.to_str().unwrap(),
+            "--cm-url",
+            "http://cm:8088",
+        ]);
+        let message = error(&args, &none);
+        assert!(message.contains("chmod 600"), "{message}");
+        assert!(!message.contains("s3cret"), "{message}");
+        let closed = password_file(dir.path(), "closed", 0o600);
+        let args = serve_args(&[
+            "--oms-url",
+            "http://oms:8089",
+            "--oms-user",
+            "ops",
+            "--oms-password-file",
+            closed.to_str().unwrap(),
+        ]);
+        assert!(error(&args, &none).contains("--cm-url"));
+        let bad_zone = OmsSection {
+            cm_urls: vec!["http://cm:8088".into()],
+            tz: Some("Mars/Base".into()),
+            ..OmsSection::default()
+        };
+        assert!(error(&args, &bad_zone).contains("Mars/Base"));
+    }
 
     #[test]
     fn cm_urls_name_their_region_or_none() {
