@@ -5,6 +5,7 @@
 
 pub mod action;
 pub mod app;
+pub mod backend;
 pub mod batch;
 pub mod clipboard;
 pub mod columns;

@@ -15,7 +15,13 @@ pub(super) fn fetch_fleet(state: &mut State) -> Vec<Effect> {
         return Vec::new();
     }
     state.refresh_in_flight = true;
-    vec![Effect::FetchFleet]
+    // An OMS moves on by itself: its freshness (last poll, failed projects) comes with the
+    // deployment, so it is asked for with every refresh.
+    if state.oms_backend() {
+        vec![Effect::FetchFleet, Effect::FetchDeployment]
+    } else {
+        vec![Effect::FetchFleet]
+    }
 }
 
 /// `R`: load the writers now; during an outage, retry now instead of waiting out the backoff.
@@ -43,6 +49,14 @@ pub(super) fn on_deployment(
 ) -> Vec<Effect> {
     match result {
         Ok(deployment) => {
+            let same_regions = state.deployment.as_ref().is_some_and(|d| {
+                d.multi_region == deployment.multi_region && d.regions == deployment.regions
+            });
+            if same_regions {
+                // Only the backend's freshness moved on: the table stays as it is.
+                state.deployment = Some(deployment);
+                return Vec::new();
+            }
             if !deployment.multi_region {
                 state.filter.regions.clear();
                 if state.sort.column == Column::Region {

@@ -7,8 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::boxes::{centered, frame_box};
-use crate::api::{AuditAction, AuditEntry};
-use crate::domain::{Writer, format_ago, format_duration_ms, localize_times};
+use crate::api::{AuditAction, AuditEntry, BackendKind};
+use crate::domain::{Writer, WriterStatus, format_ago, format_duration_ms, localize_times};
 use crate::tui::state::{DetailView, Loadable, State};
 use crate::tui::theme::Theme;
 
@@ -84,6 +84,17 @@ fn writer_lines(state: &State, writer: &Writer, theme: &Theme) -> Vec<Line<'stat
             ),
             Span::styled(format!("   version {}", writer.version), theme.dim()),
         ]),
+    ];
+    if writer.status == WriterStatus::Unknown {
+        lines.push(Line::styled(
+            format!(
+                "{:<12}(a status jwctl does not know; act on it from the OMS console)",
+                ""
+            ),
+            theme.dim(),
+        ));
+    }
+    lines.extend([
         field("Kind", writer.kind.label(), theme),
         field(
             "Project",
@@ -92,6 +103,7 @@ fn writer_lines(state: &State, writer: &Writer, theme: &Theme) -> Vec<Line<'stat
         ),
         field("Server IP", writer.server_ip.clone(), theme),
         field("Region", writer.region.clone(), theme),
+        field("Backend", backend_label(state), theme),
         field("Store", writer.store.id.clone(), theme),
         field(
             "  holds",
@@ -118,7 +130,13 @@ fn writer_lines(state: &State, writer: &Writer, theme: &Theme) -> Vec<Line<'stat
         ),
         field("Updated", when(writer.updated_at), theme),
         field("Times in", zone.to_string(), theme),
-    ];
+    ]);
+    if let Some(failed) = state.failed_project(&writer.project.id) {
+        lines.push(Line::styled(
+            format!("Project not refreshed: {}", failed.error),
+            theme.warning(),
+        ));
+    }
     if let Some(message) = &writer.message {
         lines.push(Line::from(vec![
             Span::styled(format!("{:<12}", "Message"), theme.dim()),
@@ -129,6 +147,18 @@ fn writer_lines(state: &State, writer: &Writer, theme: &Theme) -> Vec<Line<'stat
         lines.push(Line::styled("Marked", theme.mark()));
     }
     lines
+}
+
+/// `OMS <url>` or `simulated` (`—` before the deployment is loaded).
+fn backend_label(state: &State) -> String {
+    let Some(deployment) = &state.deployment else {
+        return "—".into();
+    };
+    match (deployment.backend.kind, &deployment.backend.url) {
+        (BackendKind::Oms, Some(url)) => format!("OMS {url}"),
+        (BackendKind::Oms, None) => "OMS".into(),
+        (BackendKind::Simulated, _) => "simulated".into(),
+    }
 }
 
 fn audit_line(state: &State, entry: &AuditEntry, theme: &Theme) -> Line<'static> {

@@ -202,6 +202,7 @@ fn status_line(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
         ConnectionState::Failed { .. } => ("✖ disconnected", theme.error()),
     };
     spans.push(Span::styled(mark, style));
+    backend_spans(state, &mut spans, theme);
     spans.push(Span::styled(" · ", theme.dim()));
     spans.push(Span::raw(format!(
         "{}/{} shown",
@@ -242,6 +243,46 @@ fn status_line(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
         theme.dim(),
     ));
     frame.render_widget(Line::from(spans), area);
+}
+
+/// For an OMS backend: `· OMS data 12s old`, whether the data is stale and how many projects
+/// the last poll could not refresh (all of it fits 80 columns). Nothing for a simulated one.
+fn backend_spans(state: &State, spans: &mut Vec<Span<'static>>, theme: &Theme) {
+    let Some(freshness) = state.oms_freshness() else {
+        return;
+    };
+    spans.push(Span::styled(" · ", theme.dim()));
+    match freshness.age_ms {
+        None => spans.push(Span::styled("OMS: no complete poll yet", theme.warning())),
+        Some(age) => {
+            let style = if freshness.stale_polls.is_some() {
+                theme.warning()
+            } else {
+                Style::new()
+            };
+            spans.push(Span::raw("OMS "));
+            spans.push(Span::styled(
+                format!("data {} old", format_duration_ms(age)),
+                style,
+            ));
+        }
+    }
+    if let Some(polls) = freshness.stale_polls {
+        spans.push(Span::styled(" · ", theme.dim()));
+        spans.push(Span::styled(
+            format!("stale: {polls} polls missed"),
+            theme.warning(),
+        ));
+    }
+    if freshness.failed_projects > 0 {
+        let n = freshness.failed_projects;
+        let plural = if n == 1 { "" } else { "s" };
+        spans.push(Span::styled(" · ", theme.dim()));
+        spans.push(Span::styled(
+            format!("{n} project{plural} not refreshed"),
+            theme.warning(),
+        ));
+    }
 }
 
 fn keys_line(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {

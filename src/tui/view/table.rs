@@ -56,7 +56,7 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
         return;
     }
     let query = state.query();
-    let stale = matches!(state.connection, ConnectionState::Failed { .. });
+    let stale = state.data_stale();
     let rows = window
         .iter()
         .map(|row| {
