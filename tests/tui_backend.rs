@@ -126,6 +126,22 @@ fn a_refetched_deployment_brings_the_freshness_and_keeps_the_view() {
 }
 
 #[test]
+fn an_older_deployment_arriving_late_does_not_replace_a_newer_one() {
+    let now = console::now();
+    let mut state = loaded_with(oms(now, Some(Span::seconds(1)), &[]));
+    let earlier = Deployment {
+        backend: oms(now, Some(Span::seconds(30)), &[("np_p001", "timeout")]),
+        ..console::deployment(true)
+    };
+    update(&mut state, Action::DeploymentLoaded(Ok(earlier)));
+    let freshness = state.oms_freshness().expect("an OMS backend");
+    assert_eq!(
+        (freshness.age_ms, freshness.failed_projects),
+        (Some(1000), 0)
+    );
+}
+
+#[test]
 fn the_data_is_stale_after_three_missed_polls() {
     let now = console::now();
     let at = |ago: Option<Span>| loaded_with(oms(now, ago, &[]));

@@ -53,8 +53,15 @@ pub(super) fn on_deployment(
                 d.multi_region == deployment.multi_region && d.regions == deployment.regions
             });
             if same_regions {
-                // Only the backend's freshness moved on: the table stays as it is.
-                state.deployment = Some(deployment);
+                // Only the backend's freshness moved on: the table stays as it is. An answer
+                // older than the one shown (two in flight, the later one first) is dropped.
+                let older = state
+                    .deployment
+                    .as_ref()
+                    .is_some_and(|shown| deployment.backend.last_poll < shown.backend.last_poll);
+                if !older {
+                    state.deployment = Some(deployment);
+                }
                 return Vec::new();
             }
             if !deployment.multi_region {
