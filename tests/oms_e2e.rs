@@ -12,8 +12,9 @@ mod serve;
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use oms_standin::{OmsStandin, PASSWORD, USER};
 use pty::{PtyApp, keys};
@@ -21,19 +22,13 @@ use serve::{console, row_of};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
-#[test]
-fn the_console_pauses_and_replays_a_writer_of_an_oms() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let standin = rt.block_on(OmsStandin::start(8, &["hz", "sh"]));
-    let dir = tempfile::tempdir().expect("temp dir");
-    let password = dir.path().join("oms-password");
+/// `jwctl serve --backend oms` against `standin`, polling every second, with its state and
+/// token in `dir`: the child, the URL it listens on and the token file.
+fn serve_oms(standin: &OmsStandin, dir: &Path) -> (Child, String, String) {
+    let password = dir.join("oms-password");
     std::fs::write(&password, format!("{PASSWORD}\n")).expect("password file");
     std::fs::set_permissions(&password, std::fs::Permissions::from_mode(0o600)).expect("chmod 600");
-    let token = dir.path().join("token");
+    let token = dir.join("token");
     std::fs::write(&token, "oms-e2e-token").expect("token file");
     let mut serve = Command::new(env!("CARGO_BIN_EXE_jwctl"));
     serve
@@ -42,7 +37,7 @@ fn the_console_pauses_and_replays_a_writer_of_an_oms() {
         .arg("--oms-password-file")
         .arg(&password)
         .args(["--oms-poll-secs", "1", "--data-dir"])
-        .arg(dir.path().join("data"))
+        .arg(dir.join("data"))
         .arg("--token-file")
         .arg(&token)
         .env_remove("JWCTL_CONFIG")
@@ -65,6 +60,31 @@ fn the_console_pauses_and_replays_a_writer_of_an_oms() {
         }
     };
     std::thread::spawn(move || lines.for_each(drop));
+    (child, url, token.to_string_lossy().to_string())
+}
+
+/// The console against `url`, in a 160x40 pseudo-terminal.
+fn console_on(sandbox: &Path, url: &str, token: &str) -> PtyApp {
+    PtyApp::spawn(
+        console(
+            sandbox,
+            &["--controller", url, "--token-file", token, "--tz", "UTC"],
+        ),
+        160,
+        40,
+    )
+}
+
+#[test]
+fn the_console_pauses_and_replays_a_writer_of_an_oms() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let standin = rt.block_on(OmsStandin::start(8, &["hz", "sh"]));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut child, url, token) = serve_oms(&standin, dir.path());
 
     let project = standin.projects()[2].clone();
     let component = project.incr[0].clone();
@@ -72,22 +92,7 @@ fn the_console_pauses_and_replays_a_writer_of_an_oms() {
     let name = jwctl::oms::subtask_name(&component.name).to_string();
 
     let sandbox = tempfile::tempdir().expect("sandbox");
-    let token_path = token.to_string_lossy().to_string();
-    let mut app = PtyApp::spawn(
-        console(
-            sandbox.path(),
-            &[
-                "--controller",
-                &url,
-                "--token-file",
-                &token_path,
-                "--tz",
-                "UTC",
-            ],
-        ),
-        160,
-        40,
-    );
+    let mut app = console_on(sandbox.path(), &url, &token);
     app.wait_for("16/16 shown");
     // Search by the writer's name: the exact match is the best match, selected at the top.
     app.send("/");
@@ -139,6 +144,38 @@ fn the_console_pauses_and_replays_a_writer_of_an_oms() {
         row_of(s, &name).is_some_and(|row| row.contains("Running"))
     });
 
+    app.send("q");
+    assert_eq!(app.wait_exit(LIMIT), Some(true));
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// A measurement, not a limit (run with `--release -- --nocapture` for the figure): how long
+/// `jwctl serve --backend oms` takes to listen on an OMS of 1,000 projects (its first poll
+/// included), and the console to show all 2,000 writers through it.
+#[test]
+fn the_console_starts_on_an_oms_of_a_thousand_projects() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let standin = rt.block_on(OmsStandin::start(1_000, &["hz", "sh", "sz"]));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let serve_started = Instant::now();
+    let (mut child, url, token) = serve_oms(&standin, dir.path());
+    let serve_took = serve_started.elapsed();
+    let sandbox = tempfile::tempdir().expect("sandbox");
+    let console_started = Instant::now();
+    let mut app = console_on(sandbox.path(), &url, &token);
+    app.wait_until("all 2,000 writers", LIMIT, |s| {
+        s.contains("2000/2000 shown")
+    });
+    let console_took = console_started.elapsed();
+    println!(
+        "serve on 1,000 OMS projects listened after {serve_took:?}; \
+         the console showed 2,000 writers after {console_took:?}"
+    );
     app.send("q");
     assert_eq!(app.wait_exit(LIMIT), Some(true));
     let _ = child.kill();
