@@ -10,7 +10,6 @@ mod pty;
 #[path = "support/serve.rs"]
 mod serve;
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -18,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use oms_standin::{OmsStandin, PASSWORD, USER};
 use pty::{PtyApp, keys};
-use serve::{console, row_of};
+use serve::{console, listening_url, row_of};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -48,18 +47,7 @@ fn serve_oms(standin: &OmsStandin, dir: &Path) -> (Child, String, String) {
         serve.args(["--cm-url", &format!("{region}={url}")]);
     }
     let mut child = serve.spawn().expect("jwctl serve");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("jwctl serve ended before it listened")
-            .expect("read stderr");
-        if let Some(at) = line.find("listening on ") {
-            break line[at + "listening on ".len()..].trim().to_string();
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
+    let url = listening_url(&mut child);
     (child, url, token.to_string_lossy().to_string())
 }
 

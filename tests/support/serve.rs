@@ -41,19 +41,7 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start jwctl serve");
-        let stderr = child.stderr.take().expect("stderr");
-        let mut lines = BufReader::new(stderr).lines();
-        let url = loop {
-            let line = lines
-                .next()
-                .expect("jwctl serve ended before it listened")
-                .expect("read stderr");
-            if let Some(at) = line.find("listening on ") {
-                break line[at + "listening on ".len()..].trim().to_string();
-            }
-        };
-        // Keep draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
+        let url = listening_url(&mut child);
         Server {
             child,
             url,
@@ -72,6 +60,24 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The URL a just spawned `jwctl serve` (stderr piped) says it listens on; its stderr keeps
+/// being drained afterwards so the server never blocks on a full pipe.
+pub fn listening_url(child: &mut Child) -> String {
+    let stderr = child.stderr.take().expect("stderr piped");
+    let mut lines = BufReader::new(stderr).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("jwctl serve ended before it listened")
+            .expect("read stderr");
+        if let Some(at) = line.find("listening on ") {
+            break line[at + "listening on ".len()..].trim().to_string();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    url
 }
 
 pub fn runtime() -> tokio::runtime::Runtime {
