@@ -124,16 +124,7 @@ impl Engine {
                 .ok_or_else(|| ApiError::writer_not_found(&request.writer_id))?;
             (slot.view(now), slot.state.clone(), fleet.revision)
         };
-        let (action, replay_from) = request.audited_as();
-        let audit = |result: &str, message: Option<String>| NewAudit {
-            at: now,
-            actor: request.actor.clone(),
-            writer_id: request.writer_id.clone(),
-            action,
-            replay_from,
-            result: result.to_string(),
-            message,
-        };
+        let audit = |result: &str, message: Option<String>| request.audit(now, result, message);
         let record = |db: &mut Db, entry: NewAudit| {
             db.record_audit(&entry)
                 .map_err(|e| ApiError::internal("recording an audit entry failed", &e))

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use super::db::NewAudit;
 use super::error::ApiError;
 use crate::api::{AuditAction, AuditEntry, Deployment};
 use crate::domain::{PausePlan, StartPlan, Writer, plan_pause, plan_start};
@@ -41,11 +42,25 @@ pub(crate) enum Operation {
 }
 
 impl OperationRequest {
-    /// What the audit log records as the action, and the replay timestamp if any.
-    pub fn audited_as(&self) -> (AuditAction, Option<DateTime<Utc>>) {
-        match self.operation {
+    /// The audit entry recording this request at `at` with its `result`.
+    pub(crate) fn audit(
+        &self,
+        at: DateTime<Utc>,
+        result: &str,
+        message: Option<String>,
+    ) -> NewAudit {
+        let (action, replay_from) = match self.operation {
             Operation::Start { replay_from } => (AuditAction::Start, replay_from),
             Operation::Pause => (AuditAction::Pause, None),
+        };
+        NewAudit {
+            at,
+            actor: self.actor.clone(),
+            writer_id: self.writer_id.clone(),
+            action,
+            replay_from,
+            result: result.to_string(),
+            message,
         }
     }
 }

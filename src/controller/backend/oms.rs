@@ -286,16 +286,7 @@ impl Oms {
             .map_err(|e| api_error(&e))?;
         let writer = self.writer(&request.writer_id)?;
         let now = self.clock.now();
-        let (action, replay_from) = request.audited_as();
-        let audit = |result: &str, message: Option<String>| NewAudit {
-            at: now,
-            actor: request.actor.clone(),
-            writer_id: request.writer_id.clone(),
-            action,
-            replay_from,
-            result: result.to_string(),
-            message,
-        };
+        let audit = |result: &str, message: Option<String>| request.audit(now, result, message);
         let verdict = judge(&request, &writer, now);
         match &verdict {
             Verdict::Refused(error) => {
