@@ -232,8 +232,15 @@ async fn unknown_statuses_are_kept_and_a_failing_describe_keeps_the_last_writers
     assert!(message.contains("'MONITORING'"), "{message}");
     assert!(standin.calls_to("stop").is_empty(), "nothing was sent");
 
-    // One project cannot be described: its writers stay, marked, and the deployment says so.
+    // One project cannot be described: its writers stay, marked (OMS's own message kept),
+    // and the deployment says so.
     let broken = projects[2].clone();
+    let troubled = &broken.incr[0].name;
+    assert!(standin.edit_component(troubled, |c| c.errors = vec!["disk nearly full".into()]));
+    wait_for(&client, troubled, |w| {
+        w.message.as_deref() == Some("disk nearly full")
+    })
+    .await;
     standin.refuse(
         "DescribeProjectComponents",
         Some(&broken.id),
@@ -248,6 +255,8 @@ async fn unknown_statuses_are_kept_and_a_failing_describe_keeps_the_last_writers
     })
     .await;
     assert_eq!(kept.status, WriterStatus::Running);
+    let kept_message = kept.message.unwrap_or_default();
+    assert!(kept_message.contains("disk nearly full"), "{kept_message}");
     let deployment = client.deployment().await.expect("deployment");
     assert_eq!(deployment.backend.failed_projects.len(), 1);
     assert_eq!(deployment.backend.failed_projects[0].id, broken.id);

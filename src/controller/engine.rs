@@ -5,10 +5,10 @@
 //!
 //! Lock order: `db` before `fleet`. Readers take only `fleet`, briefly.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::Mutex;
 use std::time::Duration;
 
-use super::backend::{Operation, OperationRequest, Verdict, judge};
+use super::backend::{Operation, OperationRequest, Verdict, judge, lock};
 use super::db::{AuditReader, Db, NewAudit};
 use super::error::ApiError;
 use super::fleet::{Fleet, WriterListJson, now_ms};
@@ -32,10 +32,6 @@ pub(crate) struct Engine {
     fleet: Mutex<Fleet>,
     clock: SharedClock,
     transition: Duration,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Engine {

@@ -8,7 +8,7 @@ mod simulated;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
 
@@ -63,6 +63,22 @@ impl OperationRequest {
             message,
         }
     }
+}
+
+/// Locks `mutex`, going on after a panic elsewhere poisoned it (the data stays consistent:
+/// every change under these locks is a single assignment or push).
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Runs `work` on the blocking pool (SQLite blocks), `what` naming it if the task fails.
+pub(crate) async fn blocking<T: Send + 'static>(
+    what: &'static str,
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::internal(what, &e))?
 }
 
 /// What a request comes to against the writer as its backend has it now, before anything

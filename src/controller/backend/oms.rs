@@ -8,13 +8,13 @@
 //! dir) records what was asked, what was sent and what OMS answered.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::{Backend, BoxFuture, OperationRequest, Verdict, judge};
+use super::{Backend, BoxFuture, OperationRequest, Verdict, blocking, judge, lock};
 use crate::api::{
     AuditEntry, BackendInfo, BackendKind, Deployment, ErrorCode, FailedProject, WriterList,
 };
@@ -56,10 +56,15 @@ impl OmsFleet {
                 let stale = self.failed.get(project);
                 writers.iter().cloned().map(move |mut writer| {
                     if let Some(error) = stale {
-                        writer.message = Some(format!(
+                        // OMS's own message stays; the note comes first.
+                        let note = format!(
                             "shown as last seen: OMS could not describe project {project} in \
                              the last poll ({error})"
-                        ));
+                        );
+                        writer.message = Some(match writer.message.take() {
+                            Some(oms) => format!("{note}; {oms}"),
+                            None => note,
+                        });
                     }
                     writer
                 })
@@ -112,10 +117,6 @@ pub(crate) struct Oms {
     /// One start or pause at a time: judge, send, describe again.
     mutations: tokio::sync::Mutex<()>,
     poller: Mutex<Option<JoinHandle<()>>>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// What an OMS failure is on jwctl's API: OMS's refusal (its code, message and advice), or
@@ -202,11 +203,17 @@ impl Oms {
         Ok(())
     }
 
-    fn record(&self, audit: NewAudit) -> Result<(), ApiError> {
-        let mut db = lock(&self.audit);
-        let db = db.as_mut().ok_or_else(shutting_down)?;
-        db.record_audit(&audit)
-            .map_err(|e| ApiError::internal("recording an audit entry failed", &e))
+    /// Records `audit` on the blocking pool (SQLite blocks).
+    async fn record(self: &Arc<Self>, audit: NewAudit) -> Result<(), ApiError> {
+        const FAILED: &str = "recording an audit entry failed";
+        let this = Arc::clone(self);
+        blocking(FAILED, move || {
+            let mut db = lock(&this.audit);
+            let db = db.as_mut().ok_or_else(shutting_down)?;
+            db.record_audit(&audit)
+                .map_err(|e| ApiError::internal(FAILED, &e))
+        })
+        .await
     }
 
     /// The CM that runs `writer`: its region's, else the one without a region.
@@ -277,7 +284,7 @@ impl Oms {
         }
     }
 
-    async fn apply_now(&self, request: OperationRequest) -> Result<Writer, ApiError> {
+    async fn apply_now(self: Arc<Self>, request: OperationRequest) -> Result<Writer, ApiError> {
         let _one_at_a_time = self.mutations.lock().await;
         let seen = self.writer(&request.writer_id)?;
         // Judge against OMS's view now, not the last poll's.
@@ -290,11 +297,12 @@ impl Oms {
         let verdict = judge(&request, &writer, now);
         match &verdict {
             Verdict::Refused(error) => {
-                self.record(audit(error.code.as_str(), Some(error.message.clone())))?;
+                self.record(audit(error.code.as_str(), Some(error.message.clone())))
+                    .await?;
                 return Err(error.clone());
             }
             Verdict::NoOp => {
-                self.record(audit("noop", None))?;
+                self.record(audit("noop", None)).await?;
                 return Ok(writer);
             }
             Verdict::Start { .. } | Verdict::Pause => {}
@@ -314,11 +322,13 @@ impl Oms {
                         "sent: {sent}; OMS now reports {}",
                         after.status_label()
                     )),
-                ))?;
+                ))
+                .await?;
                 Ok(after)
             }
             Err(error) => {
-                self.record(audit(error.code.as_str(), Some(error.message.clone())))?;
+                self.record(audit(error.code.as_str(), Some(error.message.clone())))
+                    .await?;
                 Err(error)
             }
         }
@@ -411,15 +421,15 @@ impl Backend for Oms {
     ) -> BoxFuture<Result<Vec<AuditEntry>, ApiError>> {
         Box::pin(async move {
             self.writer(&id)?;
-            tokio::task::spawn_blocking(move || {
+            const FAILED: &str = "reading the audit log failed";
+            blocking(FAILED, move || {
                 let reader = lock(&self.audit_reader);
                 let reader = reader.as_ref().ok_or_else(shutting_down)?;
                 reader
                     .audit(&id, limit)
-                    .map_err(|e| ApiError::internal("reading the audit log failed", &e))
+                    .map_err(|e| ApiError::internal(FAILED, &e))
             })
             .await
-            .map_err(|e| ApiError::internal("reading the audit log failed", &e))?
         })
     }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::{Backend, BoxFuture, OperationRequest};
+use super::{Backend, BoxFuture, OperationRequest, blocking};
 use crate::api::{AuditEntry, Deployment};
 use crate::controller::engine::Engine;
 use crate::controller::error::ApiError;
@@ -54,16 +54,6 @@ impl Simulated {
             }
         });
     }
-}
-
-/// Runs `work` on the blocking pool (the engine blocks on SQLite).
-async fn blocking<T: Send + 'static>(
-    what: &'static str,
-    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| ApiError::internal(what, &e))?
 }
 
 impl Backend for Simulated {
