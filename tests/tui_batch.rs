@@ -213,6 +213,43 @@ fn at_most_eight_requests_are_in_flight_each_with_its_own_if_match() {
 }
 
 #[test]
+fn a_batchs_answers_show_at_once_and_recount_the_table_once_a_tick() {
+    let (mut state, chosen) = marked(60, |w| w.status == WriterStatus::Running);
+    let running = status_index(WriterStatus::Running);
+    let pausing = status_index(WriterStatus::Pausing);
+    let counts_before = state.table.status_counts;
+    let mut in_flight = confirm_pause(&mut state);
+    while let Some(op) = in_flight.pop() {
+        let writer = chosen.iter().find(|w| w.id == op.id).cloned();
+        let writer = writer.unwrap_or_else(|| panic!("a marked writer"));
+        in_flight.extend(operations(&update(
+            &mut state,
+            answer(&op, Ok(after(&op, writer))),
+        )));
+    }
+    // Every row shows its writer as answered, and the counts wait for the tick.
+    assert!(state.table.outdated);
+    assert_eq!(state.table.status_counts, counts_before);
+    update(&mut state, Action::Tick);
+    assert!(!state.table.outdated);
+    assert_eq!(
+        state.table.status_counts[running],
+        counts_before[running] - chosen.len()
+    );
+    assert_eq!(
+        state.table.status_counts[pausing],
+        counts_before[pausing] + chosen.len()
+    );
+}
+
+fn status_index(status: WriterStatus) -> usize {
+    WriterStatus::ALL
+        .iter()
+        .position(|s| *s == status)
+        .unwrap_or_else(|| panic!("{status:?} is in WriterStatus::ALL"))
+}
+
+#[test]
 fn partial_failure_a_412_on_one_writer_and_retrying_the_failed_ones() {
     let (mut state, chosen) = marked(30, |w| w.status == WriterStatus::Running);
     let sent = confirm_pause(&mut state);

@@ -10,7 +10,7 @@ use ratatui::layout::Rect;
 
 use crate::api::{AuditEntry, Deployment};
 use crate::config::TuiConfig;
-use crate::domain::{StatusSet, Writer, Zone};
+use crate::domain::{StatusSet, Writer, WriterStatus, Zone};
 use crate::search::{SearchHit, SearchIndex};
 
 use super::batch::BatchDialog;
@@ -188,7 +188,10 @@ pub struct TableState {
     /// First visible position in `rows`.
     pub offset: usize,
     /// Writers in `rows` per status, in `WriterStatus::ALL` order (kept with `rows`).
-    pub status_counts: [usize; 6],
+    pub status_counts: [usize; WriterStatus::ALL.len()],
+    /// Writers changed under `rows` (a batch's answers): filtered, sorted and counted again
+    /// at the next tick, not once per answer.
+    pub outdated: bool,
 }
 
 /// Filters narrowing the table.

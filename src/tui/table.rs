@@ -28,12 +28,13 @@ pub fn page_rows(state: &State) -> usize {
 pub fn recompute(state: &mut State) {
     state.table.rows = visible_rows(state);
     state.table.status_counts = status_counts(state);
+    state.table.outdated = false;
     reselect(state);
 }
 
 /// Writers in `state.table.rows` per status, in `WriterStatus::ALL` order.
-pub fn status_counts(state: &State) -> [usize; 6] {
-    let mut counts = [0; 6];
+pub fn status_counts(state: &State) -> [usize; WriterStatus::ALL.len()] {
+    let mut counts = [0; WriterStatus::ALL.len()];
     for &row in &state.table.rows {
         if let Some(writer) = state.fleet.writers.get(row)
             && let Some(slot) = WriterStatus::ALL

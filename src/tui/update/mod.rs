@@ -52,6 +52,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Tick => {
             expire_notice(state);
+            if state.table.outdated {
+                super::table::recompute(state);
+            }
             batch::on_tick(state);
             Vec::new()
         }

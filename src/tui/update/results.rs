@@ -16,12 +16,18 @@ pub(super) fn on_operation(
     operation: Operation,
     result: Result<Writer, ClientError>,
 ) -> Vec<Effect> {
-    match &result {
-        Ok(writer) => patch_writer(state, writer.clone()),
-        Err(error) => {
-            if let Some(current) = error.current_writer() {
-                patch_writer(state, current.clone());
-            }
+    let answered = match &result {
+        Ok(writer) => Some(writer),
+        Err(error) => error.current_writer(),
+    };
+    if let Some(writer) = answered
+        && patch_writer(state, writer.clone())
+    {
+        // A row shows its writer at once; a batch's answers reorder and refilter the table
+        // once a tick rather than once each.
+        match operation.origin {
+            Origin::Batch { .. } => state.table.outdated = true,
+            Origin::Dialog => table::recompute(state),
         }
     }
     match operation.origin {
@@ -30,11 +36,11 @@ pub(super) fn on_operation(
     }
 }
 
-/// Replaces writer `updated` in the fleet shown, so the table reflects an operation at once.
-pub(super) fn patch_writer(state: &mut State, updated: Writer) {
-    // A refresh may already have brought a newer state of the writer.
+/// Replaces writer `updated` in the fleet shown, unless a refresh already brought a newer
+/// state of it; says whether it did.
+fn patch_writer(state: &mut State, updated: Writer) -> bool {
     let Some(&pos) = state.fleet.by_id.get(&updated.id) else {
-        return;
+        return false;
     };
     if state
         .fleet
@@ -42,12 +48,15 @@ pub(super) fn patch_writer(state: &mut State, updated: Writer) {
         .get(pos)
         .is_some_and(|w| w.version > updated.version)
     {
-        return;
+        return false;
     }
-    if let Some(slot) = Arc::make_mut(&mut state.fleet.writers).get_mut(pos) {
-        *slot = updated;
+    match Arc::make_mut(&mut state.fleet.writers).get_mut(pos) {
+        Some(slot) => {
+            *slot = updated;
+            true
+        }
+        None => false,
     }
-    table::recompute(state);
 }
 
 /// The writer as the dialog waiting for `operation` showed it, if one waits.
