@@ -313,7 +313,7 @@ fn progress(
             theme,
         ));
     }
-    let failed = batch.failed_ids().len();
+    let failed = run.items.iter().filter(|i| i.outcome.is_failure()).count();
     let footer_text = match (done, run.stopped) {
         (false, false) => "Esc stops sending the rest · ↑↓ PgUp PgDn scroll".to_string(),
         (false, true) => format!(
