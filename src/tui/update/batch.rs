@@ -73,7 +73,9 @@ pub(super) fn on_running_key(state: &mut State, command: Option<Command>) -> Vec
     match command {
         Some(Command::Cancel) => batch.stop(),
         Some(Command::Quit) => return quit(state),
-        other => scroll(batch, other, page),
+        other => {
+            scroll(batch, other, page);
+        }
     }
     Vec::new()
 }
@@ -87,20 +89,24 @@ pub(super) fn on_results_key(state: &mut State, command: Option<Command>) -> Vec
         Some(Command::Close) => state.popup = None,
         Some(Command::Quit) => return quit(state),
         Some(Command::Retry) => retry(state),
-        other => scroll(batch, other, page),
+        other => {
+            scroll(batch, other, page);
+        }
     }
     Vec::new()
 }
 
-fn scroll(batch: &mut BatchDialog, command: Option<Command>, page: usize) {
+/// Scrolls a batch's writer list by a row or a page; says whether `command` was a scroll.
+pub(super) fn scroll(batch: &mut BatchDialog, command: Option<Command>, page: usize) -> bool {
     let last = batch.rows().saturating_sub(1);
     match command {
         Some(Command::Up) => batch.scroll = batch.scroll.saturating_sub(1),
         Some(Command::Down) => batch.scroll = (batch.scroll + 1).min(last),
         Some(Command::PageUp) => batch.scroll = batch.scroll.saturating_sub(page),
         Some(Command::PageDown) => batch.scroll = (batch.scroll + page).min(last),
-        _ => {}
+        _ => return false,
     }
+    true
 }
 
 /// `r`: a new batch of the writers that failed, as they are now, back in the dialog with the

@@ -222,19 +222,6 @@ pub(super) fn on_regions_key(state: &mut State, command: Option<Command>) -> Vec
     Vec::new()
 }
 
-/// Scrolls a batch's writer list by a page.
-fn scroll_batch(batch: &mut BatchDialog, command: Option<Command>, page: usize) -> bool {
-    let last = batch.rows().saturating_sub(1);
-    match command {
-        Some(Command::PageUp) => batch.scroll = batch.scroll.saturating_sub(page),
-        Some(Command::PageDown) => batch.scroll = (batch.scroll + page).min(last),
-        Some(Command::Up) => batch.scroll = batch.scroll.saturating_sub(1),
-        Some(Command::Down) => batch.scroll = (batch.scroll + 1).min(last),
-        _ => return false,
-    }
-    true
-}
-
 /// Rows one page of a batch's writer list moves.
 pub(super) fn batch_page(state: &State) -> usize {
     usize::from(state.size.1 / 2).max(1)
@@ -262,7 +249,7 @@ pub(super) fn on_start_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             })],
         },
         Some(Popup::Batch(batch)) if batch.stage == BatchStage::Confirm => {
-            if scroll_batch(
+            if super::batch::scroll(
                 batch,
                 command.filter(|c| matches!(c, Command::PageUp | Command::PageDown)),
                 page,
@@ -306,7 +293,7 @@ pub(super) fn on_pause_key(state: &mut State, command: Option<Command>) -> Vec<E
             })],
         },
         Some(Popup::Batch(batch)) if batch.stage == BatchStage::Confirm => {
-            if scroll_batch(batch, command, page) {
+            if super::batch::scroll(batch, command, page) {
                 return Vec::new();
             }
             match (command, batch.pause_focus) {
