@@ -5,10 +5,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::ThemeChoice;
-use crate::domain::{StatusSet, WriterStatus, Zone};
+use crate::domain::{STATUS_WORDS, StatusSet, Zone};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -211,35 +212,26 @@ pub enum OutputFormat {
     Json,
 }
 
-/// One word of `--status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum StatusWord {
-    Running,
-    Starting,
-    Pausing,
-    Stopped,
-    Failed,
-    /// Every status but running.
-    NotRunning,
-}
-
-/// The statuses `words` select; every status when there are none.
-pub fn status_set(words: &[StatusWord]) -> StatusSet {
-    if words.is_empty() {
+/// The statuses `sets` select together; every status when there are none.
+pub fn status_set(sets: &[StatusSet]) -> StatusSet {
+    if sets.is_empty() {
         return StatusSet::ALL;
     }
-    let statuses = words.iter().flat_map(|word| {
+    StatusSet::of(sets.iter().flat_map(|set| set.statuses()))
+}
+
+/// One word of `--status`, read as the console's `:status` reads it.
+fn status_word() -> impl TypedValueParser<Value = StatusSet> {
+    let words = STATUS_WORDS.map(|word| {
+        let value = PossibleValue::new(word);
         match word {
-            StatusWord::Running => StatusSet::of([WriterStatus::Running]),
-            StatusWord::Starting => StatusSet::of([WriterStatus::Starting]),
-            StatusWord::Pausing => StatusSet::of([WriterStatus::Pausing]),
-            StatusWord::Stopped => StatusSet::of([WriterStatus::Stopped]),
-            StatusWord::Failed => StatusSet::of([WriterStatus::Failed]),
-            StatusWord::NotRunning => StatusSet::NOT_RUNNING,
+            "unknown" => value.help("a status jwctl does not know, as an OMS reports it"),
+            "not-running" => value.help("every status but running"),
+            "all" => value.help("every status"),
+            _ => value,
         }
-        .statuses()
     });
-    StatusSet::of(statuses)
+    PossibleValuesParser::new(words).try_map(|word| word.parse::<StatusSet>())
 }
 
 /// Which writers: a region, statuses and a search, as `jwctl list` filters them.
@@ -252,8 +244,8 @@ pub struct SelectionArgs {
     #[arg(long, value_name = "QUERY")]
     pub search: Option<String>,
     /// Only writers in these statuses (comma-separated).
-    #[arg(long, value_enum, value_name = "STATUS", value_delimiter = ',')]
-    pub status: Vec<StatusWord>,
+    #[arg(long, value_name = "STATUS", value_delimiter = ',', value_parser = status_word())]
+    pub status: Vec<StatusSet>,
 }
 
 impl SelectionArgs {
@@ -367,6 +359,8 @@ mod tests {
 
     #[test]
     fn status_words_combine() {
+        use crate::domain::WriterStatus;
+
         let cli = Cli::try_parse_from(["jwctl", "list", "--status", "stopped,failed"]);
         let Ok(Cli {
             command: Some(Command::List(list)),
@@ -380,8 +374,21 @@ mod tests {
             StatusSet::of([WriterStatus::Stopped, WriterStatus::Failed])
         );
         assert_eq!(status_set(&[]), StatusSet::ALL);
+        // Every word of the console's `:status`, `unknown` (an OMS's) included.
+        let cli = Cli::try_parse_from(["jwctl", "list", "--status", "unknown,failed"]);
+        let Ok(Cli {
+            command: Some(Command::List(list)),
+            ..
+        }) = cli
+        else {
+            panic!("{cli:?}");
+        };
         assert_eq!(
-            status_set(&[StatusWord::NotRunning]),
+            status_set(&list.selection.status),
+            StatusSet::of([WriterStatus::Unknown, WriterStatus::Failed])
+        );
+        assert_eq!(
+            status_set(&[StatusSet::NOT_RUNNING]),
             StatusSet::NOT_RUNNING
         );
     }

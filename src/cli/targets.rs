@@ -118,12 +118,7 @@ pub fn filters(selection: &SelectionArgs) -> String {
         words.push(format!("--region {}", shell_quote(region)));
     }
     if !selection.status.is_empty() {
-        let statuses: Vec<String> = selection
-            .status
-            .iter()
-            .filter_map(clap::ValueEnum::to_possible_value)
-            .map(|value| value.get_name().to_string())
-            .collect();
+        let statuses: Vec<String> = selection.status.iter().map(|set| set.words()).collect();
         words.push(format!("--status {}", statuses.join(",")));
     }
     if let Some(search) = &selection.search {
@@ -135,13 +130,16 @@ pub fn filters(selection: &SelectionArgs) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::args::StatusWord;
+    use crate::domain::{StatusSet, WriterStatus};
 
     fn selection() -> SelectionArgs {
         SelectionArgs {
             region: Some("cn-hangzhou".into()),
             search: Some("orders sync".into()),
-            status: vec![StatusWord::Stopped, StatusWord::NotRunning],
+            status: vec![
+                StatusSet::of([WriterStatus::Stopped]),
+                StatusSet::NOT_RUNNING,
+            ],
         }
     }
 

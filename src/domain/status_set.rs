@@ -85,6 +85,21 @@ impl StatusSet {
     }
 }
 
+impl StatusSet {
+    /// The set as `from_str` reads it back: `all`, `not-running` or `stopped,failed`.
+    pub fn words(self) -> String {
+        match self {
+            StatusSet::ALL => "all".into(),
+            StatusSet::NOT_RUNNING => "not-running".into(),
+            set => set
+                .statuses()
+                .map(WriterStatus::as_str)
+                .collect::<Vec<_>>()
+                .join(","),
+        }
+    }
+}
+
 /// `all`, `not running`, or the statuses joined by commas (`stopped, failed`).
 impl fmt::Display for StatusSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -137,6 +152,12 @@ mod tests {
     #[test]
     fn words_combine_and_name_themselves() {
         assert_eq!("all".parse(), Ok(StatusSet::ALL));
+        for words in ["all", "not-running", "stopped,failed", "unknown"] {
+            assert_eq!(
+                words.parse::<StatusSet>().map(StatusSet::words).as_deref(),
+                Ok(words)
+            );
+        }
         assert_eq!(" Not-Running ".parse(), Ok(StatusSet::NOT_RUNNING));
         let set: Result<StatusSet, _> = "stopped, failed".parse();
         assert_eq!(
