@@ -47,12 +47,7 @@ pub fn draw(state: &State, detail: &DetailView, frame: &mut Frame, area: Rect, t
             lines.extend(entries.iter().map(|e| audit_line(state, e, theme)));
         }
     }
-    let keys = if state.settings.read_only {
-        " Esc back · y copies the id · ↑↓ scroll · READ-ONLY"
-    } else {
-        " Esc back · s start · p pause · y copies the id · ↑↓ scroll"
-    };
-    let body_height = inner.height.saturating_sub(1);
+    // The keys of this view are on the bottom line, from the keymap, as in every mode.
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
@@ -61,12 +56,8 @@ pub fn draw(state: &State, detail: &DetailView, frame: &mut Frame, area: Rect, t
             inner.x + 1,
             inner.y,
             inner.width.saturating_sub(2),
-            body_height,
+            inner.height,
         ),
-    );
-    frame.render_widget(
-        Line::styled(keys, theme.dim()),
-        Rect::new(inner.x, inner.y + body_height, inner.width, 1),
     );
 }
 
