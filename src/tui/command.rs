@@ -11,7 +11,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("region", "region NAME[,NAME…] | all — show these regions"),
     (
         "status",
-        "status running|starting|pausing|stopped|failed|not-running|all[,…]",
+        "status running|starting|pausing|stopped|failed|unknown|not-running|all[,…]",
     ),
     (
         "sort",

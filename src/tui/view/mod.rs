@@ -14,6 +14,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
+use super::command::COMMANDS;
 use super::keymap;
 use super::layout::{Areas, MIN_HEIGHT, MIN_WIDTH, layout};
 use super::state::{ConnectionState, Mode, NoticeLevel, Popup, State};
@@ -50,10 +51,10 @@ pub fn view(state: &State, frame: &mut Frame) {
         Some(Popup::Start(dialog)) => dialogs::start(state, dialog, frame, area, &theme),
         Some(Popup::Pause(dialog)) => dialogs::pause(state, dialog, frame, area, &theme),
         Some(Popup::Batch(batch)) => batch::draw(state, batch, frame, area, &theme),
-        None if state.detail.is_none() && state.command.is_none() => {
-            search_cursor(state, frame, &areas);
-        }
         None => {}
+    }
+    if state.mode() == Mode::Search {
+        search_cursor(state, frame, &areas);
     }
 }
 
@@ -151,9 +152,6 @@ fn search_box(state: &State, theme: &Theme, compact: bool) -> Vec<Span<'static>>
 
 /// Puts the terminal cursor in the search box while typing there.
 fn search_cursor(state: &State, frame: &mut Frame, areas: &Areas) {
-    if !state.search.editing {
-        return;
-    }
     let value_width = state.search.input.value.chars().count().max(24);
     let pending = if state.search.pending { 2 } else { 0 };
     // "Search: " + value + pending + " " sits at the right edge of the title line.
@@ -349,8 +347,12 @@ fn command_line(state: &State, frame: &mut Frame, areas: &Areas, theme: &Theme) 
         }
         Line::from(spans)
     } else {
+        let names: String = COMMANDS
+            .iter()
+            .map(|(name, _)| format!(":{name}  "))
+            .collect();
         Line::styled(
-            " :region  :status  :sort  :mark  :help  :q — Tab completes, ↑↓ history, Esc closes",
+            format!(" {names}— Tab completes, ↑↓ history, Esc closes"),
             theme.dim(),
         )
     };
