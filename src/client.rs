@@ -18,6 +18,7 @@ use crate::api::{
     ACTOR_HEADER, AuditEntry, AuditLog, Deployment, ErrorBody, Health, StartRequest, WriterList,
 };
 use crate::domain::{Writer, format_utc};
+use crate::http_errors::{body_excerpt, root_cause};
 
 /// How to reach a controller. Its `Debug` output hides the token.
 #[derive(Clone)]
@@ -335,12 +336,7 @@ impl Client {
         if error.is_timeout() {
             return self.timeout();
         }
-        let mut detail = error.to_string();
-        let mut source = std::error::Error::source(&error);
-        while let Some(cause) = source {
-            detail = cause.to_string();
-            source = cause.source();
-        }
+        let detail = root_cause(&error);
         ClientError::Unreachable { url, detail }
     }
 }
@@ -358,7 +354,7 @@ fn api_error(status: StatusCode, body: &[u8]) -> ClientError {
             code: format!("http_{}", status.as_u16()),
             message: format!(
                 "the controller answered {status} without an error description: {}",
-                String::from_utf8_lossy(&body[..body.len().min(200)])
+                body_excerpt(body)
             ),
             current: None,
         },

@@ -414,3 +414,37 @@ async fn a_thousand_projects_poll() {
     assert_eq!(standin.calls_to("ListProjects").len(), 7);
     println!("poll of 1,000 projects took {:?}", poll.took);
 }
+
+/// Something at the OMS URL that answers without end (not the stand-in: a raw HTTP answer
+/// streamed until the client hangs up). The client stops reading and says so.
+#[tokio::test]
+async fn an_endless_answer_is_cut_off_and_said() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0_u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                            transfer-encoding: chunked\r\n\r\n";
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let chunk = format!("100000\r\n{}\r\n", " ".repeat(0x10_0000));
+                while socket.write_all(chunk.as_bytes()).await.is_ok() {}
+            });
+        }
+    });
+    let standin = OmsStandin::start(1, &["hz"]).await;
+    let mut config = standin.config(Duration::from_secs(60));
+    config.url = format!("http://{address}");
+    let client = OmsClient::new(&config).expect("client");
+    let err = client.describe_project_components("np_x").await.err();
+    let text = err.map(|e| e.to_string()).unwrap_or_default();
+    assert!(text.contains("larger than 64 MiB"), "{text}");
+}

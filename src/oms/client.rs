@@ -23,6 +23,10 @@ use super::wire::{
     CmAnswer, DescribeData, Envelope, ListProjectsRequest, MAX_PAGE_SIZE, ProjectId, ProjectItem,
     ResetIncrStartTimestampRequest,
 };
+use crate::http_errors::{body_excerpt, root_cause};
+
+/// The largest answer read from OMS or a CM (a page of 150 projects is far smaller).
+const MAX_ANSWER_BYTES: usize = 64 << 20;
 
 /// What can go wrong talking to OMS or a CM. Never contains the password.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -259,19 +263,37 @@ impl OmsClient {
         loop {
             let attempt = request();
             let answer = tokio::time::timeout_at(deadline, async {
-                let response = attempt.send().await?;
+                let mut response = attempt
+                    .send()
+                    .await
+                    .map_err(|e| transport_error(action, &e))?;
                 let status = response.status();
-                let bytes = response.bytes().await?;
-                Ok::<_, reqwest::Error>((status, bytes.to_vec()))
+                let mut bytes = Vec::new();
+                while let Some(chunk) = response
+                    .chunk()
+                    .await
+                    .map_err(|e| transport_error(action, &e))?
+                {
+                    if bytes.len() + chunk.len() > MAX_ANSWER_BYTES {
+                        return Err(OmsError::Unavailable {
+                            action: action.to_string(),
+                            detail: format!(
+                                "the answer is larger than {} MiB; is the URL OMS's?",
+                                MAX_ANSWER_BYTES >> 20
+                            ),
+                        });
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                Ok((status, bytes))
             })
             .await
-            .map_err(|_| timeout())?
-            .map_err(|e| transport_error(action, &e));
+            .map_err(|_| timeout())?;
             let answer = answer.and_then(|(status, bytes)| {
                 if status.is_server_error() {
                     Err(OmsError::Unavailable {
                         action: action.to_string(),
-                        detail: format!("HTTP {status}: {}", snippet(&bytes)),
+                        detail: format!("HTTP {status}: {}", body_excerpt(&bytes)),
                     })
                 } else {
                     Ok((status, bytes))
@@ -328,21 +350,10 @@ fn append_path(url: &mut Url, segments: &[&str]) {
 }
 
 fn transport_error(action: &str, error: &reqwest::Error) -> OmsError {
-    let mut detail = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        detail = cause.to_string();
-        source = cause.source();
-    }
     OmsError::Unavailable {
         action: action.to_string(),
-        detail,
+        detail: root_cause(error),
     }
-}
-
-fn snippet(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]);
-    text.trim().to_string()
 }
 
 fn unauthorized(action: &str, status: StatusCode) -> Option<OmsError> {
@@ -373,7 +384,7 @@ fn read_envelope<T: DeserializeOwned>(
         Err(_) if !status.is_success() => {
             return Err(OmsError::Unavailable {
                 action: action.to_string(),
-                detail: format!("HTTP {status}: {}", snippet(bytes)),
+                detail: format!("HTTP {status}: {}", body_excerpt(bytes)),
             });
         }
         Err(e) => return Err(decode(e.to_string())),
@@ -416,7 +427,7 @@ fn read_cm_answer(action: &str, status: StatusCode, bytes: &[u8]) -> Result<(), 
         Err(_) if !status.is_success() => {
             return Err(OmsError::Unavailable {
                 action: action.to_string(),
-                detail: format!("HTTP {status}: {}", snippet(bytes)),
+                detail: format!("HTTP {status}: {}", body_excerpt(bytes)),
             });
         }
         Err(e) => {
