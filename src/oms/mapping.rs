@@ -69,12 +69,6 @@ pub struct MappedWriter {
     pub writer: Writer,
     /// The status as OMS reports it.
     pub status: OmsStatus,
-    /// FNV-1a 64 of every mapped field except those that move without a change of state:
-    /// `latency_ms`, the checkpoint of a RUNNING writer, the store's `latest` and
-    /// `updated_at`. Equal to `writer.version`. Changes whenever OMS's view of the writer
-    /// (status word, checkpoint when not running, store, earliest data, message, placement)
-    /// changes; it is a hash, not a counter.
-    pub version_hash: u64,
 }
 
 /// The writers of `project`, from its `DescribeProjectComponents` data. Components without a
@@ -167,15 +161,15 @@ fn map_writer(
             OmsStatus::Unknown(text) => Some(text.clone()),
         },
     };
-    let version_hash = version_of(&writer, &component.status);
-    writer.version = version_hash;
-    MappedWriter {
-        writer,
-        status,
-        version_hash,
-    }
+    writer.version = version_of(&writer, &component.status);
+    MappedWriter { writer, status }
 }
 
+/// The writer's version for If-Match: FNV-1a 64 of every mapped field except those that move
+/// without a change of state (`latency_ms`, the checkpoint of a RUNNING writer, the store's
+/// `latest`, `updated_at`). It changes whenever OMS's view of the writer (status word,
+/// checkpoint when not running, store, earliest data, message, placement) changes; it is a
+/// hash, not a counter.
 fn version_of(writer: &Writer, oms_status: &str) -> u64 {
     let status = oms_status.trim().to_ascii_uppercase();
     let checkpoint = match (status.as_str(), writer.checkpoint) {
