@@ -58,8 +58,10 @@ pub enum Outcome {
     InFlight,
     /// Done; the writer's status after the change.
     Done(WriterStatus),
-    /// Nothing to do: known before sending, or the controller changed nothing.
+    /// Nothing to do, known before sending (the reason).
     NoOp(&'static str),
+    /// Sent, and the controller changed nothing.
+    Unchanged,
     /// Not sent: the rules refused it, or the operator stopped the batch first.
     NotSent(String),
     /// The controller refused it (its message).
@@ -75,7 +77,7 @@ impl Outcome {
             Outcome::Queued { .. } => "queued",
             Outcome::InFlight => "sending",
             Outcome::Done(_) => "ok",
-            Outcome::NoOp(_) => "no-op",
+            Outcome::NoOp(_) | Outcome::Unchanged => "no-op",
             Outcome::NotSent(_) => "not sent",
             Outcome::Refused(_) => "refused",
             Outcome::Failed(_) => "failed",
@@ -111,33 +113,19 @@ pub struct BatchRun {
 }
 
 impl BatchRun {
-    /// Requests sent (or being sent), and how many of them have an answer.
+    /// How many requests have an answer, and how many are to be sent in all (answered, in
+    /// flight or queued), in one pass.
     pub fn progress(&self) -> (usize, usize) {
-        let sent = |o: &Outcome| {
-            matches!(
-                o,
-                Outcome::InFlight | Outcome::Done(_) | Outcome::Refused(_) | Outcome::Failed(_)
-            ) || *o == Outcome::NoOp(CONTROLLER_NO_OP)
-        };
-        let queued = self
-            .items
-            .iter()
-            .filter(|i| matches!(i.outcome, Outcome::Queued { .. }))
-            .count();
-        let to_send = self.items.iter().filter(|i| sent(&i.outcome)).count() + queued;
-        (self.answered(), to_send)
-    }
-
-    fn answered(&self) -> usize {
         self.items
             .iter()
-            .filter(|i| {
-                matches!(
-                    i.outcome,
-                    Outcome::Done(_) | Outcome::Refused(_) | Outcome::Failed(_)
-                ) || i.outcome == Outcome::NoOp(CONTROLLER_NO_OP)
+            .fold((0, 0), |(answered, to_send), item| match item.outcome {
+                Outcome::Done(_)
+                | Outcome::Unchanged
+                | Outcome::Refused(_)
+                | Outcome::Failed(_) => (answered + 1, to_send + 1),
+                Outcome::InFlight | Outcome::Queued { .. } => (answered, to_send + 1),
+                Outcome::NoOp(_) | Outcome::NotSent(_) => (answered, to_send),
             })
-            .count()
     }
 
     /// How many writers ended with each label, in the order the summary shows them.
@@ -158,9 +146,6 @@ impl BatchRun {
         .collect()
     }
 }
-
-/// The reason of a no-op the controller reported.
-const CONTROLLER_NO_OP: &str = "the controller found nothing to do";
 
 /// Where a batch is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -412,7 +397,7 @@ impl BatchDialog {
             return Vec::new();
         }
         slot.outcome = match result {
-            Ok(after) if after.version == slot.writer.version => Outcome::NoOp(CONTROLLER_NO_OP),
+            Ok(after) if after.version == slot.writer.version => Outcome::Unchanged,
             Ok(after) => Outcome::Done(after.status),
             Err(error) => failure(error, zone),
         };

@@ -252,7 +252,7 @@ fn writer_row(
 fn outcome_style(outcome: &Outcome, theme: &Theme) -> Style {
     match outcome {
         Outcome::Done(_) => theme.ok(),
-        Outcome::NoOp(_) | Outcome::Queued { .. } => theme.dim(),
+        Outcome::NoOp(_) | Outcome::Unchanged | Outcome::Queued { .. } => theme.dim(),
         Outcome::InFlight | Outcome::NotSent(_) => theme.warning(),
         Outcome::Refused(_) | Outcome::Failed(_) => theme.error(),
     }
@@ -299,6 +299,7 @@ fn progress(
         let detail = match &item.outcome {
             Outcome::Done(status) => format!("now {status}"),
             Outcome::NoOp(reason) => (*reason).to_string(),
+            Outcome::Unchanged => "the controller found nothing to do".to_string(),
             Outcome::NotSent(reason) | Outcome::Refused(reason) | Outcome::Failed(reason) => {
                 reason.clone()
             }
