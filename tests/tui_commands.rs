@@ -12,7 +12,7 @@ use jwctl::domain::{StatusSet, WriterStatus};
 use jwctl::tui::action::Action;
 use jwctl::tui::effect::Effect;
 use jwctl::tui::memory::ViewMemory;
-use jwctl::tui::state::{Column, ConnectionState, Popup, State};
+use jwctl::tui::state::{Column, ConnectionState, Fleet, Popup, State};
 use jwctl::tui::update::update;
 
 /// Opens the command line, types `line` and presses Enter.
@@ -194,6 +194,29 @@ fn capital_r_refreshes_now_and_retries_now_during_an_outage() {
         without_saves(press(&mut state, KeyCode::Char('R'))).as_slice(),
         [Effect::FetchFleet]
     ));
+}
+
+#[test]
+fn the_refreshing_notice_goes_when_the_refresh_ends_and_no_other_notice_does() {
+    let mut state = loaded(writers(10));
+    press(&mut state, KeyCode::Char('R'));
+    let text = |state: &State| state.notice.as_ref().map(|n| n.text.clone());
+    assert_eq!(text(&state).as_deref(), Some("Refreshing …"));
+    update(
+        &mut state,
+        Action::FleetLoaded(Ok(Fleet::new(2, writers(10)))),
+    );
+    assert_eq!(text(&state), None);
+    // A notice of something else stays for its time.
+    press(&mut state, KeyCode::Char('R'));
+    press(&mut state, KeyCode::Char('R'));
+    let busy = text(&state).unwrap_or_default();
+    assert!(busy.contains("already under way"), "{busy}");
+    update(
+        &mut state,
+        Action::FleetLoaded(Ok(Fleet::new(3, writers(10)))),
+    );
+    assert_eq!(text(&state), Some(busy));
 }
 
 #[test]

@@ -385,6 +385,8 @@ pub struct Notice {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NoticeLevel {
     Info,
+    /// Says something is under way ("Refreshing …"); cleared when it ends.
+    Pending,
     Success,
     Warning,
     Error,

@@ -35,7 +35,7 @@ pub(super) fn refresh_now(state: &mut State) -> Vec<Effect> {
         );
         return Vec::new();
     }
-    notify(state, NoticeLevel::Info, "Refreshing …");
+    notify(state, NoticeLevel::Pending, "Refreshing …");
     let mut effects = fetch_fleet(state);
     if state.deployment.is_none() {
         effects.push(Effect::FetchDeployment);
@@ -88,9 +88,7 @@ pub(super) fn on_fleet(state: &mut State, fleet: Fleet) -> Vec<Effect> {
     state.refresh_in_flight = false;
     state.connection = ConnectionState::Connected;
     state.last_refresh = Some(state.now);
-    if matches!(&state.notice, Some(n) if n.text == "Refreshing …") {
-        state.notice = None;
-    }
+    clear_pending_notice(state);
     let same_writers = Arc::ptr_eq(&state.fleet.writers, &fleet.writers)
         || (state.fleet.writers.len() == fleet.writers.len()
             && state
@@ -146,8 +144,17 @@ pub(super) fn on_fleet_error(state: &mut State, error: &ClientError) -> Vec<Effe
         attempts,
         retry_at,
     };
-    if matches!(&state.notice, Some(n) if n.text == "Refreshing …") {
+    clear_pending_notice(state);
+    vec![Effect::ScheduleRefresh(wait)]
+}
+
+/// A refresh ended: the notice that announced it goes.
+fn clear_pending_notice(state: &mut State) {
+    if state
+        .notice
+        .as_ref()
+        .is_some_and(|n| n.level == NoticeLevel::Pending)
+    {
         state.notice = None;
     }
-    vec![Effect::ScheduleRefresh(wait)]
 }

@@ -286,7 +286,7 @@ fn backend_spans(state: &State, spans: &mut Vec<Span<'static>>, theme: &Theme) {
 fn keys_line(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
     if let Some(notice) = &state.notice {
         let style = match notice.level {
-            NoticeLevel::Info => Style::new(),
+            NoticeLevel::Info | NoticeLevel::Pending => Style::new(),
             NoticeLevel::Success => theme.ok(),
             NoticeLevel::Warning => theme.warning(),
             NoticeLevel::Error => theme.error(),
