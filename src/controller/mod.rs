@@ -152,7 +152,8 @@ impl ControllerHandle {
     }
 }
 
-/// Opens the database for the audit log of an OMS backend (the fleet lives in OMS).
+/// Opens the database and a read-only connection for the audit log (all an OMS backend
+/// needs: its fleet lives in OMS).
 fn open_audit(path: &Path) -> Result<(Db, AuditReader), ControllerError> {
     let database = |source| ControllerError::Database {
         path: path.to_path_buf(),
@@ -248,7 +249,7 @@ fn open_fleet(
         path: path.to_path_buf(),
         source,
     };
-    let mut db = Db::open(path).map_err(database)?;
+    let (mut db, audit_reader) = open_audit(path)?;
     let mut seeded = false;
     if let Some(count) = demo_fleet.filter(|&n| n > 0)
         && db.is_empty().map_err(database)?
@@ -258,6 +259,5 @@ fn open_fleet(
         seeded = true;
     }
     let (slots, revision) = db.load(fleet::now_ms(clock)).map_err(database)?;
-    let audit_reader = AuditReader::open(path).map_err(database)?;
     Ok((db, audit_reader, Fleet::new(slots, revision), seeded))
 }
