@@ -71,7 +71,7 @@ fn cells(writer: &Writer, zone: &Zone, colour: bool) -> [Cell; 8] {
     [
         Cell::plain(writer.name.clone()),
         Cell::plain(writer.server_ip.clone()),
-        Cell::plain(format!("{} ({})", writer.project.name, writer.project.id)),
+        Cell::plain(writer.project_label()),
         Cell::plain(writer.region.clone()),
         Cell::plain(writer.kind.as_str()),
         match &writer.backend_status {

@@ -59,6 +59,11 @@ pub struct Store {
 }
 
 impl Writer {
+    /// The migration project as people read it: `name (id)`.
+    pub fn project_label(&self) -> String {
+        format!("{} ({})", self.project.name, self.project.id)
+    }
+
     /// The status as people read it: the label, or the backend's own word for a status jwctl
     /// does not know.
     pub fn status_label(&self) -> &str {

@@ -136,7 +136,7 @@ fn cell_text(state: &State, column: Column, writer: &Writer) -> String {
     match column {
         Column::Name => writer.name.clone(),
         Column::ServerIp => writer.server_ip.clone(),
-        Column::Project => format!("{} ({})", writer.project.name, writer.project.id),
+        Column::Project => writer.project_label(),
         Column::Region => writer.region.clone(),
         Column::Kind => writer.kind.label().to_string(),
         Column::Status => writer.status_label().to_string(),

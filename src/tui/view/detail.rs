@@ -87,11 +87,7 @@ fn writer_lines(state: &State, writer: &Writer, theme: &Theme) -> Vec<Line<'stat
     }
     lines.extend([
         field("Kind", writer.kind.label(), theme),
-        field(
-            "Project",
-            format!("{} ({})", writer.project.name, writer.project.id),
-            theme,
-        ),
+        field("Project", writer.project_label(), theme),
         field("Server IP", writer.server_ip.clone(), theme),
         field("Region", writer.region.clone(), theme),
         field("Backend", backend_label(state), theme),
