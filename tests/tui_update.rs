@@ -1069,3 +1069,20 @@ fn start_dialog_replay(state: &mut State, timestamp: &str) {
     assert_eq!(start_dialog(state).form.focus, StartFocus::Timestamp);
     chars(state, timestamp);
 }
+
+/// Versions do not order records: an OMS's are hashes, so an answer whose version is
+/// numerically lower is still the state the operation left.
+#[test]
+fn an_answer_shows_at_once_whatever_its_version() {
+    let mut state = loaded(writers(6));
+    let writer = first_in(&state, WriterStatus::Running);
+    let op = pause_of(&writer.id, writer.version);
+    let mut answered = after(&op, writer.clone());
+    assert!(writer.version > 0);
+    answered.version = 0;
+    update(&mut state, answer(&op, Ok(answered.clone())));
+    assert_eq!(
+        state.fleet.get(&writer.id).map(|w| (w.status, w.version)),
+        Some((WriterStatus::Pausing, answered.version))
+    );
+}

@@ -65,8 +65,8 @@ impl OperationRequest {
     }
 }
 
-/// Locks `mutex`, going on after a panic elsewhere poisoned it (the data stays consistent:
-/// every change under these locks is a single assignment or push).
+/// Locks `mutex`, going on after a panic elsewhere poisoned it rather than failing every
+/// later request.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -36,20 +36,14 @@ pub(super) fn on_operation(
     }
 }
 
-/// Replaces writer `updated` in the fleet shown, unless a refresh already brought a newer
-/// state of it; says whether it did.
+/// Replaces writer `updated` in the fleet shown; says whether it was there. The answer is
+/// the controller's record as the operation left it, the newest the console has heard of;
+/// versions cannot say which of two records is newer (an OMS's are hashes, not counters), and
+/// the next refresh corrects a rare refresh that overtook the answer.
 fn patch_writer(state: &mut State, updated: Writer) -> bool {
     let Some(&pos) = state.fleet.by_id.get(&updated.id) else {
         return false;
     };
-    if state
-        .fleet
-        .writers
-        .get(pos)
-        .is_some_and(|w| w.version > updated.version)
-    {
-        return false;
-    }
     match Arc::make_mut(&mut state.fleet.writers).get_mut(pos) {
         Some(slot) => {
             *slot = updated;
