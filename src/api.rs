@@ -71,6 +71,84 @@ pub struct WriterList {
     pub writers: Vec<Writer>,
 }
 
+/// `GET /v1/writers?since=REV`, and the data of a `delta` event of `GET /v1/events`: what
+/// changed after revision `REV`, up to and including `revision`.
+///
+/// A writer appears in at most one of the three lists. `writers` holds the writers added or
+/// changed in anything but progress (status, version, message, …), whole; `progress` the
+/// running writers whose only change is their checkpoint and latency; `removed` the ids of
+/// writers that are gone. Applying the delta to the list at `REV` gives the list at
+/// `revision`. A heartbeat event carries `revision` alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WriterDelta {
+    pub revision: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub writers: Vec<Writer>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub progress: Vec<Progress>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<String>,
+}
+
+impl WriterDelta {
+    /// Whether nothing changed (a heartbeat).
+    pub fn is_empty(&self) -> bool {
+        self.writers.is_empty() && self.progress.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// A running writer's progress. Compact on the wire, as an array: `["ID", checkpoint in
+/// Unix milliseconds or null, latency_ms or null]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "ProgressWire", into = "ProgressWire")]
+pub struct Progress {
+    pub id: String,
+    pub checkpoint: Option<DateTime<Utc>>,
+    pub latency_ms: Option<u64>,
+}
+
+type ProgressWire = (String, Option<i64>, Option<u64>);
+
+impl From<ProgressWire> for Progress {
+    fn from((id, checkpoint, latency_ms): ProgressWire) -> Self {
+        Progress {
+            id,
+            checkpoint: checkpoint.and_then(DateTime::from_timestamp_millis),
+            latency_ms,
+        }
+    }
+}
+
+impl From<Progress> for ProgressWire {
+    fn from(progress: Progress) -> Self {
+        (
+            progress.id,
+            progress.checkpoint.map(|at| at.timestamp_millis()),
+            progress.latency_ms,
+        )
+    }
+}
+
+/// The event types of `GET /v1/events` (Server-Sent Events; the data of each is one JSON
+/// object on one line).
+pub mod events {
+    /// A [`super::WriterDelta`]; the event's `id` is its revision.
+    pub const DELTA: &str = "delta";
+    /// Nothing changed for a while: `{"revision": N}`.
+    pub const HEARTBEAT: &str = "heartbeat";
+    /// The controller cannot bring this subscriber up to date with deltas (its revision is
+    /// too old, or it fell too far behind): `{"revision": N, "reason": "…"}`. The stream
+    /// ends; reload the full list and subscribe again from its revision.
+    pub const RESET: &str = "reset";
+}
+
+/// The data of a `reset` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamReset {
+    pub revision: u64,
+    pub reason: String,
+}
+
 /// Body of `POST /v1/writers/{id}/start`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -134,6 +212,8 @@ pub enum ErrorCode {
     MethodNotAllowed,
     InvalidState,
     VersionMismatch,
+    /// `since` names a revision the controller can no longer answer from: load the full list.
+    RevisionExpired,
     PayloadTooLarge,
     ReplayNotSupported,
     ReplayOutOfRange,
@@ -158,6 +238,7 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::InvalidState => "invalid_state",
             ErrorCode::VersionMismatch => "version_mismatch",
+            ErrorCode::RevisionExpired => "revision_expired",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::ReplayNotSupported => "replay_not_supported",
             ErrorCode::ReplayOutOfRange => "replay_out_of_range",
@@ -176,6 +257,7 @@ impl ErrorCode {
             ErrorCode::WriterNotFound | ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::InvalidState => 409,
+            ErrorCode::RevisionExpired => 410,
             ErrorCode::VersionMismatch => 412,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::ReplayNotSupported
