@@ -55,7 +55,7 @@ fn console(writers: usize, query: Option<&str>) -> State {
         let hits = SearchIndex::search(&state.fleet.index, query);
         let results = SearchResults {
             query: query.to_string(),
-            revision: state.fleet.revision,
+            shape: state.fleet.shape,
             hits: hits.into(),
         };
         let generation = state.search.generation;

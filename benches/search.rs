@@ -207,7 +207,7 @@ fn keystroke(c: &mut Criterion) {
                     if !typed.is_empty() {
                         state.search.results = Some(SearchResults {
                             query: typed.to_string(),
-                            revision: 1,
+                            shape: fleet.shape,
                             hits: Arc::new(fleet.index.search(typed)),
                         });
                     }

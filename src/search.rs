@@ -110,8 +110,9 @@ impl SearchIndex {
         self.search_rows(query, &rows)
     }
 
-    /// Scores `rows`; large searches are split over the machine's cores (scoped threads).
-    fn search_rows(&self, query: &str, rows: &[usize]) -> Vec<SearchHit> {
+    /// The hits among `rows`, best first; large searches are split over the machine's cores
+    /// (scoped threads).
+    pub fn search_rows(&self, query: &str, rows: &[usize]) -> Vec<SearchHit> {
         let needle = query.trim().to_lowercase();
         if needle.is_empty() {
             return rows

@@ -229,7 +229,7 @@ fn an_idle_console_sends_nothing_down_the_link() {
     std::fs::write(&config, "[tui]\nrefresh_secs = 3600\n").expect("config");
     let url = controller.handle.url();
     let config = config.to_string_lossy().to_string();
-    let app = PtyApp::spawn(
+    let mut app = PtyApp::spawn(
         console(
             sandbox.path(),
             &[
@@ -245,6 +245,15 @@ fn an_idle_console_sends_nothing_down_the_link() {
         30,
     );
     app.wait_for("30/30 shown");
+    // The latency of a writer that is not running grows with the console's clock: show the
+    // running writers only, whose figures change only when the controller says so.
+    app.send("f");
+    let shown = app.wait_until(
+        "the running writers alone",
+        Duration::from_secs(10),
+        |screen| screen.contains(" shown") && !screen.contains("30/30 shown"),
+    );
+    assert!(shown.contains("running"), "{shown}");
     let settled = app.raw_output().len();
     // The console wakes every second (tick); watch a few ticks go by.
     let window = std::time::Instant::now() + Duration::from_millis(3500);

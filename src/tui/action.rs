@@ -2,7 +2,7 @@
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
-use crate::api::{AuditEntry, Deployment};
+use crate::api::{AuditEntry, Deployment, StreamReset, WriterDelta};
 use crate::client::ClientError;
 use crate::domain::Writer;
 
@@ -26,6 +26,16 @@ pub enum Action {
     DeploymentLoaded(Result<Deployment, ClientError>),
     /// Answer to `Effect::FetchFleet`, with the search index already built.
     FleetLoaded(Result<Fleet, ClientError>),
+    /// An event of event stream `stream`: a delta (a heartbeat is an empty one).
+    DeltaArrived { stream: u64, delta: WriterDelta },
+    /// Event stream `stream` ended.
+    StreamEnded { stream: u64, end: StreamEnd },
+    /// Answer to `Effect::FetchSince`.
+    DeltaLoaded(Result<WriterDelta, ClientError>),
+    /// Answer to `Effect::Rebuild`: the deltas applied to the fleet of shape `base`.
+    FleetRebuilt { base: u64, fleet: Fleet },
+    /// Answer to `Effect::FetchWriter`.
+    WriterLoaded(Result<Box<Writer>, ClientError>),
     /// A search finished; dropped unless `generation` is the newest.
     SearchDone {
         generation: u64,
@@ -43,4 +53,15 @@ pub enum Action {
     },
     /// SIGTERM, SIGHUP or SIGINT arrived.
     Quit,
+}
+
+/// How an event stream ended.
+#[derive(Debug)]
+pub enum StreamEnd {
+    /// The controller cannot bring the console up to date with deltas: reload the list.
+    Reset(StreamReset),
+    /// The controller closed it (shutting down).
+    Closed,
+    /// It could not be opened, or broke off.
+    Failed(ClientError),
 }

@@ -126,13 +126,13 @@ pub fn on_screen(state: &State, rows: usize) -> Vec<OnScreen<'_>> {
                 position,
                 index,
                 writer,
-                texts: Column::ALL.map(|column| cell_text(state, column, writer)),
+                texts: Column::ALL.map(|column| cell_text(state, column, index, writer)),
             })
         })
         .collect()
 }
 
-fn cell_text(state: &State, column: Column, writer: &Writer) -> String {
+fn cell_text(state: &State, column: Column, row: usize, writer: &Writer) -> String {
     match column {
         Column::Name => writer.name.clone(),
         Column::ServerIp => writer.server_ip.clone(),
@@ -140,7 +140,10 @@ fn cell_text(state: &State, column: Column, writer: &Writer) -> String {
         Column::Region => writer.region.clone(),
         Column::Kind => writer.kind.label().to_string(),
         Column::Status => writer.status_label().to_string(),
-        Column::Latency => writer.latency_ms.map_or("—".into(), format_duration_ms),
+        Column::Latency => state
+            .fleet
+            .latency_ms(row, state.now)
+            .map_or("—".into(), format_duration_ms),
         Column::Checkpoint => writer
             .checkpoint
             .map_or("—".into(), |at| state.zone.format(at)),

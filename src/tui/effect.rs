@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use super::fleet::Fleet;
 use super::memory::ViewMemory;
+use crate::api::WriterDelta;
 use crate::search::{SearchHit, SearchIndex};
 
 /// One piece of work for the runtime.
@@ -16,6 +18,20 @@ pub enum Effect {
     FetchDeployment,
     /// `GET /v1/writers`, then build the search index off the UI thread → `Action::FleetLoaded`.
     FetchFleet,
+    /// Open `GET /v1/events?since=REV`, replacing any stream open → `Action::DeltaArrived`
+    /// per event, then `Action::StreamEnded`.
+    Follow { stream: u64, since: u64 },
+    /// `GET /v1/writers?since=REV` → `Action::DeltaLoaded`.
+    FetchSince { since: u64 },
+    /// Apply `deltas` (which add or remove writers) to `fleet` by building a new fleet off
+    /// the UI thread, writers received `now` → `Action::FleetRebuilt`.
+    Rebuild {
+        fleet: Fleet,
+        deltas: Vec<WriterDelta>,
+        now: DateTime<Utc>,
+    },
+    /// `GET /v1/writers/{id}` → `Action::WriterLoaded`.
+    FetchWriter { id: String },
     /// Send `Action::RefreshDue` after this long (replaces any earlier schedule).
     ScheduleRefresh(Duration),
     /// Run a search off the UI thread → `Action::SearchDone`. A newer request makes an
@@ -66,10 +82,10 @@ pub enum Origin {
 pub struct SearchRequest {
     pub generation: u64,
     pub query: String,
-    /// Revision of the fleet `index` was built from.
-    pub revision: u64,
+    /// Shape of the fleet `index` was built from.
+    pub shape: u64,
     pub index: Arc<SearchIndex>,
-    /// When the query only grew since a completed search on the same revision, that
+    /// When the query only grew since a completed search on the same shape, that
     /// search's hits: only they can still match (`SearchIndex::search_within`).
     pub within: Option<Arc<Vec<SearchHit>>>,
 }

@@ -21,10 +21,10 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
-use crate::client::{Client, ClientError};
+use crate::client::{Client, ClientError, StreamEvent};
 use crate::domain::SharedClock;
 
-use super::action::Action;
+use super::action::{Action, StreamEnd};
 use super::clipboard::osc52;
 use super::effect::{Effect, OperationKind, SearchRequest};
 use super::memory;
@@ -160,6 +160,8 @@ struct Executor {
     client: Client,
     tx: UnboundedSender<Action>,
     refresh_timer: Option<JoinHandle<()>>,
+    /// The task reading the event stream.
+    follower: Option<JoinHandle<()>>,
     searches: Option<std_mpsc::Sender<SearchRequest>>,
     search_thread: Option<ThreadHandle<()>>,
     /// Saves views in order on their own thread (newest wins when several wait).
@@ -192,6 +194,7 @@ impl Executor {
             client,
             tx,
             refresh_timer: None,
+            follower: None,
             searches: search_thread.is_some().then_some(search_tx),
             search_thread,
             saves,
@@ -213,6 +216,38 @@ impl Executor {
                 tokio::spawn(async move {
                     let result = fetch_fleet(&client).await;
                     let _ = tx.send(Action::FleetLoaded(result));
+                });
+            }
+            Effect::Follow { stream, since } => {
+                if let Some(previous) = self.follower.take() {
+                    previous.abort();
+                }
+                self.follower = Some(tokio::spawn(follow(client, stream, since, tx)));
+            }
+            Effect::FetchSince { since } => {
+                tokio::spawn(async move {
+                    let result = client.writers_since(since).await;
+                    let _ = tx.send(Action::DeltaLoaded(result));
+                });
+            }
+            Effect::Rebuild { fleet, deltas, now } => {
+                tokio::task::spawn_blocking(move || {
+                    let base = fleet.shape;
+                    let mut rebuilt = fleet;
+                    for delta in deltas {
+                        rebuilt = rebuilt.rebuilt(delta, now);
+                    }
+                    // The fleet it was built from is dropped here, off the UI thread.
+                    let _ = tx.send(Action::FleetRebuilt {
+                        base,
+                        fleet: rebuilt,
+                    });
+                });
+            }
+            Effect::FetchWriter { id } => {
+                tokio::spawn(async move {
+                    let result = client.writer(&id).await.map(Box::new);
+                    let _ = tx.send(Action::WriterLoaded(result));
                 });
             }
             Effect::ScheduleRefresh(after) => {
@@ -286,6 +321,9 @@ impl Executor {
         if let Some(timer) = self.refresh_timer.take() {
             timer.abort();
         }
+        if let Some(follower) = self.follower.take() {
+            follower.abort();
+        }
         self.searches = None;
         if let Some(thread) = self.search_thread.take()
             && thread.join().is_err()
@@ -293,6 +331,26 @@ impl Executor {
             tracing::error!("the search thread panicked");
         }
     }
+}
+
+/// Reads event stream `stream` from revision `since`, each event an action, until it ends.
+async fn follow(client: Client, stream: u64, since: u64, tx: UnboundedSender<Action>) {
+    let end = match client.events(Some(since)).await {
+        Ok(mut events) => loop {
+            match events.next().await {
+                Ok(Some(StreamEvent::Delta(delta))) => {
+                    if tx.send(Action::DeltaArrived { stream, delta }).is_err() {
+                        return;
+                    }
+                }
+                Ok(Some(StreamEvent::Reset(reset))) => break StreamEnd::Reset(reset),
+                Ok(None) => break StreamEnd::Closed,
+                Err(error) => break StreamEnd::Failed(error),
+            }
+        },
+        Err(error) => StreamEnd::Failed(error),
+    };
+    let _ = tx.send(Action::StreamEnded { stream, end });
 }
 
 /// Loads the writers and builds their search index on a blocking thread (CPU work).
@@ -342,7 +400,7 @@ pub fn run_search(request: SearchRequest) -> Action {
         generation: request.generation,
         results: SearchResults {
             query: request.query,
-            revision: request.revision,
+            shape: request.shape,
             hits: Arc::new(hits),
         },
     }
@@ -424,7 +482,7 @@ mod tests {
         SearchRequest {
             generation,
             query: query.into(),
-            revision: 1,
+            shape: 1,
             index: Arc::clone(index),
             within: None,
         }

@@ -1,7 +1,7 @@
 //! Everything the console shows, as plain data. `update` changes it, `view` draws it. The
 //! dialogs' own state lives with them (`dialogs`, `batch`, `command`).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,13 +11,13 @@ use ratatui::layout::Rect;
 use crate::api::{AuditEntry, Deployment};
 use crate::config::TuiConfig;
 use crate::domain::{StatusSet, Writer, WriterStatus, Zone};
-use crate::search::{SearchHit, SearchIndex};
+use crate::search::SearchHit;
 
 use super::batch::BatchDialog;
 use super::command::CommandLine;
 use super::dialogs::{PauseDialog, StartDialog};
+pub use super::fleet::Fleet;
 use super::layout;
-use super::table::SortRanks;
 
 /// The whole state of the console.
 #[derive(Debug)]
@@ -62,6 +62,10 @@ pub struct State {
     pub size: (u16, u16),
     /// Whether a writer-list request is in flight (so refreshes do not pile up).
     pub refresh_in_flight: bool,
+    /// How the console hears of the controller's changes once the list is loaded.
+    pub follow: Follow,
+    /// When the deployment was last asked for (an OMS's freshness comes with it).
+    pub deployment_asked: Option<DateTime<Utc>>,
     /// Numbers batches, so answers reach the batch that sent them.
     pub batches: u64,
     /// Set when the operator asked to quit.
@@ -126,54 +130,30 @@ pub enum ConnectionState {
     },
 }
 
-/// The last writer list received.
-#[derive(Debug, Clone)]
-pub struct Fleet {
-    /// Fleet revision from the controller.
-    pub revision: u64,
-    /// Writers as received (sorted by name).
-    pub writers: Arc<Vec<Writer>>,
-    /// Position of each writer in `writers`, by id (built off the UI thread).
-    pub by_id: Arc<HashMap<String, usize>>,
-    /// Search index over `writers` (built off the UI thread).
-    pub index: Arc<SearchIndex>,
-    /// Sort ranks of the text columns of `writers` (built off the UI thread).
-    pub ranks: Arc<SortRanks>,
-    /// Writers per region (built off the UI thread; the region picker shows them).
-    pub region_counts: BTreeMap<String, usize>,
+/// How the console hears of the controller's changes.
+#[derive(Debug, Clone, Default)]
+pub struct Follow {
+    /// What it does now.
+    pub mode: FollowMode,
+    /// Numbers the event streams opened: events of a stream since replaced are dropped.
+    pub stream: u64,
+    /// Whether a delta that adds or removes writers is being applied off the UI thread.
+    pub rebuilding: bool,
+    /// Deltas that arrived meanwhile, applied in order once the new fleet is in.
+    pub waiting: Vec<crate::api::WriterDelta>,
 }
 
-impl Fleet {
-    /// A fleet with no writers (before the first load).
-    pub fn empty() -> Self {
-        Fleet::new(0, Vec::new())
-    }
-
-    /// Builds the id map, search index, sort ranks and region counts for `writers` (CPU
-    /// work: call it off the UI thread).
-    pub fn new(revision: u64, writers: Vec<Writer>) -> Self {
-        let index = SearchIndex::build(&writers);
-        let ranks = SortRanks::build(&writers);
-        let mut region_counts = BTreeMap::new();
-        let mut by_id = HashMap::with_capacity(writers.len());
-        for (at, writer) in writers.iter().enumerate() {
-            *region_counts.entry(writer.region.clone()).or_insert(0) += 1;
-            by_id.insert(writer.id.clone(), at);
-        }
-        Fleet {
-            revision,
-            writers: Arc::new(writers),
-            by_id: Arc::new(by_id),
-            index: Arc::new(index),
-            ranks: Arc::new(ranks),
-            region_counts,
-        }
-    }
-
-    /// The writer with `id`, if the fleet has it.
-    pub fn get(&self, id: &str) -> Option<&Writer> {
-        self.by_id.get(id).and_then(|&at| self.writers.get(at))
-    }
+/// What the console does to hear of changes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FollowMode {
+    /// Nothing yet: the full list is (re)loading.
+    #[default]
+    Loading,
+    /// The event stream is open (or opening).
+    Streaming,
+    /// The stream cannot be opened: `GET /v1/writers?since=` at the refresh interval, and the
+    /// stream tried again after each answer.
+    Polling,
 }
 
 /// The rows of the table and where the operator is in them.
@@ -301,7 +281,7 @@ pub struct SearchState {
     /// Generation of the newest search sent; results of older ones are dropped.
     pub generation: u64,
     /// Hits of the newest completed search (`None` while no query is active), with the
-    /// query and fleet revision they were computed for.
+    /// query and fleet shape they were computed for.
     pub results: Option<SearchResults>,
     /// Whether a search is running for the current input.
     pub pending: bool,
@@ -317,7 +297,8 @@ pub struct SearchState {
 #[derive(Debug, Clone)]
 pub struct SearchResults {
     pub query: String,
-    pub revision: u64,
+    /// [`super::fleet::Fleet::shape`] of the fleet searched.
+    pub shape: u64,
     pub hits: Arc<Vec<SearchHit>>,
 }
 
@@ -439,6 +420,8 @@ impl State {
             notice: None,
             size,
             refresh_in_flight: false,
+            follow: Follow::default(),
+            deployment_asked: None,
             batches: 0,
             quit: false,
         }

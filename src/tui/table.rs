@@ -59,7 +59,7 @@ pub fn visible_rows(state: &State) -> Vec<usize> {
     let hits = state
         .query()
         .and(state.search.results.as_ref())
-        .filter(|results| results.revision == state.fleet.revision)
+        .filter(|results| results.shape == state.fleet.shape)
         .map(|results| results.hits.as_slice());
     match hits {
         Some(hits) if state.search.relevance => hits
@@ -133,46 +133,50 @@ fn ranks<T>(items: &[T], cmp: impl Fn(&T, &T) -> Ordering) -> Vec<u32> {
     ranks
 }
 
+/// Where a writer sorts: the chosen column's value (inverted when descending), then the
+/// name's rank, then the position, so every row has its own key.
+pub type SortKey = (u64, u32, u32);
+
+/// The sort key of `writer`, at position `row` of the fleet. Missing latency or checkpoint
+/// sorts lowest.
+pub fn sort_key(writer: &Writer, row: usize, ranks: &SortRanks, sort: Sort) -> SortKey {
+    let rank = |ranks: &[u32]| u64::from(ranks.get(row).copied().unwrap_or(u32::MAX));
+    let key = match sort.column {
+        Column::Name => rank(&ranks.name),
+        Column::ServerIp => rank(&ranks.server_ip),
+        Column::Project => rank(&ranks.project),
+        Column::Region => rank(&ranks.region),
+        Column::Kind => match writer.kind {
+            WriterKind::Full => 0,
+            WriterKind::Incremental => 1,
+        },
+        Column::Status => WriterStatus::ALL
+            .iter()
+            .position(|&s| s == writer.status)
+            .map_or(0, |at| at as u64),
+        Column::Latency => writer.latency_ms.map_or(0, |ms| ms.saturating_add(1)),
+        // Order-preserving i64 -> u64, with 0 left for "none".
+        Column::Checkpoint => writer.checkpoint.map_or(0, |at| {
+            ((at.timestamp_millis() as u64) ^ (1 << 63)).saturating_add(1)
+        }),
+    };
+    let key = if sort.descending { !key } else { key };
+    let name = ranks.name.get(row).copied().unwrap_or(u32::MAX);
+    (key, name, u32::try_from(row).unwrap_or(u32::MAX))
+}
+
 /// Rows of `writers` passing `keep`, ordered by `sort` with ties by name (ascending).
-/// Missing latency or checkpoint sorts lowest.
 pub fn sorted(
     writers: &[Writer],
     ranks: &SortRanks,
     sort: Sort,
     keep: impl Fn(usize, &Writer) -> bool,
 ) -> Vec<usize> {
-    let rank = |ranks: &[u32], row: usize| u64::from(ranks.get(row).copied().unwrap_or(u32::MAX));
-    let key = |row: usize, w: &Writer| -> u64 {
-        match sort.column {
-            Column::Name => rank(&ranks.name, row),
-            Column::ServerIp => rank(&ranks.server_ip, row),
-            Column::Project => rank(&ranks.project, row),
-            Column::Region => rank(&ranks.region, row),
-            Column::Kind => match w.kind {
-                WriterKind::Full => 0,
-                WriterKind::Incremental => 1,
-            },
-            Column::Status => WriterStatus::ALL
-                .iter()
-                .position(|&s| s == w.status)
-                .map_or(0, |at| at as u64),
-            Column::Latency => w.latency_ms.map_or(0, |ms| ms.saturating_add(1)),
-            // Order-preserving i64 -> u64, with 0 left for "none".
-            Column::Checkpoint => w.checkpoint.map_or(0, |at| {
-                ((at.timestamp_millis() as u64) ^ (1 << 63)).saturating_add(1)
-            }),
-        }
-    };
-    let mut keyed: Vec<(u64, u32, u32)> = writers
+    let mut keyed: Vec<SortKey> = writers
         .iter()
         .enumerate()
         .filter(|(row, w)| keep(*row, w))
-        .map(|(row, w)| {
-            let key = key(row, w);
-            let key = if sort.descending { !key } else { key };
-            let name = ranks.name.get(row).copied().unwrap_or(u32::MAX);
-            (key, name, u32::try_from(row).unwrap_or(u32::MAX))
-        })
+        .map(|(row, w)| sort_key(w, row, ranks, sort))
         .collect();
     keyed.sort_unstable();
     keyed.into_iter().map(|(_, _, row)| row as usize).collect()
@@ -180,26 +184,50 @@ pub fn sorted(
 
 /// Finds the selected writer again after `rows` changed; keeps the position (clamped) when
 /// it is gone, then scrolls only as far as needed to keep it visible.
-fn reselect(state: &mut State) {
-    let table = &mut state.table;
-    let writers = state.fleet.writers.as_slice();
-    let id_at = |pos: usize| {
-        table
+pub fn reselect(state: &mut State) {
+    fn id_at(state: &State, pos: usize) -> Option<&str> {
+        state
+            .table
             .rows
             .get(pos)
-            .and_then(|&row| writers.get(row))
+            .and_then(|&row| state.fleet.writers.get(row))
             .map(|w| w.id.as_str())
-    };
-    if let Some(id) = table.selected_id.as_deref()
-        && id_at(table.selected) != Some(id)
-        && let Some(pos) = (0..table.rows.len()).find(|&pos| id_at(pos) == Some(id))
-    {
-        table.selected = pos;
     }
-    let last = table.rows.len().saturating_sub(1);
-    table.selected = table.selected.min(last);
-    table.selected_id = id_at(table.selected).map(str::to_string);
+    if let Some(id) = state.table.selected_id.as_deref()
+        && id_at(state, state.table.selected) != Some(id)
+        && let Some(pos) = position_of(state, id)
+    {
+        state.table.selected = pos;
+    }
+    let last = state.table.rows.len().saturating_sub(1);
+    state.table.selected = state.table.selected.min(last);
+    state.table.selected_id = id_at(state, state.table.selected).map(str::to_string);
     keep_visible(state);
+}
+
+/// Where writer `id` is in the table: found by its sort key when the table is sorted by a
+/// column, looked for when it is in best-match order.
+fn position_of(state: &State, id: &str) -> Option<usize> {
+    let fleet = &state.fleet;
+    let row = *fleet.by_id.get(id)?;
+    let rows = &state.table.rows;
+    let best_match_order = state.search.relevance
+        && state
+            .query()
+            .and(state.search.results.as_ref())
+            .is_some_and(|results| results.shape == fleet.shape);
+    if best_match_order {
+        return rows.iter().position(|&r| r == row);
+    }
+    let key_of = |row: usize| {
+        fleet
+            .writers
+            .get(row)
+            .map(|w| sort_key(w, row, &fleet.ranks, state.sort))
+    };
+    let key = key_of(row)?;
+    let at = rows.partition_point(|&r| key_of(r).is_some_and(|k| k < key));
+    (rows.get(at) == Some(&row)).then_some(at)
 }
 
 /// Moves the selection to `pos` (clamped) and scrolls just enough to show it.

@@ -113,10 +113,11 @@ pub fn loaded(list: Vec<Writer>) -> State {
     ));
     update(&mut state, Action::DeploymentLoaded(Ok(deployment(true))));
     let effects = update(&mut state, Action::FleetLoaded(Ok(Fleet::new(1, list))));
+    // Loaded, the console follows the changes from the list's revision.
     assert!(
         effects
             .iter()
-            .any(|e| matches!(e, Effect::ScheduleRefresh(d) if *d == Duration::from_secs(2)))
+            .any(|e| matches!(e, Effect::Follow { since: 1, .. }))
     );
     state
 }

@@ -65,6 +65,25 @@ pub(super) fn on_fleet(state: &mut State) {
     }
 }
 
+/// Writers `ids` changed in place: a batch being confirmed is planned again only when some
+/// of them are in it.
+pub(super) fn on_changes(state: &mut State, ids: &[String]) {
+    let Some(Popup::Batch(batch)) = &state.popup else {
+        return;
+    };
+    if batch.stage != BatchStage::Confirm {
+        return;
+    }
+    let changed: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
+    if batch
+        .writers
+        .iter()
+        .any(|w| changed.contains(w.id.as_str()))
+    {
+        on_fleet(state);
+    }
+}
+
 pub(super) fn on_running_key(state: &mut State, command: Option<Command>) -> Vec<Effect> {
     let page = dialogs::batch_page(state);
     let Some(Popup::Batch(batch)) = &mut state.popup else {

@@ -47,7 +47,11 @@ pub(super) fn open_detail(state: &mut State) -> Vec<Effect> {
         audit: Loadable::Loading,
         scroll: 0,
     });
-    vec![Effect::FetchAudit { id }]
+    // The table's copy may hold progress up to 10 s old: the detail reads the writer afresh.
+    vec![
+        Effect::FetchWriter { id: id.clone() },
+        Effect::FetchAudit { id },
+    ]
 }
 
 /// The writer `s` and `p` act on: the detail view's, else the selected one.

@@ -7,6 +7,7 @@
 mod batch;
 mod command;
 mod dialogs;
+mod follow;
 mod refresh;
 mod results;
 mod search;
@@ -56,9 +57,17 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 super::table::recompute(state);
             }
             batch::on_tick(state);
+            follow::on_tick(state)
+        }
+        Action::RefreshDue => follow::on_refresh_due(state),
+        Action::DeltaArrived { stream, delta } => follow::on_delta_arrived(state, stream, delta),
+        Action::StreamEnded { stream, end } => follow::on_stream_ended(state, stream, end),
+        Action::DeltaLoaded(result) => follow::on_delta_loaded(state, result),
+        Action::FleetRebuilt { base, fleet } => follow::on_rebuilt(state, base, fleet),
+        Action::WriterLoaded(result) => {
+            follow::on_writer_loaded(state, result.map(|writer| *writer));
             Vec::new()
         }
-        Action::RefreshDue => refresh::fetch_fleet(state),
         Action::DeploymentLoaded(result) => refresh::on_deployment(state, result),
         Action::FleetLoaded(Ok(fleet)) => refresh::on_fleet(state, fleet),
         Action::FleetLoaded(Err(error)) => refresh::on_fleet_error(state, &error),

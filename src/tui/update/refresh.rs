@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::super::effect::Effect;
 use super::super::state::{Column, ConnectionState, Fleet, NoticeLevel, State};
 use super::super::table;
-use super::{FIRST_BACKOFF, MAX_BACKOFF, batch, notify, search};
+use super::{FIRST_BACKOFF, MAX_BACKOFF, batch, follow, notify, search};
 use crate::client::ClientError;
 
 pub(super) fn fetch_fleet(state: &mut State) -> Vec<Effect> {
@@ -84,11 +84,30 @@ pub(super) fn on_deployment(
     Vec::new()
 }
 
+/// A full list arrived: it replaces the fleet, and the console follows the changes from its
+/// revision.
 pub(super) fn on_fleet(state: &mut State, fleet: Fleet) -> Vec<Effect> {
     state.refresh_in_flight = false;
     state.connection = ConnectionState::Connected;
     state.last_refresh = Some(state.now);
     clear_pending_notice(state);
+    state.follow.rebuilding = false;
+    state.follow.waiting.clear();
+    let mut effects = install(state, fleet);
+    if state.deployment.is_none() {
+        effects.push(Effect::FetchDeployment);
+    }
+    effects.extend(follow::follow(state));
+    effects
+}
+
+/// Puts `fleet` in place of the one shown (a full list, or deltas applied off the UI
+/// thread): search hits carried over or searched again, marks of writers gone dropped, the
+/// table recomputed around the selection.
+pub(super) fn install(state: &mut State, mut fleet: Fleet) -> Vec<Effect> {
+    if fleet.received.len() != fleet.writers.len() {
+        fleet.stamp(state.now);
+    }
     let same_writers = Arc::ptr_eq(&state.fleet.writers, &fleet.writers)
         || (state.fleet.writers.len() == fleet.writers.len()
             && state
@@ -100,8 +119,8 @@ pub(super) fn on_fleet(state: &mut State, fleet: Fleet) -> Vec<Effect> {
     // Same writers in the same places: the old hits stay valid until the new search is in,
     // so the filtered table does not flicker.
     match &mut state.search.results {
-        Some(results) if same_writers && results.revision == state.fleet.revision => {
-            results.revision = fleet.revision;
+        Some(results) if same_writers && results.shape == state.fleet.shape => {
+            results.shape = fleet.shape;
         }
         _ => state.search.results = None,
     }
@@ -116,10 +135,6 @@ pub(super) fn on_fleet(state: &mut State, fleet: Fleet) -> Vec<Effect> {
     }
     table::recompute(state);
     batch::on_fleet(state);
-    if state.deployment.is_none() {
-        effects.push(Effect::FetchDeployment);
-    }
-    effects.push(Effect::ScheduleRefresh(state.settings.refresh));
     effects
 }
 
@@ -149,7 +164,7 @@ pub(super) fn on_fleet_error(state: &mut State, error: &ClientError) -> Vec<Effe
 }
 
 /// A refresh ended: the notice that announced it goes.
-fn clear_pending_notice(state: &mut State) {
+pub(super) fn clear_pending_notice(state: &mut State) {
     if state
         .notice
         .as_ref()

@@ -73,9 +73,7 @@ fn query_changed(state: &mut State) -> Vec<Effect> {
         .search
         .results
         .as_ref()
-        .filter(|r| {
-            r.revision == state.fleet.revision && needle.starts_with(&r.query.to_lowercase())
-        })
+        .filter(|r| r.shape == state.fleet.shape && needle.starts_with(&r.query.to_lowercase()))
         .map(|r| Arc::clone(&r.hits));
     vec![search_effect(state, query, within)]
 }
@@ -90,14 +88,14 @@ pub(super) fn search_effect(
     Effect::Search(SearchRequest {
         generation: state.search.generation,
         query,
-        revision: state.fleet.revision,
+        shape: state.fleet.shape,
         index: Arc::clone(&state.fleet.index),
         within,
     })
 }
 
 pub(super) fn on_search_done(state: &mut State, generation: u64, results: SearchResults) {
-    if generation != state.search.generation || results.revision != state.fleet.revision {
+    if generation != state.search.generation || results.shape != state.fleet.shape {
         return;
     }
     state.search.pending = false;

@@ -112,7 +112,12 @@ fn writer_lines(state: &State, writer: &Writer, theme: &Theme) -> Vec<Line<'stat
         ),
         field(
             "Latency",
-            writer.latency_ms.map_or("—".into(), format_duration_ms),
+            state
+                .fleet
+                .by_id
+                .get(&writer.id)
+                .and_then(|&row| state.fleet.latency_ms(row, state.now))
+                .map_or("—".into(), format_duration_ms),
             theme,
         ),
         field("Updated", when(writer.updated_at), theme),

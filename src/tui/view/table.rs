@@ -132,7 +132,7 @@ fn cell(
         ),
         Column::Latency => {
             let level = LatencyLevel::of(
-                writer.latency_ms,
+                state.fleet.latency_ms(row.index, state.now),
                 state.settings.latency_warn_ms,
                 state.settings.latency_critical_ms,
             );

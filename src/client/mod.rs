@@ -20,6 +20,10 @@ use crate::api::{
 use crate::domain::{Writer, format_utc};
 use crate::http_errors::{body_excerpt, root_cause};
 
+mod events;
+
+pub use events::{EventStream, STREAM_IDLE_LIMIT, StreamEvent};
+
 /// How to reach a controller. Its `Debug` output hides the token.
 #[derive(Clone)]
 pub struct ClientOptions {
