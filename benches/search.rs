@@ -10,7 +10,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use jwctl::api::Deployment;
+use jwctl::api::{Deployment, Progress, WriterDelta};
 use jwctl::config::TuiConfig;
 use jwctl::domain::{Project, Store, Writer, WriterKind, WriterStatus, Zone};
 use jwctl::search::SearchIndex;
@@ -262,6 +262,70 @@ fn refresh(c: &mut Criterion) {
     group.finish();
 }
 
+/// A delta from the controller applied on the UI thread: `count` writers' progress (new
+/// latency and checkpoint) plus a tenth of them with a new status, the table sorted by
+/// latency (each changed row moves).
+fn delta_of(fleet: &Fleet, count: usize) -> WriterDelta {
+    let mut rng = Lcg(42);
+    let n = fleet.writers.len();
+    let mut delta = WriterDelta {
+        revision: fleet.revision + 1,
+        ..WriterDelta::default()
+    };
+    for i in 0..count {
+        let row = (i * (n / count.max(1)) + (rng.next() as usize % 50)) % n;
+        let writer = &fleet.writers[row];
+        if i % 10 == 0 {
+            let mut changed = writer.clone();
+            changed.status = WriterStatus::Pausing;
+            changed.version += 1;
+            delta.writers.push(changed);
+        } else {
+            delta.progress.push(Progress {
+                id: writer.id.clone(),
+                checkpoint: Some(now()),
+                latency_ms: Some(rng.next() % 600_000),
+            });
+        }
+    }
+    delta
+}
+
+fn deltas(c: &mut Criterion) {
+    let fleet = Fleet::new(1, fleet(WRITERS));
+    let mut group = c.benchmark_group("delta_100k");
+    for count in [1, 100, 1_000] {
+        let delta = delta_of(&fleet, count);
+        group.bench_function(BenchmarkId::new("apply_on_ui_thread", count), |b| {
+            b.iter_batched(
+                || {
+                    // The console holds the only copy of its writers (nothing else keeps the
+                    // list), so they change in place.
+                    let mut own = fleet.clone();
+                    own.writers = Arc::new(fleet.writers.to_vec());
+                    let mut state = state_with(own);
+                    state.sort = Sort {
+                        column: Column::Latency,
+                        descending: true,
+                    };
+                    table::recompute(&mut state);
+                    table::select(&mut state, 500);
+                    (state, delta.clone())
+                },
+                |(mut state, delta)| {
+                    let stream = state.follow.stream;
+                    let effects =
+                        update::update(&mut state, Action::DeltaArrived { stream, delta });
+                    assert!(effects.is_empty(), "applied in place");
+                    state
+                },
+                criterion::BatchSize::LargeInput,
+            )
+        });
+    }
+    group.finish();
+}
+
 /// Marks on the whole fleet: `*` on 100k rows, then `p` planning a batch of 100k writers
 /// with the shared rules (both on the UI thread).
 fn batch(c: &mut Criterion) {
@@ -297,5 +361,5 @@ fn batch(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, search, rows, keystroke, refresh, batch);
+criterion_group!(benches, search, rows, keystroke, refresh, deltas, batch);
 criterion_main!(benches);

@@ -9,13 +9,12 @@ use std::sync::Arc;
 
 use crate::domain::{Writer, WriterStatus};
 
-use super::state::Sort;
 use super::state::State;
-use super::table::{self, SortKey, SortRanks, sort_key};
+use super::table::{self, SortKey, sort_key};
 
-/// Up to this many rows leaving or entering, each is placed by binary search; beyond, one
-/// pass over the table is cheaper.
-const ONE_BY_ONE: usize = 32;
+/// Up to this many rows leaving or entering, each is placed by binary search (each a move of
+/// the rows after it); beyond, one pass over the table is cheaper.
+const ONE_BY_ONE: usize = 8;
 
 /// Replaces the writers at the given positions (same id, name, IP, region and project: see
 /// [`super::fleet::Fleet::in_place_changes`]) and updates the table's rows and counts to
@@ -41,12 +40,6 @@ pub fn apply(state: &mut State, changes: Vec<(usize, Writer)>) {
             count(state, status, -1);
             leaving.push(key);
         }
-    }
-    if !relevance {
-        let (writers, ranks, sort) = (&state.fleet.writers, &state.fleet.ranks, state.sort);
-        remove_rows(&mut state.table.rows, leaving, |row| {
-            key_of(writers, ranks, sort, row)
-        });
     }
 
     let now = state.now;
@@ -79,18 +72,10 @@ pub fn apply(state: &mut State, changes: Vec<(usize, Writer)>) {
         // the fleet when a query narrows it, and this keeps their order exactly.
         state.table.rows = table::visible_rows(state);
     } else {
-        let (writers, ranks, sort) = (&state.fleet.writers, &state.fleet.ranks, state.sort);
-        insert_rows(&mut state.table.rows, entering, |row| {
-            key_of(writers, ranks, sort, row)
-        });
+        let table = &mut state.table;
+        replace_keys(&mut table.keys, &mut table.rows, leaving, entering);
     }
     table::reselect(state);
-}
-
-fn key_of(writers: &[Writer], ranks: &SortRanks, sort: Sort, row: usize) -> SortKey {
-    writers
-        .get(row)
-        .map_or((0, 0, 0), |w| sort_key(w, row, ranks, sort))
 }
 
 /// Whether the table's filters (status, regions) let `writer` in.
@@ -120,46 +105,45 @@ fn count(state: &mut State, status: WriterStatus, by: isize) {
     }
 }
 
-/// Removes the rows with keys `leaving` from `rows`, sorted by `key_of`. The fleet still
-/// holds the old writers, so `key_of` gives the keys the rows were sorted by.
-fn remove_rows(rows: &mut Vec<usize>, leaving: Vec<SortKey>, key_of: impl Fn(usize) -> SortKey) {
-    if leaving.len() <= ONE_BY_ONE {
+/// Takes the keys `leaving` out of the sorted `keys` and puts the keys `entering` in, in
+/// order, with `rows` (the rows of `keys`) kept alongside: one by one by binary search when
+/// few, else in one merging pass.
+fn replace_keys(
+    keys: &mut Vec<SortKey>,
+    rows: &mut Vec<usize>,
+    mut leaving: Vec<SortKey>,
+    mut entering: Vec<SortKey>,
+) {
+    leaving.sort_unstable();
+    entering.sort_unstable();
+    if leaving.len() + entering.len() <= ONE_BY_ONE && keys.len() == rows.len() {
         for key in leaving {
-            let at = rows.partition_point(|&row| key_of(row) < key);
-            if rows.get(at) == Some(&(key.2 as usize)) {
+            if let Ok(at) = keys.binary_search(&key) {
+                keys.remove(at);
                 rows.remove(at);
             }
         }
-        return;
-    }
-    let gone: HashSet<usize> = leaving.iter().map(|&(_, _, row)| row as usize).collect();
-    rows.retain(|row| !gone.contains(row));
-}
-
-/// Puts the rows with keys `entering` into `rows`, sorted by `key_of`.
-fn insert_rows(
-    rows: &mut Vec<usize>,
-    mut entering: Vec<SortKey>,
-    key_of: impl Fn(usize) -> SortKey,
-) {
-    entering.sort_unstable();
-    if entering.len() <= ONE_BY_ONE {
         for key in entering {
-            let at = rows.partition_point(|&row| key_of(row) < key);
+            let at = keys.partition_point(|&k| k < key);
+            keys.insert(at, key);
             rows.insert(at, key.2 as usize);
         }
         return;
     }
-    let mut merged = Vec::with_capacity(rows.len() + entering.len());
+    let mut merged = Vec::with_capacity(keys.len() + entering.len());
+    let mut gone = leaving.into_iter().peekable();
     let mut new = entering.into_iter().peekable();
-    for &row in rows.iter() {
-        let key = key_of(row);
-        while let Some(&next) = new.peek().filter(|&&next| next < key) {
-            merged.push(next.2 as usize);
-            new.next();
+    for &key in keys.iter() {
+        while gone.next_if(|&g| g < key).is_some() {}
+        if gone.next_if_eq(&key).is_some() {
+            continue;
         }
-        merged.push(row);
+        while let Some(next) = new.next_if(|&n| n < key) {
+            merged.push(next);
+        }
+        merged.push(key);
     }
-    merged.extend(new.map(|(_, _, row)| row as usize));
-    *rows = merged;
+    merged.extend(new);
+    *rows = merged.iter().map(|&(_, _, row)| row as usize).collect();
+    *keys = merged;
 }

@@ -161,6 +161,9 @@ pub enum FollowMode {
 pub struct TableState {
     /// Indices into `fleet.writers`, in display order (filtered and sorted).
     pub rows: Vec<usize>,
+    /// The sort key of each row of `rows` when the table is sorted by a column (empty in
+    /// best-match order): deltas place rows by them without reading the writers.
+    pub keys: Vec<super::table::SortKey>,
     /// Position of the selected row in `rows`.
     pub selected: usize,
     /// Id of the selected writer, kept across refreshes and reorders.

@@ -26,7 +26,9 @@ pub fn page_rows(state: &State) -> usize {
 /// Recomputes `state.table.rows` from the fleet, filters, search results and sort, then puts
 /// the selection back on the same writer (or the same position if it vanished).
 pub fn recompute(state: &mut State) {
-    state.table.rows = visible_rows(state);
+    let (rows, keys) = visible(state);
+    state.table.rows = rows;
+    state.table.keys = keys;
     state.table.status_counts = status_counts(state);
     state.table.outdated = false;
     reselect(state);
@@ -50,6 +52,12 @@ pub fn status_counts(state: &State) -> [usize; WriterStatus::ALL.len()] {
 
 /// The rows the table should show, in display order.
 pub fn visible_rows(state: &State) -> Vec<usize> {
+    visible(state).0
+}
+
+/// The rows the table should show, in display order, with their sort keys when they are
+/// sorted by a column (none in best-match order).
+fn visible(state: &State) -> (Vec<usize>, Vec<SortKey>) {
     let writers = state.fleet.writers.as_slice();
     let ranks = &state.fleet.ranks;
     let admits = |w: &Writer| {
@@ -62,11 +70,14 @@ pub fn visible_rows(state: &State) -> Vec<usize> {
         .filter(|results| results.shape == state.fleet.shape)
         .map(|results| results.hits.as_slice());
     match hits {
-        Some(hits) if state.search.relevance => hits
-            .iter()
-            .map(|hit| hit.row)
-            .filter(|&row| writers.get(row).is_some_and(admits))
-            .collect(),
+        Some(hits) if state.search.relevance => {
+            let rows = hits
+                .iter()
+                .map(|hit| hit.row)
+                .filter(|&row| writers.get(row).is_some_and(admits))
+                .collect();
+            (rows, Vec::new())
+        }
         Some(hits) => {
             let mut hit = vec![false; writers.len()];
             for h in hits {
@@ -165,13 +176,14 @@ pub fn sort_key(writer: &Writer, row: usize, ranks: &SortRanks, sort: Sort) -> S
     (key, name, u32::try_from(row).unwrap_or(u32::MAX))
 }
 
-/// Rows of `writers` passing `keep`, ordered by `sort` with ties by name (ascending).
+/// Rows of `writers` passing `keep`, ordered by `sort` with ties by name (ascending), and
+/// their keys.
 pub fn sorted(
     writers: &[Writer],
     ranks: &SortRanks,
     sort: Sort,
     keep: impl Fn(usize, &Writer) -> bool,
-) -> Vec<usize> {
+) -> (Vec<usize>, Vec<SortKey>) {
     let mut keyed: Vec<SortKey> = writers
         .iter()
         .enumerate()
@@ -179,7 +191,8 @@ pub fn sorted(
         .map(|(row, w)| sort_key(w, row, ranks, sort))
         .collect();
     keyed.sort_unstable();
-    keyed.into_iter().map(|(_, _, row)| row as usize).collect()
+    let rows = keyed.iter().map(|&(_, _, row)| row as usize).collect();
+    (rows, keyed)
 }
 
 /// Finds the selected writer again after `rows` changed; keeps the position (clamped) when
@@ -219,14 +232,9 @@ fn position_of(state: &State, id: &str) -> Option<usize> {
     if best_match_order {
         return rows.iter().position(|&r| r == row);
     }
-    let key_of = |row: usize| {
-        fleet
-            .writers
-            .get(row)
-            .map(|w| sort_key(w, row, &fleet.ranks, state.sort))
-    };
-    let key = key_of(row)?;
-    let at = rows.partition_point(|&r| key_of(r).is_some_and(|k| k < key));
+    let writer = fleet.writers.get(row)?;
+    let key = sort_key(writer, row, &fleet.ranks, state.sort);
+    let at = state.table.keys.partition_point(|&k| k < key);
     (rows.get(at) == Some(&row)).then_some(at)
 }
 
