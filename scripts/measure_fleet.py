@@ -1,37 +1,41 @@
 #!/usr/bin/env python3
 """Measure how the console copes with a large fleet (Python 3 stdlib only).
 
-For each fleet size N the script
-
-  * starts `jwctl serve --demo-fleet N` on 127.0.0.1 (free port, temp data dir, its own token
-    file) and times it until /v1/health answers;
-  * runs a small TCP proxy on loopback between the console and the controller, counting the
-    bytes each way;
-  * spawns the RELEASE console in a pseudo-terminal of 160x48 (TERM=xterm-256color, --fresh,
-    XDG_CONFIG_HOME/XDG_STATE_HOME/XDG_DATA_HOME in a temp dir) and keeps a tiny terminal model
-    (cursor moves, text, erase) of what it draws; a frame ends where ratatui shows or hides the
-    cursor, and only whole frames are looked at;
-  * first table: seconds from spawning the console until a frame's status bar reads
-    `N/N shown` (the total being the fleet size);
-  * while ~5 pause/start requests per second go to the controller (POST /v1/writers/{id}/pause,
-    later .../start; each is two status transitions), waits --window seconds and reports
-    controller->console bytes/s over that window (the initial load is reported separately),
-    then the console's VmRSS and VmHWM;
-  * types search queries one key at a time (`/`, the keys, Esc) with the changes still
-    streaming, and times each key from the write to the pty to the first whole frame whose
-    search box shows the typed text without the pending mark ` …` (the results are drawn in
-    that frame); reports p50/p95/max over all keys;
-  * then stops the controller and measures the embedded demo (`jwctl --demo --demo-fleet N`):
-    first table and RSS only; there is no proxy and no API to drive changes there.
-
-Every wait has a deadline; everything started (controller, consoles, proxy) is killed on exit,
-on errors and on Ctrl-C.
-
 Usage:
   scripts/measure_fleet.py [--sizes 10000,100000,1000000] [--window 20] [--bin PATH] [--json]
+  (--bin defaults to $CARGO_TARGET_DIR/release/jwctl, else target/release/jwctl in the repo;
+  build it first with cargo build --release)
 
---bin defaults to $CARGO_TARGET_DIR/release/jwctl, else target/release/jwctl in the repo.
-Note the script's own work (proxy, terminal model) shares the CPU with what it measures.
+For each fleet size N, one line of figures (or one JSON object with --json):
+
+  controller start  `jwctl serve --demo-fleet N --listen 127.0.0.1:0` (temp --data-dir, a
+                    --token-file written here): seconds from spawn until /v1/health answers.
+  first table       the console runs in a 160x48 pseudo-terminal (TERM=xterm-256color,
+                    --fresh, XDG_CONFIG/STATE/DATA_HOME in a temp dir) against a loopback
+                    proxy in front of the controller; a tiny terminal model (cursor moves,
+                    text, erase; ratatui only writes the cells that changed, so the raw
+                    output cannot simply be searched) keeps the screen. Seconds from spawn
+                    until the status bar reads `N/N shown`; the bytes the proxy passed
+                    controller->console until then are the initial load.
+  bytes/s           with ~5 pause/start requests a second going to the controller
+                    (POST /v1/writers/{id}/pause, the same writer's /start ~3 s later; each
+                    is two status transitions; the demo fleet's progress moves too),
+                    controller->console bytes over the next --window seconds / the window.
+  RSS               VmRSS of the console (and its peak VmHWM) from /proc at the end of the
+                    window (rss_end/hwm_end in the JSON: after the search keys as well).
+  key->results      changes still streaming: `/`, then each query typed a key at a time,
+                    then Esc. Per key: from just before the write to the pty until the read
+                    after which the search box shows the typed text without the pending
+                    mark ` …` (the results are drawn in that frame; the hit counts are in
+                    the JSON). A screen is only judged when no output is waiting, and a hit
+                    is confirmed after 5 ms of silence, so a half-written frame does not
+                    count. p50/p95/max over all keys (35 with the default queries).
+  embedded demo     `jwctl --demo --demo-fleet N`: first table and RSS after --window seconds
+                    only; there is no proxy (no bytes) and no API to drive changes there.
+
+Every wait has a deadline; everything started (controller, consoles, proxy) is killed on
+exit, on errors and on Ctrl-C. The script's own work (proxy, terminal model) shares the CPU
+with what it measures.
 """
 
 import argparse
@@ -457,7 +461,14 @@ class Controller:
              "--data-dir", self.data_dir, "--token-file", self.token_file],
             stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
             env=env, start_new_session=True)
-        deadline = t0 + deadline_s
+        try:
+            self._wait_up(t0 + deadline_s, deadline_s)
+        except BaseException:
+            self.stop()
+            raise
+        self.start_s = time.monotonic() - t0
+
+    def _wait_up(self, deadline, deadline_s):
         self.port = None
         while self.port is None:
             if self.proc.poll() is not None:
@@ -480,7 +491,6 @@ class Controller:
             if time.monotonic() > deadline:
                 raise Timeout("the controller's /v1/health did not answer in time")
             time.sleep(0.05)
-        self.start_s = time.monotonic() - t0
 
     @property
     def url(self):
@@ -630,7 +640,7 @@ def measure_controller(args, n, tmp):
     env = console_env(tmp)
     controller = proxy = console = changes = None
     try:
-        start_deadline = max(120.0, n * 0.0008)
+        start_deadline = args.start_deadline or max(120.0, n * 0.0008)
         log(f"N={n}: starting the controller (deadline {start_deadline:.0f}s)")
         controller = Controller(args.bin, n, tmp, env, start_deadline)
         res["controller_start_s"] = round(controller.start_s, 2)
@@ -641,7 +651,7 @@ def measure_controller(args, n, tmp):
         argv = [args.bin, "--controller", f"http://127.0.0.1:{proxy.port}",
                 "--token-file", controller.token_file, "--fresh"]
         console = Console(argv, env)
-        table_deadline = max(60.0, n * 0.0005)
+        table_deadline = args.table_deadline or max(60.0, n * 0.0005)
         t_table = console.wait_frame(full_table(n), console.t_spawn + table_deadline,
                                      f"the first table ({n}/{n} shown)")
         res["first_table_s"] = round(t_table - console.t_spawn, 3)
@@ -694,7 +704,7 @@ def measure_demo(args, n, tmp):
         argv = [args.bin, "--demo", "--demo-fleet", str(n), "--data-dir", data_dir, "--fresh"]
         log(f"N={n}: embedded demo")
         console = Console(argv, env)
-        deadline = max(120.0, n * 0.0008)
+        deadline = args.table_deadline or max(120.0, n * 0.0008)
         t_table = console.wait_frame(full_table(n), console.t_spawn + deadline,
                                      f"the first table ({n}/{n} shown)")
         res["first_table_s"] = round(t_table - console.t_spawn, 3)
@@ -754,9 +764,7 @@ def default_bin():
 
 def main():
     parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        epilog="See the docstring at the top of this file for how each figure is measured.",
-    )
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000,1000000",
                         help="fleet sizes, comma-separated (default: %(default)s)")
     parser.add_argument("--window", type=float, default=20.0,
@@ -772,6 +780,12 @@ def main():
                         help="pause/start requests per second during the measurement (default: 5)")
     parser.add_argument("--key-deadline", type=float, default=30.0,
                         help="seconds one key may take before the run fails (default: 30)")
+    parser.add_argument("--start-deadline", type=float, default=None,
+                        help="seconds the controller may take to answer /v1/health "
+                             "(default: max(120, N*0.0008))")
+    parser.add_argument("--table-deadline", type=float, default=None,
+                        help="seconds the console may take to draw its first table "
+                             "(default: max(60, N*0.0005); demo: max(120, N*0.0008))")
     parser.add_argument("--no-demo", action="store_true", help="skip the embedded demo")
     parser.add_argument("--no-controller", action="store_true",
                         help="skip the controller runs")
