@@ -545,51 +545,82 @@ class Controller:
 
 
 class Changes(threading.Thread):
-    """~rate requests/s: pause a running writer, start it again ~3 s later."""
+    """~rate requests/s: pause a running writer, start it again ~3 s later. Each request runs
+    in its own thread (at most 32 in flight), so a slow controller does not lower the rate the
+    requests are sent at; what came back, and how fast, is counted."""
 
     def __init__(self, controller, ids, rate=5.0):
         super().__init__(daemon=True)
         self.controller, self.ids, self.period = controller, list(ids), 1.0 / rate
         self.stop_event = threading.Event()
+        self.lock = threading.Lock()
         self.sent = collections.Counter()
+        self.latencies = []
+        self.in_flight = threading.Semaphore(32)
+        self.t_start = self.t_stop = None
+
+    def _send(self, wid, action):
+        t0 = time.monotonic()
+        try:
+            body = {"replay_from": None} if action == "start" else None
+            path = f"/v1/writers/{urllib.request.quote(wid, safe='')}/{action}"
+            with self.controller.request("POST", path, body=body, timeout=30) as r:
+                r.read()
+            outcome = f"{action}_ok"
+        except urllib.error.HTTPError as e:
+            outcome = f"{action}_{e.code}"
+        except OSError:
+            outcome = f"{action}_error"
+        finally:
+            self.in_flight.release()
+        with self.lock:
+            self.sent[outcome] += 1
+            if outcome.endswith("_ok"):
+                self.latencies.append((time.monotonic() - t0) * 1000.0)
 
     def run(self):
         paused = collections.deque()
         fresh = collections.deque(self.ids)
-        next_at = time.monotonic()
+        self.t_start = next_at = time.monotonic()
         while not self.stop_event.is_set():
             now = time.monotonic()
             if paused and now - paused[0][1] > 3.0:
                 wid, _ = paused.popleft()
                 action = "start"
+                fresh.append(wid)
             elif fresh:
                 wid = fresh.popleft()
                 action = "pause"
-            elif paused:
+                paused.append((wid, now))
+            else:
                 self.stop_event.wait(0.05)
                 continue
+            if self.in_flight.acquire(blocking=False):
+                with self.lock:
+                    self.sent["requests"] += 1
+                threading.Thread(target=self._send, args=(wid, action), daemon=True).start()
             else:
-                return
-            try:
-                body = {"replay_from": None} if action == "start" else None
-                path = f"/v1/writers/{urllib.request.quote(wid, safe='')}/{action}"
-                with self.controller.request("POST", path, body=body) as r:
-                    r.read()
-                self.sent[f"{action}_ok"] += 1
-            except urllib.error.HTTPError as e:
-                self.sent[f"{action}_{e.code}"] += 1
-            except OSError:
-                self.sent[f"{action}_error"] += 1
-            if action == "pause":
-                paused.append((wid, time.monotonic()))
-            else:
-                fresh.append(wid)
+                with self.lock:
+                    self.sent["skipped_32_in_flight"] += 1
             next_at += self.period
             self.stop_event.wait(max(0.0, next_at - time.monotonic()))
 
     def stop(self):
         self.stop_event.set()
-        self.join(15)
+        self.join(5)
+        self.t_stop = time.monotonic()
+
+    def summary(self):
+        with self.lock:
+            out = dict(self.sent)
+            lat = list(self.latencies)
+        ok = sum(v for k, v in out.items() if k.endswith("_ok"))
+        seconds = (self.t_stop or time.monotonic()) - (self.t_start or time.monotonic())
+        out["seconds"] = round(seconds, 1)
+        out["ok_per_s"] = round(ok / seconds, 2) if seconds > 0 else None
+        out["ok_latency_p50_ms"] = round(percentile(lat, 50), 1) if lat else None
+        out["ok_latency_max_ms"] = round(max(lat), 1) if lat else None
+        return out
 
 
 # ---------------------------------------------------------------- measurements
@@ -678,14 +709,13 @@ def measure_controller(args, n, tmp):
         res["key_detail"] = detail
         rss, hwm = console.memory()
         res["rss_end_mib"], res["hwm_end_mib"] = round(rss, 1), round(hwm, 1)
-        res["changes_sent"] = dict(changes.sent)
     except Exception as e:  # noqa: BLE001 - reported, the next size still runs
         res["error"] = f"{type(e).__name__}: {e}"
         log(f"N={n}: {res['error']}")
     finally:
         if changes:
             changes.stop()
-            res.setdefault("changes_sent", dict(changes.sent))
+            res["changes"] = changes.summary()
         if console:
             console.kill()
         if proxy:
@@ -743,6 +773,12 @@ def line_for(c, d):
     if "key_p50_ms" in c:
         parts.append(f"key->results p50 {c['key_p50_ms']} ms p95 {c['key_p95_ms']} ms "
                      f"max {c['key_max_ms']} ms (n={c['key_samples']})")
+    if "changes" in c:
+        ch = c["changes"]
+        failed = sum(v for k, v in ch.items()
+                     if k.startswith(("pause_", "start_")) and not k.endswith("_ok"))
+        parts.append(f"API changes {ch['ok_per_s']}/s ok ({failed} failed, "
+                     f"p50 {ch['ok_latency_p50_ms']} ms)")
     if "error" in c:
         parts.append(f"ERROR {c['error']}")
     text = " | ".join(parts)
