@@ -4,6 +4,8 @@
 
 #[path = "support/console.rs"]
 mod console;
+#[path = "support/screen.rs"]
+mod screen;
 
 use chrono::Duration;
 use crossterm::event::KeyCode;
@@ -412,4 +414,27 @@ fn the_latency_of_a_writer_that_is_not_running_ticks_with_the_clock() {
             .latency_ms(stopped, later + Duration::seconds(2)),
         Some(3_000)
     );
+}
+
+#[test]
+fn a_large_list_on_its_way_says_how_much_has_arrived() {
+    let mut state = console::new_state();
+    state.size = (100, 20);
+    jwctl::tui::update::init(&mut state);
+    update(&mut state, Action::LoadProgress(48_300_000));
+    assert_eq!(state.loading, Some(48_300_000));
+    let screen = screen::screen(&state);
+    assert!(
+        screen.contains("Loading the writers from") && screen.contains("48.3 MB received"),
+        "{screen}"
+    );
+    assert!(screen.contains("loading 48.3 MB"), "{screen}");
+    update(
+        &mut state,
+        Action::FleetLoaded(Ok(jwctl::tui::state::Fleet::new(1, writers(5)))),
+    );
+    assert_eq!(state.loading, None);
+    // Progress of a load no longer under way is not shown.
+    update(&mut state, Action::LoadProgress(10));
+    assert_eq!(state.loading, None);
 }

@@ -170,7 +170,16 @@ impl Client {
         if let Ok(actor) = HeaderValue::from_str(&options.actor) {
             headers.insert(ACTOR_HEADER, actor);
         }
+        // Compression pays on a network; on loopback it only costs both ends CPU.
+        let loopback = base.host_str().is_some_and(|host| {
+            host == "localhost"
+                || host
+                    .trim_matches(['[', ']'])
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        });
         let http = reqwest::Client::builder()
+            .gzip(!loopback)
             .default_headers(headers)
             .connect_timeout(options.connect_timeout)
             .user_agent(concat!("jwctl/", env!("CARGO_PKG_VERSION")))
@@ -202,6 +211,21 @@ impl Client {
     pub async fn list_writers(&self, region: Option<&str>) -> Result<WriterList, ClientError> {
         let query: Vec<(&str, &str)> = region.map(|r| ("region", r)).into_iter().collect();
         self.get(&["v1", "writers"], &query).await
+    }
+
+    /// `GET /v1/writers` as it comes, undecoded, calling `progress` with the bytes received so
+    /// far as they arrive (a large fleet takes a while); decode it with
+    /// [`Client::decode_writer_list`], off any thread that must stay responsive.
+    pub async fn writer_list_bytes(
+        &self,
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<Vec<u8>, ClientError> {
+        self.get_with(&["v1", "writers"], &[], progress).await
+    }
+
+    /// Decodes what [`Client::writer_list_bytes`] received.
+    pub fn decode_writer_list(&self, bytes: &[u8]) -> Result<WriterList, ClientError> {
+        self.decode(bytes)
     }
 
     /// `GET /v1/writers/{id}`.
@@ -259,6 +283,17 @@ impl Client {
         segments: &[&str],
         query: &[(&str, &str)],
     ) -> Result<T, ClientError> {
+        let bytes = self.get_with(segments, query, &mut |_| {}).await?;
+        self.decode(&bytes)
+    }
+
+    /// A GET's body, retried as [`Client::get`] says, reporting the bytes received so far.
+    async fn get_with(
+        &self,
+        segments: &[&str],
+        query: &[(&str, &str)],
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<Vec<u8>, ClientError> {
         let mut url = self.url(segments)?;
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
@@ -274,7 +309,7 @@ impl Client {
                 .http
                 .request(Method::GET, url.clone())
                 .timeout(remaining);
-            match self.send(request).await {
+            match self.receive(request, progress).await {
                 Err(e) if e.is_transient() && attempt < self.options.get_retries => {
                     attempt += 1;
                     let pause = Duration::from_millis(150 * 2u64.pow(attempt));
@@ -311,20 +346,42 @@ impl Client {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<T, ClientError> {
-        let url = self.options.base_url.clone();
-        let response = request.send().await.map_err(|e| self.transport_error(e))?;
+        let bytes = self.receive(request, &mut |_| {}).await?;
+        self.decode(&bytes)
+    }
+
+    /// The body of a successful answer, read chunk by chunk (`progress` hears the bytes so
+    /// far); an error answer as the controller's error.
+    async fn receive(
+        &self,
+        request: reqwest::RequestBuilder,
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<Vec<u8>, ClientError> {
+        let mut response = request.send().await.map_err(|e| self.transport_error(e))?;
         let status = response.status();
-        let bytes = response
-            .bytes()
+        let mut body =
+            Vec::with_capacity(response.content_length().unwrap_or(0).min(1 << 26) as usize);
+        while let Some(chunk) = response
+            .chunk()
             .await
-            .map_err(|e| self.transport_error(e))?;
-        if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode {
-                url,
-                detail: e.to_string(),
-            });
+            .map_err(|e| self.transport_error(e))?
+        {
+            body.extend_from_slice(&chunk);
+            progress(body.len() as u64);
         }
-        Err(api_error(status, &bytes))
+        if status.is_success() {
+            Ok(body)
+        } else {
+            Err(api_error(status, &body))
+        }
+    }
+
+    /// A successful answer's JSON.
+    fn decode<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T, ClientError> {
+        serde_json::from_slice(bytes).map_err(|e| ClientError::Decode {
+            url: self.options.base_url.clone(),
+            detail: e.to_string(),
+        })
     }
 
     /// The call's budget ran out.

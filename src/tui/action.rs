@@ -24,6 +24,8 @@ pub enum Action {
     RefreshDue,
     /// Answer to `Effect::FetchDeployment`.
     DeploymentLoaded(Result<Deployment, ClientError>),
+    /// So many bytes of the writer list have arrived (a large fleet takes a while).
+    LoadProgress(u64),
     /// Answer to `Effect::FetchFleet`, with the search index already built.
     FleetLoaded(Result<Fleet, ClientError>),
     /// An event of event stream `stream`: a delta (a heartbeat is an empty one).

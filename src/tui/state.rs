@@ -62,6 +62,8 @@ pub struct State {
     pub size: (u16, u16),
     /// Whether a writer-list request is in flight (so refreshes do not pile up).
     pub refresh_in_flight: bool,
+    /// Bytes of the writer list received so far, while a load is under way.
+    pub loading: Option<u64>,
     /// How the console hears of the controller's changes once the list is loaded.
     pub follow: Follow,
     /// When the deployment was last asked for (an OMS's freshness comes with it).
@@ -423,6 +425,7 @@ impl State {
             notice: None,
             size,
             refresh_in_flight: false,
+            loading: None,
             follow: Follow::default(),
             deployment_asked: None,
             batches: 0,

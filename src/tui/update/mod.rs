@@ -69,8 +69,20 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::DeploymentLoaded(result) => refresh::on_deployment(state, result),
-        Action::FleetLoaded(Ok(fleet)) => refresh::on_fleet(state, fleet),
-        Action::FleetLoaded(Err(error)) => refresh::on_fleet_error(state, &error),
+        Action::LoadProgress(bytes) => {
+            if state.refresh_in_flight {
+                state.loading = Some(bytes);
+            }
+            Vec::new()
+        }
+        Action::FleetLoaded(Ok(fleet)) => {
+            state.loading = None;
+            refresh::on_fleet(state, fleet)
+        }
+        Action::FleetLoaded(Err(error)) => {
+            state.loading = None;
+            refresh::on_fleet_error(state, &error)
+        }
         Action::SearchDone {
             generation,
             results,

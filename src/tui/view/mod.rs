@@ -207,6 +207,13 @@ fn status_line(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
         state.table.rows.len(),
         state.fleet.writers.len()
     )));
+    if let Some(bytes) = state.loading {
+        spans.push(Span::styled(" · ", theme.dim()));
+        spans.push(Span::styled(
+            format!("loading {}", table::format_bytes(bytes)),
+            theme.warning(),
+        ));
+    }
     if !state.marks.is_empty() {
         spans.push(Span::styled(" · ", theme.dim()));
         spans.push(Span::styled(

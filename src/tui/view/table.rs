@@ -146,16 +146,35 @@ fn cell(
     Cell::from(line)
 }
 
+/// `812 kB`, `48.3 MB`.
+pub fn format_bytes(bytes: u64) -> String {
+    match bytes {
+        0..1_000_000 => format!("{} kB", bytes / 1000),
+        _ => format!("{:.1} MB", bytes as f64 / 1e6),
+    }
+}
+
 fn empty_message(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
     let lines: Vec<Line> = if state.fleet.writers.is_empty() {
         match &state.connection {
-            ConnectionState::Connecting => {
-                vec![Line::from(format!(
+            ConnectionState::Connecting => match state.loading {
+                Some(bytes) => vec![
+                    Line::from(format!(
+                        "Loading the writers from {} … {} received",
+                        state.controller.url,
+                        format_bytes(bytes)
+                    )),
+                    Line::styled(
+                        "/ searches already: the hits show once they are in.",
+                        theme.dim(),
+                    ),
+                ],
+                None => vec![Line::from(format!(
                     "Connecting to {} … (each attempt gives up after {}s)",
                     state.controller.url,
                     state.controller.budget.as_secs()
-                ))]
-            }
+                ))],
+            },
             ConnectionState::Failed { .. } => {
                 vec![Line::from("No data: the controller has not answered yet.")]
             }
