@@ -15,6 +15,10 @@ use super::fleet::{Slot, StoreModel, WriterIdentity, WriterState};
 use crate::api::{AuditAction, AuditEntry};
 use crate::domain::{Project, UnknownKind, WriterStatus};
 
+/// SQLite's page cache while a demo fleet is seeded (negative: KiB), and SQLite's default.
+const SEED_CACHE_KIB: i64 = -256 * 1024;
+const DEFAULT_CACHE_KIB: i64 = -2000;
+
 /// File name of the database inside the data dir.
 pub const DB_FILE_NAME: &str = "jwctl.db";
 
@@ -104,6 +108,21 @@ impl Db {
         stores: &[StoreModel],
         writers: &[(WriterIdentity, WriterState)],
     ) -> rusqlite::Result<()> {
+        // A million writers take random inserts into the id and name indexes, which thrash
+        // SQLite's default 2 MiB page cache: a large one while the fleet goes in, then back.
+        self.conn
+            .pragma_update(None, "cache_size", SEED_CACHE_KIB)?;
+        let seeded = self.seed_in_one_transaction(stores, writers);
+        self.conn
+            .pragma_update(None, "cache_size", DEFAULT_CACHE_KIB)?;
+        seeded
+    }
+
+    fn seed_in_one_transaction(
+        &mut self,
+        stores: &[StoreModel],
+        writers: &[(WriterIdentity, WriterState)],
+    ) -> rusqlite::Result<()> {
         let tx = self.conn.transaction()?;
         {
             let mut insert_store =
@@ -116,7 +135,10 @@ impl Db {
                     store_id, status, checkpoint_ms, anchor_ms, rate, message, version, updated_at_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )?;
-            for (identity, state) in writers {
+            // In id order, the primary key's index only grows at its end.
+            let mut in_order: Vec<&(WriterIdentity, WriterState)> = writers.iter().collect();
+            in_order.sort_unstable_by(|a, b| a.0.id.cmp(&b.0.id));
+            for (identity, state) in in_order {
                 insert_writer.execute(params![
                     identity.id,
                     identity.name,
