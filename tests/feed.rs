@@ -9,8 +9,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
 use jwctl::api::{ErrorBody, StreamReset, WriterDelta, WriterList, events};
-use jwctl::domain::{Writer, WriterStatus};
+use jwctl::controller::{ControllerConfig, start};
+use jwctl::domain::{ManualClock, Writer, WriterStatus};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING};
 use serve::{TOKEN, listening_url};
@@ -494,4 +498,68 @@ async fn the_stream_needs_the_token_and_lists_are_gzipped_when_asked() {
         .expect("list");
     let decoded: WriterList = decoded.json().await.expect("decoded JSON");
     assert_eq!(decoded.writers.len(), 80);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_stream_gets_heartbeats_and_ends_when_the_controller_stops() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let start_at = Utc
+        .with_ymd_and_hms(2026, 11, 24, 10, 0, 0)
+        .single()
+        .expect("instant");
+    // The clock stands still: no progress, nothing to publish.
+    let handle = start(ControllerConfig {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        data_dir: dir.path().to_path_buf(),
+        token: TOKEN.into(),
+        demo_fleet: Some(20),
+        regions: 1,
+        transition: Duration::ZERO,
+        clock: Arc::new(ManualClock::new(start_at)),
+        oms: None,
+    })
+    .await
+    .expect("controller starts");
+    let http = http();
+    let list: WriterList = http
+        .get(format!("{}/v1/writers", handle.url()))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("list JSON");
+    let response = http
+        .get(format!(
+            "{}/v1/events?since={}",
+            handle.url(),
+            list.revision
+        ))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("subscribe");
+    let mut stream = Events {
+        response,
+        buffer: Vec::new(),
+    };
+    let heartbeat = stream.next(Duration::from_secs(8)).await.expect("an event");
+    assert_eq!(
+        heartbeat.kind,
+        events::HEARTBEAT,
+        "nothing changed: {heartbeat:?}"
+    );
+    assert_eq!(
+        heartbeat.data,
+        format!("{{\"revision\":{}}}", list.revision)
+    );
+    tokio::time::timeout(Duration::from_secs(5), handle.shutdown())
+        .await
+        .expect("an open stream does not hold up the shutdown");
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        while stream.read().await.is_some() {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream ends with the controller");
 }

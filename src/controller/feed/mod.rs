@@ -134,9 +134,22 @@ impl Feed {
         if took > SLOW_SCAN {
             tracing::warn!(ms = took.as_millis() as u64, "a change feed scan was slow");
         }
+        tracing::debug!(
+            us = took.as_micros() as u64,
+            published = delta.as_ref().map_or(0, |d| d.revision),
+            "change feed scan"
+        );
         let delta = delta?;
         match delta_frame(&delta) {
             Ok(frame) => {
+                tracing::debug!(
+                    revision = delta.revision,
+                    writers = delta.writers.len(),
+                    progress = delta.progress.len(),
+                    removed = delta.removed.len(),
+                    bytes = frame.bytes.len(),
+                    "delta published"
+                );
                 // No subscriber is not an error.
                 let _ = self.events.send(frame);
             }
