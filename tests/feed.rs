@@ -2,6 +2,8 @@
 //! 410 for revisions it cannot answer (too old, from the future, from before a restart),
 //! restarts, auth, and gzip. Every wait is bounded by a deadline; nothing sleeps.
 
+#[path = "support/oms_standin.rs"]
+mod oms_standin;
 #[path = "support/serve.rs"]
 mod serve;
 
@@ -562,4 +564,75 @@ async fn a_quiet_stream_gets_heartbeats_and_ends_when_the_controller_stops() {
     })
     .await;
     assert!(ended.is_ok(), "the stream ends with the controller");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oms_backend_publishes_changes_and_removals_alike() {
+    let standin = oms_standin::OmsStandin::start(6, &["hz"]).await;
+    let mut oms = standin.config(Duration::from_secs(5));
+    oms.poll = Duration::from_millis(200);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let now = chrono::DateTime::from_timestamp(oms_standin::NOW, 0).expect("the stand-in's now");
+    let handle = start(ControllerConfig {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        data_dir: dir.path().to_path_buf(),
+        token: TOKEN.into(),
+        demo_fleet: None,
+        regions: 1,
+        transition: Duration::ZERO,
+        clock: Arc::new(ManualClock::new(now)),
+        oms: Some(oms),
+    })
+    .await
+    .expect("the controller starts on the stand-in");
+    let http = http();
+    let get = |path: String| {
+        http.get(format!("{}{path}", handle.url()))
+            .bearer_auth(TOKEN)
+    };
+    let list: WriterList = get("/v1/writers".into())
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("list JSON");
+    let projects = standin.projects();
+    let troubled = projects[0].incr[0].name.clone();
+    let renamed = projects[1].incr[0].name.clone();
+    let new_name = format!("{renamed}-moved");
+    assert!(standin.edit_component(&troubled, |c| c.errors = vec!["disk nearly full".into()]));
+    // OMS ids are component names: a rename is a removal and an addition.
+    assert!(standin.edit_component(&renamed, |c| c.name = new_name.clone()));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let delta = loop {
+        let delta: WriterDelta = get(format!("/v1/writers?since={}", list.revision))
+            .send()
+            .await
+            .expect("delta")
+            .json()
+            .await
+            .expect("delta JSON");
+        if delta.writers.len() == 2 && !delta.removed.is_empty() {
+            break delta;
+        }
+        assert!(Instant::now() < deadline, "never published: {delta:?}");
+    };
+    let mut whole: Vec<&str> = delta.writers.iter().map(|w| w.id.as_str()).collect();
+    whole.sort_unstable();
+    let mut expected = vec![troubled.as_str(), new_name.as_str()];
+    expected.sort_unstable();
+    assert_eq!(whole, expected);
+    assert_eq!(delta.removed, vec![renamed]);
+    assert!(
+        delta.progress.is_empty(),
+        "OMS's progress did not move: {delta:?}"
+    );
+    let message = delta
+        .writers
+        .iter()
+        .find(|w| w.id == troubled)
+        .and_then(|w| w.message.clone());
+    assert_eq!(message.as_deref(), Some("disk nearly full"));
+    handle.shutdown().await;
 }

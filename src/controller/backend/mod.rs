@@ -130,7 +130,8 @@ pub(crate) trait WriterView {
     fn region(&self) -> &str;
     /// Changes whenever anything about the writer changes except its progress (a running
     /// writer's checkpoint and latency, any writer's latency) and its store's range sliding
-    /// with time: a version, or a hash of the fields shown.
+    /// with time — its region, name, message and placement included: a version, or a hash of
+    /// the fields shown.
     fn stamp(&self) -> u64;
     /// Its status.
     fn status(&self) -> WriterStatus;
