@@ -6,12 +6,13 @@
 mod oms_standin;
 #[path = "support/serve.rs"]
 mod serve;
+#[path = "support/sse.rs"]
+mod sse;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use jwctl::api::{ErrorBody, StreamReset, WriterDelta, WriterList, events};
@@ -20,6 +21,7 @@ use jwctl::domain::{ManualClock, Writer, WriterStatus};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING};
 use serve::{TOKEN, listening_url};
+use sse::Events;
 
 /// `jwctl serve` on 127.0.0.1:0 with a demo fleet in `dir` (kept across restarts).
 struct Controller {
@@ -99,10 +101,7 @@ impl Controller {
         });
         let response = self.get(http, &path).send().await.expect("subscribe");
         assert_eq!(response.status(), StatusCode::OK);
-        Events {
-            response,
-            buffer: Vec::new(),
-        }
+        Events::new(response)
     }
 }
 
@@ -115,82 +114,6 @@ impl Drop for Controller {
 
 fn http() -> reqwest::Client {
     reqwest::Client::new()
-}
-
-/// One server-sent event.
-#[derive(Debug)]
-struct Event {
-    kind: String,
-    id: Option<u64>,
-    data: String,
-}
-
-/// A subscriber reading `text/event-stream`.
-struct Events {
-    response: reqwest::Response,
-    buffer: Vec<u8>,
-}
-
-impl Events {
-    /// The next event, or `None` when the stream ended; fails the test after `within`.
-    async fn next(&mut self, within: Duration) -> Option<Event> {
-        tokio::time::timeout(within, self.read())
-            .await
-            .expect("no event in time")
-    }
-
-    async fn read(&mut self) -> Option<Event> {
-        loop {
-            if let Some(end) = self.buffer.windows(2).position(|w| w == b"\n\n") {
-                let block: Vec<u8> = self.buffer.drain(..end + 2).collect();
-                let text = String::from_utf8(block).expect("UTF-8 event");
-                let mut event = Event {
-                    kind: "message".into(),
-                    id: None,
-                    data: String::new(),
-                };
-                for line in text.lines() {
-                    if let Some(kind) = line.strip_prefix("event: ") {
-                        event.kind = kind.to_string();
-                    } else if let Some(id) = line.strip_prefix("id: ") {
-                        event.id = Some(id.parse().expect("numeric id"));
-                    } else if let Some(data) = line.strip_prefix("data: ") {
-                        assert!(event.data.is_empty(), "one data line per event: {text}");
-                        event.data = data.to_string();
-                    }
-                }
-                return Some(event);
-            }
-            // A controller killed mid-stream ends it with an error: the end, all the same.
-            let chunk = self.response.chunk().await.ok().flatten()?;
-            self.buffer.extend_from_slice(&chunk);
-        }
-    }
-
-    /// Deltas until one satisfies `done`, for at most `within`.
-    async fn delta_until(
-        &mut self,
-        within: Duration,
-        done: impl Fn(&WriterDelta) -> bool,
-    ) -> WriterDelta {
-        let deadline = Instant::now() + within;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let event = self.next(left).await.expect("the stream ended");
-            if event.kind != events::DELTA {
-                continue;
-            }
-            let delta: WriterDelta = serde_json::from_str(&event.data).expect("delta JSON");
-            assert_eq!(
-                event.id,
-                Some(delta.revision),
-                "the event id is the revision"
-            );
-            if done(&delta) {
-                return delta;
-            }
-        }
-    }
 }
 
 fn running(list: &WriterList) -> Writer {
@@ -542,10 +465,7 @@ async fn a_quiet_stream_gets_heartbeats_and_ends_when_the_controller_stops() {
         .send()
         .await
         .expect("subscribe");
-    let mut stream = Events {
-        response,
-        buffer: Vec::new(),
-    };
+    let mut stream = Events::new(response);
     let heartbeat = stream.next(Duration::from_secs(8)).await.expect("an event");
     assert_eq!(
         heartbeat.kind,

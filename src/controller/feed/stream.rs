@@ -170,4 +170,58 @@ mod tests {
             "event: heartbeat\ndata: {\"revision\":7}\n\n"
         );
     }
+
+    fn text(item: Option<(Result<Bytes, Infallible>, State)>) -> (Option<String>, Option<State>) {
+        match item {
+            Some((Ok(bytes), state)) => (
+                Some(String::from_utf8_lossy(&bytes).into_owned()),
+                Some(state),
+            ),
+            None => (None, None),
+        }
+    }
+
+    #[tokio::test]
+    async fn deltas_already_seen_are_skipped_and_a_lagging_subscriber_is_reset() {
+        let (events, live) = broadcast::channel(2);
+        let (_stop, stopping) = watch::channel(false);
+        let state = State {
+            pending: VecDeque::new(),
+            live: Some(live),
+            at: 5,
+            stopping,
+        };
+        let delta = |revision| {
+            delta_frame(&WriterDelta {
+                revision,
+                removed: vec!["w".into()],
+                ..WriterDelta::default()
+            })
+        };
+        for revision in [5, 6] {
+            if let Ok(frame) = delta(revision) {
+                let _ = events.send(frame);
+            }
+        }
+        let (first, state) = text(next(state).await);
+        assert!(first.is_some_and(|t| t.contains("id: 6\n")), "5 is skipped");
+        for revision in 7..=9 {
+            if let Ok(frame) = delta(revision) {
+                let _ = events.send(frame);
+            }
+        }
+        let (reset, state) = text(match state {
+            Some(state) => next(state).await,
+            None => None,
+        });
+        assert_eq!(
+            reset.as_deref().and_then(|t| t.lines().next()),
+            Some("event: reset")
+        );
+        let (end, _) = text(match state {
+            Some(state) => next(state).await,
+            None => None,
+        });
+        assert_eq!(end, None, "the stream ends after a reset");
+    }
 }
