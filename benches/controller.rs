@@ -1,12 +1,14 @@
 //! Controller throughput over loopback: `GET /v1/writers` with 100k writers, and start/pause
-//! round trips (transition 0, every change committed to SQLite with `synchronous=FULL`).
+//! round trips (transition 0, every change committed to SQLite with `synchronous=FULL`); and
+//! encoding a change-feed delta, which the controller does once per published scan.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use jwctl::api::{Progress, WriterDelta};
 use jwctl::client::{Client, ClientOptions};
-use jwctl::controller::{ControllerConfig, start};
+use jwctl::controller::{ControllerConfig, demo_writers, start};
 use jwctl::domain::{SystemClock, WriterStatus};
 
 const TOKEN: &str = "bench-token";
@@ -92,5 +94,42 @@ fn controller_benches(c: &mut Criterion) {
     runtime.block_on(handle.shutdown());
 }
 
-criterion_group!(benches, controller_benches);
+/// A delta of 1,000 demo writers: 200 whole (changed), 800 progress only — the mix of a busy
+/// second (non-progress changes are rare, progress is most of every delta).
+fn delta_benches(c: &mut Criterion) {
+    let now = chrono::Utc::now();
+    let writers = demo_writers(1_000, 3, now);
+    let (whole, rest) = writers.split_at(200);
+    let delta = WriterDelta {
+        revision: 123_456,
+        writers: whole.to_vec(),
+        progress: rest
+            .iter()
+            .map(|w| Progress {
+                id: w.id.clone(),
+                checkpoint: w.checkpoint,
+                latency_ms: w.latency_ms,
+            })
+            .collect(),
+        removed: Vec::new(),
+    };
+    let bytes = serde_json::to_vec(&delta).expect("encode").len();
+    let progress_only = WriterDelta {
+        writers: Vec::new(),
+        ..delta.clone()
+    };
+    let progress_bytes = serde_json::to_vec(&progress_only).expect("encode").len();
+    eprintln!(
+        "a 1k-writer delta (200 whole, 800 progress) is {bytes} bytes; its 800 progress \
+         entries alone {progress_bytes} bytes"
+    );
+    let mut group = c.benchmark_group("feed");
+    group.throughput(Throughput::Elements(1_000));
+    group.bench_function("encode_delta_1k_writers", |b| {
+        b.iter(|| serde_json::to_vec(std::hint::black_box(&delta)).expect("encode"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, controller_benches, delta_benches);
 criterion_main!(benches);

@@ -48,6 +48,13 @@ pub struct OmsSection {
     pub tz: Option<String>,
 }
 
+/// Latency at or above which a writer is lagging by default (the console's warning colour;
+/// the controller's change feed publishes a crossing at once), in seconds.
+pub const DEFAULT_LATENCY_WARN_SECS: u64 = 60;
+
+/// Latency at or above which a writer is critical by default, in seconds.
+pub const DEFAULT_LATENCY_CRITICAL_SECS: u64 = 600;
+
 /// The `[tui]` table.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -66,8 +73,8 @@ impl Default for TuiConfig {
     fn default() -> Self {
         TuiConfig {
             refresh_secs: 2.0,
-            latency_warn_secs: 60,
-            latency_critical_secs: 600,
+            latency_warn_secs: DEFAULT_LATENCY_WARN_SECS,
+            latency_critical_secs: DEFAULT_LATENCY_CRITICAL_SECS,
             theme: ThemeChoice::Auto,
         }
     }

@@ -83,13 +83,7 @@ pub(crate) struct Db {
 impl Db {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> rusqlite::Result<Db> {
-        let conn = Connection::open(path)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.execute_batch(SCHEMA)?;
-        Ok(Db { conn })
+        open_writable(path).map(|conn| Db { conn })
     }
 
     /// Whether no writer is stored yet.
@@ -296,6 +290,58 @@ impl Db {
             }
         }
         tx.commit()
+    }
+}
+
+/// Opens (creating if needed) the database at `path` for writing, with its schema.
+fn open_writable(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.execute_batch(SCHEMA)?;
+    Ok(conn)
+}
+
+/// The change feed's revisions, reserved ahead in blocks (`meta` row `feed_reserved`), so the
+/// fleet revision never goes backwards across a restart, a crash included, without a write per
+/// revision: a run publishes only revisions up to what it reserved, and the next run starts
+/// above it.
+#[derive(Debug)]
+pub(crate) struct RevisionStore {
+    conn: Connection,
+}
+
+impl RevisionStore {
+    /// Opens its own connection to the database at `path`.
+    pub fn open(path: &Path) -> rusqlite::Result<RevisionStore> {
+        open_writable(path).map(|conn| RevisionStore { conn })
+    }
+
+    /// The highest revision an earlier run may have published: the last reservation, or the
+    /// simulated fleet's own revision when that is higher (a database from before the feed).
+    pub fn used(&self) -> rusqlite::Result<u64> {
+        let value = |key: &str| {
+            self.conn
+                .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| {
+                    row.get::<_, i64>(0)
+                })
+                .optional()
+                .map(|v| v.map_or(0, |v| u64::try_from(v).unwrap_or(0)))
+        };
+        Ok(value("feed_reserved")?.max(value("revision")?))
+    }
+
+    /// Records that revisions up to `bound` may be published (durably, before any is).
+    pub fn reserve(&mut self, bound: u64) -> rusqlite::Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO meta (key, value) VALUES ('feed_reserved', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = MAX(value, excluded.value)",
+            )?
+            .execute(params![i64::try_from(bound).unwrap_or(i64::MAX)])?;
+        Ok(())
     }
 }
 

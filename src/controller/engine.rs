@@ -5,13 +5,16 @@
 //!
 //! Lock order: `db` before `fleet`. Readers take only `fleet`, briefly.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::backend::{Operation, OperationRequest, Verdict, judge, lock};
+use chrono::{DateTime, Utc};
+use tokio::sync::Notify;
+
+use super::backend::{Operation, OperationRequest, Verdict, WriterView, judge, lock};
 use super::db::{AuditReader, Db, NewAudit};
 use super::error::ApiError;
-use super::fleet::{Fleet, WriterListJson, now_ms};
+use super::fleet::{Fleet, Slot, WriterJson, WriterListJson, now_ms};
 use crate::api::{AuditEntry, BackendInfo, Deployment};
 use crate::domain::{SharedClock, Writer, WriterStatus};
 
@@ -32,6 +35,8 @@ pub(crate) struct Engine {
     fleet: Mutex<Fleet>,
     clock: SharedClock,
     transition: Duration,
+    /// Poked after every committed change.
+    changes: Arc<Notify>,
 }
 
 impl Engine {
@@ -48,6 +53,25 @@ impl Engine {
             fleet: Mutex::new(fleet),
             clock,
             transition,
+            changes: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Notified after every committed change.
+    pub fn changes(&self) -> Arc<Notify> {
+        self.changes.clone()
+    }
+
+    /// Calls `visit` with the view of every writer now, under the fleet lock.
+    pub fn visit(&self, visit: &mut dyn FnMut(&dyn WriterView)) {
+        let now = now_ms(&self.clock);
+        let fleet = lock(&self.fleet);
+        for slot in fleet.iter() {
+            visit(&SlotView {
+                slot,
+                json: slot.json(now),
+                now,
+            });
         }
     }
 
@@ -81,13 +105,10 @@ impl Engine {
             .ok_or_else(|| ApiError::writer_not_found(id))
     }
 
-    /// `GET /v1/writers[?region=R]` as JSON, rendered outside the fleet lock.
-    pub fn list_json(&self, region: Option<&str>) -> serde_json::Result<Vec<u8>> {
+    /// `GET /v1/writers[?region=R]` as JSON at `revision`, rendered outside the fleet lock.
+    pub fn list_json(&self, region: Option<&str>, revision: u64) -> serde_json::Result<Vec<u8>> {
         let now = now_ms(&self.clock);
-        let (revision, slots) = {
-            let fleet = lock(&self.fleet);
-            (fleet.revision, fleet.snapshot(region))
-        };
+        let slots = lock(&self.fleet).snapshot(region);
         let list = WriterListJson {
             revision,
             writers: slots.iter().map(|slot| slot.json(now)).collect(),
@@ -157,12 +178,15 @@ impl Engine {
             Some(&audit("ok", None)),
         )
         .map_err(|e| ApiError::internal("saving a writer's change failed", &e))?;
-        let mut fleet = lock(&self.fleet);
-        fleet.set_state(&request.writer_id, next, revision.saturating_add(1));
-        let writer = fleet
-            .get(&request.writer_id)
-            .map(|slot| slot.view(now))
-            .ok_or_else(|| ApiError::writer_not_found(&request.writer_id))?;
+        let writer = {
+            let mut fleet = lock(&self.fleet);
+            fleet.set_state(&request.writer_id, next, revision.saturating_add(1));
+            fleet
+                .get(&request.writer_id)
+                .map(|slot| slot.view(now))
+                .ok_or_else(|| ApiError::writer_not_found(&request.writer_id))?
+        };
+        self.changes.notify_one();
         Ok(Applied {
             writer,
             settle_version: (!immediate).then_some(version),
@@ -194,6 +218,7 @@ impl Engine {
         db.commit_change(id, &next, revision, None)
             .map_err(|e| ApiError::internal("saving a finished transition failed", &e))?;
         lock(&self.fleet).set_state(id, next, revision);
+        self.changes.notify_one();
         Ok(())
     }
 
@@ -226,6 +251,44 @@ impl Engine {
         }
         drop(lock(&self.audit_reader).take());
         drop(lock(&self.db).take());
+    }
+}
+
+/// A simulated writer as the change feed sees it.
+struct SlotView<'a> {
+    slot: &'a Slot,
+    json: WriterJson<'a>,
+    now: DateTime<Utc>,
+}
+
+impl WriterView for SlotView<'_> {
+    fn id(&self) -> &str {
+        self.json.id
+    }
+
+    fn region(&self) -> &str {
+        self.json.region
+    }
+
+    /// The version: identities never change, and every change of state bumps it.
+    fn stamp(&self) -> u64 {
+        self.json.version
+    }
+
+    fn status(&self) -> WriterStatus {
+        self.json.status
+    }
+
+    fn checkpoint(&self) -> Option<DateTime<Utc>> {
+        self.json.checkpoint
+    }
+
+    fn latency_ms(&self) -> Option<u64> {
+        self.json.latency_ms
+    }
+
+    fn writer(&self) -> Writer {
+        self.slot.view(self.now)
     }
 }
 

@@ -274,6 +274,11 @@ impl Fleet {
             .collect()
     }
 
+    /// Every writer, by name.
+    pub fn iter(&self) -> impl Iterator<Item = &Slot> {
+        self.slots.iter()
+    }
+
     /// The running writers, for checkpoint flushing.
     pub fn running(&self) -> impl Iterator<Item = &Slot> {
         self.slots

@@ -14,10 +14,12 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use tower_http::compression::CompressionLayer;
 
 use super::auth::{RequiredToken, require_token};
 use super::backend::{Backend, Operation, OperationRequest};
 use super::error::{ApiError, clip};
+use super::feed::Feed;
 use crate::api::{ACTOR_HEADER, AuditLog, ErrorCode, Health, StartRequest};
 
 /// Largest request body accepted.
@@ -38,11 +40,12 @@ pub enum Endpoint {
     Audit,
     Start,
     Pause,
+    Events,
 }
 
 impl Endpoint {
     /// All endpoints.
-    pub const ALL: [Endpoint; 7] = [
+    pub const ALL: [Endpoint; 8] = [
         Endpoint::Health,
         Endpoint::Deployment,
         Endpoint::Writers,
@@ -50,6 +53,7 @@ impl Endpoint {
         Endpoint::Audit,
         Endpoint::Start,
         Endpoint::Pause,
+        Endpoint::Events,
     ];
 
     /// HTTP method, upper case.
@@ -70,6 +74,7 @@ impl Endpoint {
             Endpoint::Audit => "/v1/writers/{id}/audit",
             Endpoint::Start => "/v1/writers/{id}/start",
             Endpoint::Pause => "/v1/writers/{id}/pause",
+            Endpoint::Events => "/v1/events",
         }
     }
 
@@ -91,17 +96,21 @@ impl Endpoint {
             Endpoint::Audit => on(filter, writer_audit),
             Endpoint::Start => on(filter, start_writer),
             Endpoint::Pause => on(filter, pause_writer),
+            Endpoint::Events => on(filter, events),
         }
     }
 }
 
-/// What the handlers share: the backend that owns the writers.
+/// What the handlers share: the backend that owns the writers, and its change feed.
 #[derive(Debug, Clone)]
 pub(crate) struct AppState {
     pub backend: Arc<dyn Backend>,
+    pub feed: Arc<Feed>,
 }
 
-/// The whole application: routes, auth, body limit, JSON fallbacks, request logging.
+/// The whole application: routes, auth, body limit, JSON fallbacks, gzip when the client
+/// accepts it (never for the event stream: the default predicate skips `text/event-stream`),
+/// request logging.
 pub(crate) fn router(state: AppState, token: RequiredToken) -> Router {
     let mut public = Router::new();
     let mut protected = Router::new();
@@ -118,6 +127,7 @@ pub(crate) fn router(state: AppState, token: RequiredToken) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(CompressionLayer::new())
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -175,15 +185,43 @@ async fn deployment(State(state): State<AppState>) -> Response {
 #[derive(Debug, Deserialize)]
 struct ListQuery {
     region: Option<String>,
+    since: Option<u64>,
 }
+
+const SINCE_HINT: &str = "since must be a fleet revision (a whole number from the revision of GET /v1/writers or of a delta)";
 
 async fn list_writers(
     State(state): State<AppState>,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::bad_request(query_problem(&e)))?;
-    let body = state.backend.clone().list_json(query.region).await?;
+    let Query(query) =
+        query.map_err(|e| ApiError::bad_request(format!("{}; {SINCE_HINT}", query_problem(&e))))?;
+    if let Some(since) = query.since {
+        let delta = state.feed.delta_since(since, query.region).await?;
+        return Ok(Json(delta).into_response());
+    }
+    // Read before the snapshot: nothing published at or below it is missing from the list.
+    let revision = state.feed.revision();
+    let body = state
+        .backend
+        .clone()
+        .list_json(query.region, revision)
+        .await?;
     Ok(json_bytes(body))
+}
+
+#[derive(Debug, Deserialize)]
+struct EventsQuery {
+    since: Option<u64>,
+}
+
+async fn events(
+    State(state): State<AppState>,
+    query: Result<Query<EventsQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) =
+        query.map_err(|e| ApiError::bad_request(format!("{}; {SINCE_HINT}", query_problem(&e))))?;
+    Ok(state.feed.subscribe(query.since).await)
 }
 
 async fn get_writer(

@@ -10,6 +10,7 @@ mod db;
 mod demo;
 mod engine;
 mod error;
+mod feed;
 mod fleet;
 mod http;
 mod serve;
@@ -35,6 +36,7 @@ use auth::RequiredToken;
 use backend::{Backend, Oms, Simulated};
 use db::{AuditReader, Db};
 use engine::Engine;
+use feed::Feed;
 use fleet::Fleet;
 use http::AppState;
 
@@ -113,6 +115,7 @@ pub enum ControllerError {
 pub struct ControllerHandle {
     addr: SocketAddr,
     backend: Arc<dyn Backend>,
+    feed: Arc<Feed>,
     seeded: bool,
     shutdown: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
@@ -148,6 +151,7 @@ impl ControllerHandle {
             Ok(Err(e)) => tracing::error!("the HTTP server failed: {e}"),
             Err(e) => tracing::error!("the HTTP server task failed: {e}"),
         }
+        self.feed.close().await;
         self.backend.close().await;
     }
 }
@@ -179,13 +183,14 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
     } = config;
     token::create_private_dir(&data_dir)?;
     let db_path = data_dir.join(DB_FILE_NAME);
+    let feed_db_path = db_path.clone();
     let (shutdown, shutdown_rx) = watch::channel(false);
     let (backend, seeded): (Arc<dyn Backend>, bool) = match oms {
         Some(oms) => {
             let (db, audit_reader) = tokio::task::spawn_blocking(move || open_audit(&db_path))
                 .await
                 .map_err(|e| ControllerError::Runtime(e.to_string()))??;
-            let backend = Oms::start(oms, clock, db, audit_reader, shutdown_rx.clone())
+            let backend = Oms::start(oms, clock.clone(), db, audit_reader, shutdown_rx.clone())
                 .await
                 .map_err(ControllerError::Oms)?;
             (backend, false)
@@ -197,10 +202,11 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
             })
             .await
             .map_err(|e| ControllerError::Runtime(e.to_string()))??;
-            let engine = Engine::new(db, audit_reader, fleet, clock, transition);
+            let engine = Engine::new(db, audit_reader, fleet, clock.clone(), transition);
             (Simulated::start(engine, shutdown_rx.clone()), seeded)
         }
     };
+    let feed = Feed::start(backend.clone(), clock, feed_db_path, shutdown_rx.clone()).await?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|source| ControllerError::Bind {
@@ -216,6 +222,7 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
     let app = http::router(
         AppState {
             backend: backend.clone(),
+            feed: feed.clone(),
         },
         RequiredToken(token.into()),
     );
@@ -231,6 +238,7 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
     Ok(ControllerHandle {
         addr,
         backend,
+        feed,
         seeded,
         shutdown,
         server,

@@ -11,11 +11,12 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
+use tokio::sync::Notify;
 
 use super::db::NewAudit;
 use super::error::ApiError;
 use crate::api::{AuditAction, AuditEntry, Deployment};
-use crate::domain::{PausePlan, StartPlan, Writer, plan_pause, plan_start};
+use crate::domain::{PausePlan, StartPlan, Writer, WriterStatus, plan_pause, plan_start};
 
 pub(crate) use oms::Oms;
 pub(crate) use simulated::Simulated;
@@ -119,6 +120,29 @@ pub(crate) fn judge(request: &OperationRequest, writer: &Writer, now: DateTime<U
     }
 }
 
+/// A writer as the change feed sees it on each scan, borrowed from the backend's fleet: what
+/// the feed compares with what it last published, without a [`Writer`] allocated per writer
+/// per scan. [`WriterView::writer`] builds the whole writer, only for those published whole.
+pub(crate) trait WriterView {
+    /// The writer's id.
+    fn id(&self) -> &str;
+    /// Its region (for `?region=` on deltas).
+    fn region(&self) -> &str;
+    /// Changes whenever anything about the writer changes except its progress (a running
+    /// writer's checkpoint and latency, any writer's latency) and its store's range sliding
+    /// with time — its region, name, message and placement included: a version, or a hash of
+    /// the fields shown.
+    fn stamp(&self) -> u64;
+    /// Its status.
+    fn status(&self) -> WriterStatus;
+    /// Its checkpoint now.
+    fn checkpoint(&self) -> Option<DateTime<Utc>>;
+    /// Its latency now, in milliseconds.
+    fn latency_ms(&self) -> Option<u64>;
+    /// The whole writer as the API shows it now.
+    fn writer(&self) -> Writer;
+}
+
 /// Whoever owns the writers: lists them, reads one, applies starts and pauses, and reads the
 /// audit log back. Applying judges the request with [`judge`] against the writer as the
 /// backend has it at that moment, records every request that reaches a writer in the audit
@@ -134,8 +158,21 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
     /// One writer, or 404 `writer_not_found`.
     fn writer(&self, id: &str) -> Result<Writer, ApiError>;
 
-    /// `GET /v1/writers[?region=R]`, serialised.
-    fn list_json(self: Arc<Self>, region: Option<String>) -> BoxFuture<Result<Vec<u8>, ApiError>>;
+    /// `GET /v1/writers[?region=R]`, serialised with `revision` (the change feed's, read
+    /// before this snapshot is taken).
+    fn list_json(
+        self: Arc<Self>,
+        region: Option<String>,
+        revision: u64,
+    ) -> BoxFuture<Result<Vec<u8>, ApiError>>;
+
+    /// Calls `visit` with every writer's current view, in the backend's order, holding its
+    /// fleet lock: `visit` must be quick and must not call back into the backend.
+    fn visit(&self, visit: &mut dyn FnMut(&dyn WriterView));
+
+    /// Notified (`notify_one`) after anything but progress may have changed (an operation
+    /// applied, a transition ended, a poll taken in), so the change feed scans at once.
+    fn changes(&self) -> Arc<Notify>;
 
     /// The newest `limit` audit entries of writer `id`, newest first.
     fn audit(

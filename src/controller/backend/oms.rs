@@ -11,16 +11,16 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-use super::{Backend, BoxFuture, OperationRequest, Verdict, blocking, judge, lock};
+use super::{Backend, BoxFuture, OperationRequest, Verdict, WriterView, blocking, judge, lock};
 use crate::api::{
     AuditEntry, BackendInfo, BackendKind, Deployment, ErrorCode, FailedProject, WriterList,
 };
 use crate::controller::db::{AuditReader, Db, NewAudit};
 use crate::controller::error::ApiError;
-use crate::domain::{SharedClock, Writer};
+use crate::domain::{SharedClock, Writer, WriterStatus};
 use crate::oms::{MappedWriter, OmsClient, OmsConfig, OmsError, poll_fleet, writers_of};
 
 /// The writers as OMS last described them.
@@ -34,13 +34,12 @@ struct OmsFleet {
     writers: Vec<Writer>,
     index: HashMap<String, usize>,
     regions: Vec<String>,
-    revision: u64,
     last_poll: Option<DateTime<Utc>>,
 }
 
 impl OmsFleet {
     /// Takes in the writers of `projects` (described now) and the projects that failed; the
-    /// others keep what was seen of them. The revision moves when anything shown changed.
+    /// others keep what was seen of them.
     fn update(&mut self, described: BTreeMap<String, Vec<Writer>>, failed: Vec<(String, String)>) {
         for (project, writers) in described {
             self.failed.remove(&project);
@@ -71,9 +70,6 @@ impl OmsFleet {
             })
             .collect();
         writers.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
-        if writers != self.writers {
-            self.revision = self.revision.saturating_add(1);
-        }
         self.index = writers
             .iter()
             .enumerate()
@@ -117,6 +113,8 @@ pub(crate) struct Oms {
     /// One start or pause at a time: judge, send, describe again.
     mutations: tokio::sync::Mutex<()>,
     poller: Mutex<Option<JoinHandle<()>>>,
+    /// Poked after every poll and describe taken in.
+    changes: Arc<Notify>,
 }
 
 /// What an OMS failure is on jwctl's API: OMS's refusal (its code, message and advice), or
@@ -159,6 +157,7 @@ impl Oms {
             audit_reader: Mutex::new(Some(audit_reader)),
             mutations: tokio::sync::Mutex::new(()),
             poller: Mutex::new(None),
+            changes: Arc::new(Notify::new()),
         });
         let poller = tokio::spawn(poll_periodically(Arc::downgrade(&oms), stopping));
         *lock(&oms.poller) = Some(poller);
@@ -172,6 +171,7 @@ impl Oms {
                 let mut fleet = lock(&self.fleet);
                 fleet.update(by_project(result.writers), result.failed);
                 fleet.last_poll = Some(self.clock.now());
+                self.changes.notify_one();
                 tracing::debug!(
                     projects = result.projects,
                     ms = u64::try_from(result.took.as_millis()).unwrap_or(u64::MAX),
@@ -200,6 +200,7 @@ impl Oms {
         let mut grouped = BTreeMap::new();
         grouped.insert(writer.project.id.clone(), writers);
         lock(&self.fleet).update(grouped, Vec::new());
+        self.changes.notify_one();
         Ok(())
     }
 
@@ -335,6 +336,45 @@ impl Oms {
     }
 }
 
+/// An OMS writer as the change feed sees it.
+struct OmsView<'a>(&'a Writer);
+
+impl WriterView for OmsView<'_> {
+    fn id(&self) -> &str {
+        &self.0.id
+    }
+
+    fn region(&self) -> &str {
+        &self.0.region
+    }
+
+    /// The version (a hash of every field but progress) mixed with the message, which also
+    /// carries the note on projects the last poll could not describe.
+    fn stamp(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.0.version.hash(&mut hasher);
+        self.0.message.hash(&mut hasher);
+        hasher.finish()
+    }
+
+    fn status(&self) -> WriterStatus {
+        self.0.status
+    }
+
+    fn checkpoint(&self) -> Option<DateTime<Utc>> {
+        self.0.checkpoint
+    }
+
+    fn latency_ms(&self) -> Option<u64> {
+        self.0.latency_ms
+    }
+
+    fn writer(&self) -> Writer {
+        self.0.clone()
+    }
+}
+
 fn shutting_down() -> ApiError {
     ApiError::internal(
         "request refused",
@@ -395,12 +435,16 @@ impl Backend for Oms {
             .ok_or_else(|| ApiError::writer_not_found(id))
     }
 
-    fn list_json(self: Arc<Self>, region: Option<String>) -> BoxFuture<Result<Vec<u8>, ApiError>> {
+    fn list_json(
+        self: Arc<Self>,
+        region: Option<String>,
+        revision: u64,
+    ) -> BoxFuture<Result<Vec<u8>, ApiError>> {
         Box::pin(async move {
             let list = {
                 let fleet = lock(&self.fleet);
                 WriterList {
-                    revision: fleet.revision,
+                    revision,
                     writers: fleet
                         .writers
                         .iter()
@@ -412,6 +456,17 @@ impl Backend for Oms {
             serde_json::to_vec(&list)
                 .map_err(|e| ApiError::internal("serialising writers failed", &e))
         })
+    }
+
+    fn visit(&self, visit: &mut dyn FnMut(&dyn WriterView)) {
+        let fleet = lock(&self.fleet);
+        for writer in &fleet.writers {
+            visit(&OmsView(writer));
+        }
+    }
+
+    fn changes(&self) -> Arc<Notify> {
+        self.changes.clone()
     }
 
     fn audit(

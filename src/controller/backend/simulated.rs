@@ -4,10 +4,10 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-use super::{Backend, BoxFuture, OperationRequest, blocking};
+use super::{Backend, BoxFuture, OperationRequest, WriterView, blocking};
 use crate::api::{AuditEntry, Deployment};
 use crate::controller::engine::Engine;
 use crate::controller::error::ApiError;
@@ -69,12 +69,24 @@ impl Backend for Simulated {
         self.engine.writer(id)
     }
 
-    fn list_json(self: Arc<Self>, region: Option<String>) -> BoxFuture<Result<Vec<u8>, ApiError>> {
+    fn list_json(
+        self: Arc<Self>,
+        region: Option<String>,
+        revision: u64,
+    ) -> BoxFuture<Result<Vec<u8>, ApiError>> {
         Box::pin(blocking("listing writers failed", move || {
             self.engine
-                .list_json(region.as_deref())
+                .list_json(region.as_deref(), revision)
                 .map_err(|e| ApiError::internal("serialising writers failed", &e))
         }))
+    }
+
+    fn visit(&self, visit: &mut dyn FnMut(&dyn WriterView)) {
+        self.engine.visit(visit);
+    }
+
+    fn changes(&self) -> Arc<Notify> {
+        self.engine.changes()
     }
 
     fn audit(

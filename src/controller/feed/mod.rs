@@ -1,0 +1,309 @@
+//! The change feed, above the backend seam: consoles receive changes, not the whole fleet.
+//!
+//! A scanner visits every writer's view (every second, and at once when the backend signals a
+//! change), compares it with what was last published of it ([`tracker`]), and publishes what
+//! changed at one new fleet revision: to `GET /v1/writers?since=REV` (from the tracker) and to
+//! every `GET /v1/events` subscriber (one framed delta, shared). The revision is reserved
+//! ahead in the controller's database, so it never goes backwards across a restart.
+
+mod stream;
+mod tracker;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{broadcast, watch};
+use tokio::task::JoinHandle;
+
+use super::ControllerError;
+use super::backend::{Backend, blocking, lock};
+use super::db::RevisionStore;
+use super::error::ApiError;
+use crate::api::{ErrorCode, WriterDelta};
+use crate::domain::SharedClock;
+use stream::{Frame, Subscription, delta_frame, reset_frame};
+pub(crate) use tracker::{Changes, Rules, Tracker, Unanswerable};
+
+/// Progress is looked at this often (other changes go out when the backend signals them).
+const SCAN_EVERY: Duration = Duration::from_secs(1);
+/// At least this long between two scans, so a burst of signals makes few scans.
+const SCAN_SPACING: Duration = Duration::from_millis(50);
+/// Revisions reserved in the database at a time.
+const RESERVE_BLOCK: u64 = 10_000;
+/// Published deltas a subscriber may fall behind by before it is reset.
+const EVENT_BUFFER: usize = 64;
+/// A scan slower than this is logged as a warning.
+const SLOW_SCAN: Duration = Duration::from_millis(250);
+
+/// Revisions this run may publish up to, and where that is recorded.
+#[derive(Debug)]
+struct Reservation {
+    store: RevisionStore,
+    bound: u64,
+}
+
+/// The change feed of a controller.
+#[derive(Debug)]
+pub(crate) struct Feed {
+    backend: Arc<dyn Backend>,
+    clock: SharedClock,
+    tracker: Mutex<Tracker>,
+    /// The tracker's revision, readable without waiting for a scan.
+    revision: AtomicU64,
+    reservation: Mutex<Reservation>,
+    events: broadcast::Sender<Frame>,
+    stopping: watch::Receiver<bool>,
+    scanner: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Feed {
+    /// Starts the feed of `backend` above every revision an earlier run used (read from and
+    /// reserved in the database at `db_path`), knowing the writers as they are now, and scans
+    /// until `stopping` turns true.
+    pub async fn start(
+        backend: Arc<dyn Backend>,
+        clock: SharedClock,
+        db_path: PathBuf,
+        stopping: watch::Receiver<bool>,
+    ) -> Result<Arc<Feed>, ControllerError> {
+        let visited = backend.clone();
+        let now = clock.now();
+        let (reservation, tracker, took) = tokio::task::spawn_blocking(move || {
+            let database = |source| ControllerError::Database {
+                path: db_path.clone(),
+                source,
+            };
+            let mut store = RevisionStore::open(&db_path).map_err(database)?;
+            let start = store.used().map_err(database)?.saturating_add(1);
+            let bound = start.saturating_add(RESERVE_BLOCK);
+            store.reserve(bound).map_err(database)?;
+            let started = Instant::now();
+            let tracker = Tracker::new(Rules::default(), start, now, |visit| {
+                visited.visit(visit);
+            });
+            Ok::<_, ControllerError>((Reservation { store, bound }, tracker, started.elapsed()))
+        })
+        .await
+        .map_err(|e| ControllerError::Runtime(e.to_string()))??;
+        tracing::info!(
+            revision = tracker.revision(),
+            writers = tracker.len(),
+            ms = took.as_millis() as u64,
+            "change feed started"
+        );
+        let feed = Arc::new(Feed {
+            revision: AtomicU64::new(tracker.revision()),
+            backend,
+            clock,
+            tracker: Mutex::new(tracker),
+            reservation: Mutex::new(reservation),
+            events: broadcast::channel(EVENT_BUFFER).0,
+            stopping: stopping.clone(),
+            scanner: Mutex::new(None),
+        });
+        let scanner = tokio::spawn(scan_periodically(feed.clone(), stopping));
+        *lock(&feed.scanner) = Some(scanner);
+        Ok(feed)
+    }
+
+    /// The fleet revision: every change published so far is at or below it.
+    pub fn revision(&self) -> u64 {
+        self.revision.load(Ordering::Acquire)
+    }
+
+    /// One scan: publishes what changed, if anything. Blocks (run it off the async workers).
+    pub fn scan(&self) -> Option<u64> {
+        if let Err(error) = self.reserve_next() {
+            tracing::error!(
+                "cannot reserve fleet revisions in the database ({error}); changes are not \
+                 published until it can"
+            );
+            return None;
+        }
+        let now = self.clock.now();
+        let started = Instant::now();
+        let delta = {
+            let mut tracker = lock(&self.tracker);
+            let delta = tracker.scan(now, |visit| self.backend.visit(visit));
+            self.revision.store(tracker.revision(), Ordering::Release);
+            delta
+        };
+        let took = started.elapsed();
+        if took > SLOW_SCAN {
+            tracing::warn!(ms = took.as_millis() as u64, "a change feed scan was slow");
+        }
+        tracing::debug!(
+            us = took.as_micros() as u64,
+            published = delta.as_ref().map_or(0, |d| d.revision),
+            "change feed scan"
+        );
+        let delta = delta?;
+        match delta_frame(&delta) {
+            Ok(frame) => {
+                tracing::debug!(
+                    revision = delta.revision,
+                    writers = delta.writers.len(),
+                    progress = delta.progress.len(),
+                    removed = delta.removed.len(),
+                    bytes = frame.bytes.len(),
+                    "delta published"
+                );
+                // No subscriber is not an error.
+                let _ = self.events.send(frame);
+            }
+            Err(error) => tracing::error!("serialising a delta failed: {error}"),
+        }
+        Some(delta.revision)
+    }
+
+    /// Makes sure the next revision is reserved in the database.
+    fn reserve_next(&self) -> rusqlite::Result<()> {
+        let mut reservation = lock(&self.reservation);
+        let next = self.revision().saturating_add(1);
+        if next > reservation.bound {
+            let bound = next.saturating_add(RESERVE_BLOCK);
+            reservation.store.reserve(bound)?;
+            reservation.bound = bound;
+        }
+        Ok(())
+    }
+
+    /// `GET /v1/writers?since=REV[&region=R]`.
+    pub async fn delta_since(
+        self: &Arc<Self>,
+        since: u64,
+        region: Option<String>,
+    ) -> Result<WriterDelta, ApiError> {
+        let changes = lock(&self.tracker)
+            .since(since, region.as_deref())
+            .map_err(expired)?;
+        self.complete(changes).await
+    }
+
+    /// The delta of `changes`, whole writers read from the backend as they are now (a writer
+    /// gone meanwhile is left out: the next delta removes it).
+    async fn complete(self: &Arc<Self>, changes: Changes) -> Result<WriterDelta, ApiError> {
+        let Changes {
+            revision,
+            whole,
+            progress,
+            removed,
+        } = changes;
+        let backend = self.backend.clone();
+        let writers = if whole.is_empty() {
+            Vec::new()
+        } else {
+            blocking("reading changed writers failed", move || {
+                Ok(whole
+                    .iter()
+                    .filter_map(|id| backend.writer(id).ok())
+                    .collect())
+            })
+            .await?
+        };
+        Ok(WriterDelta {
+            revision,
+            writers,
+            progress,
+            removed,
+        })
+    }
+
+    /// `GET /v1/events[?since=REV]`.
+    pub async fn subscribe(self: &Arc<Self>, since: Option<u64>) -> axum::response::Response {
+        let (live, changes, revision) = {
+            let tracker = lock(&self.tracker);
+            // Subscribed under the tracker lock: every delta after `revision` is received.
+            let live = self.events.subscribe();
+            let changes = since.map(|since| tracker.since(since, None));
+            (live, changes, tracker.revision())
+        };
+        let mut subscription = Subscription {
+            first: None,
+            live: Some(live),
+            at: revision,
+            stopping: self.stopping.clone(),
+        };
+        match changes {
+            None => {}
+            Some(Err(why)) => {
+                subscription.first = Some(reset_frame(revision, expired(why).message));
+                subscription.live = None;
+            }
+            Some(Ok(changes))
+                if changes.whole.is_empty()
+                    && changes.progress.is_empty()
+                    && changes.removed.is_empty() => {}
+            Some(Ok(changes)) => {
+                let framed = match self.complete(changes).await {
+                    Ok(delta) => delta_frame(&delta).map_err(|e| e.to_string()),
+                    Err(error) => Err(error.message),
+                };
+                match framed {
+                    Ok(frame) => subscription.first = Some(frame.bytes),
+                    Err(error) => {
+                        tracing::error!("building a catch-up delta failed: {error}");
+                        subscription.first = Some(reset_frame(
+                            revision,
+                            "the controller could not build the changes since your revision; \
+                             load the full list (GET /v1/writers) and subscribe again from its \
+                             revision"
+                                .to_string(),
+                        ));
+                        subscription.live = None;
+                    }
+                }
+            }
+        }
+        subscription.into_response()
+    }
+
+    /// Waits for the scanner to end (after `stopping` turned true).
+    pub async fn close(&self) {
+        let scanner = lock(&self.scanner).take();
+        if let Some(scanner) = scanner {
+            let _ = scanner.await;
+        }
+    }
+}
+
+/// The 410 answered for a `since` the feed cannot answer.
+fn expired(why: Unanswerable) -> ApiError {
+    let message = match why {
+        Unanswerable::TooOld { since, oldest } => format!(
+            "revision {since} is older than the oldest this controller can answer from \
+             ({oldest}: it restarted, or changes that old were dropped); load the full list \
+             (GET /v1/writers) and follow on from its revision"
+        ),
+        Unanswerable::Future { since, revision } => format!(
+            "revision {since} is newer than this controller's ({revision}): it comes from \
+             another controller or an earlier database; load the full list (GET /v1/writers) \
+             and follow on from its revision"
+        ),
+    };
+    ApiError::new(ErrorCode::RevisionExpired, message)
+}
+
+async fn scan_periodically(feed: Arc<Feed>, mut stopping: watch::Receiver<bool>) {
+    let changes = feed.backend.changes();
+    let mut tick = tokio::time::interval(SCAN_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = changes.notified() => {}
+            _ = stopping.wait_for(|stopping| *stopping) => return,
+        }
+        let scanning = feed.clone();
+        if let Err(error) = tokio::task::spawn_blocking(move || scanning.scan()).await {
+            tracing::error!("a change feed scan failed: {error}");
+        }
+        tokio::time::sleep(SCAN_SPACING).await;
+    }
+}
+
+#[cfg(test)]
+mod tests;
