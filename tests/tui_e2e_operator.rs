@@ -79,9 +79,12 @@ fn below_the_smallest_size_keys_do_nothing_but_quit() {
         .position(|w| w.status == WriterStatus::Running)
         .expect("a running writer");
     app.send(&"j".repeat(running));
-    for key in ["p", keys::TAB, keys::ENTER, "?", " ", "/", "s", keys::ENTER] {
+    let blind = ["p", keys::TAB, keys::ENTER, "?", " ", "/", "s", keys::ENTER];
+    for key in blind {
         app.send(key);
     }
+    // Every key read (and ignored) at the small size before the window grows.
+    app.wait_for(&format!("{} keys ignored.", running + blind.len()));
     app.resize(160, 48);
     let screen = app.wait_until("the table at full size", LIMIT, |s| {
         s.contains("● connected") && s.contains("80/80 shown")

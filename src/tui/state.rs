@@ -60,6 +60,8 @@ pub struct State {
     pub notice: Option<Notice>,
     /// Terminal size in cells (width, height).
     pub size: (u16, u16),
+    /// Keys pressed while the terminal is too small, all ignored (the screen says so).
+    pub ignored_keys: u32,
     /// Whether a writer-list request is in flight (so refreshes do not pile up).
     pub refresh_in_flight: bool,
     /// Bytes of the writer list received so far, while a load is under way.
@@ -424,6 +426,7 @@ impl State {
             history: Vec::new(),
             notice: None,
             size,
+            ignored_keys: 0,
             refresh_in_flight: false,
             loading: None,
             follow: Follow::default(),

@@ -49,6 +49,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Mouse(mouse) => table::on_mouse(state, mouse),
         Action::Resize(width, height) => {
             state.size = (width, height);
+            if state.fits() {
+                state.ignored_keys = 0;
+            }
             Vec::new()
         }
         Action::Tick => {
@@ -128,7 +131,10 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     match state.mode() {
         Mode::TooSmall => match keymap::TOO_SMALL.command(&key) {
             Some(Command::Quit) => quit(state),
-            _ => Vec::new(),
+            _ => {
+                state.ignored_keys = state.ignored_keys.saturating_add(1);
+                Vec::new()
+            }
         },
         Mode::Table => table::on_key(state, keymap::TABLE.command(&key)),
         Mode::Search => search::on_key(state, key),

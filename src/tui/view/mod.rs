@@ -29,7 +29,7 @@ pub fn view(state: &State, frame: &mut Frame) {
     let area = frame.area();
     let theme = Theme::new(state.settings.mono);
     let Some(areas) = layout(area, state.banner_visible()) else {
-        too_small(frame, area, &theme);
+        too_small(state, frame, area, &theme);
         return;
     };
     title_line(state, frame, areas.title, &theme);
@@ -58,8 +58,8 @@ pub fn view(state: &State, frame: &mut Frame) {
     }
 }
 
-fn too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
-    let lines = vec![
+fn too_small(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
+    let mut lines = vec![
         Line::styled("Terminal too small", theme.error()),
         Line::from(format!(
             "{}x{} here; jwctl needs at least {MIN_WIDTH}x{MIN_HEIGHT}.",
@@ -67,6 +67,11 @@ fn too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
         )),
         Line::from("Enlarge the window; until then only q quits."),
     ];
+    match state.ignored_keys {
+        0 => {}
+        1 => lines.push(Line::styled("1 key ignored.", theme.warning())),
+        n => lines.push(Line::styled(format!("{n} keys ignored."), theme.warning())),
+    }
     let top = area.height.saturating_sub(3) / 2;
     let rect = Rect::new(area.x, area.y + top, area.width, area.height - top);
     frame.render_widget(
