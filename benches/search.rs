@@ -75,16 +75,16 @@ fn fleet(n: usize) -> Vec<Writer> {
     let mut rng = Lcg(7);
     let mut writers = Vec::with_capacity(n);
     let mut project = Project {
-        id: String::new(),
-        name: String::new(),
+        id: "".into(),
+        name: "".into(),
     };
     for i in 0..n {
         if i % PER_PROJECT == 0 {
             let a = WORDS[(rng.next() % 16) as usize];
             let b = WORDS[(rng.next() % 16) as usize];
             project = Project {
-                id: format!("np_{}", rng.base36(8)),
-                name: format!("{a} {b} MySQL to OB {}", i / PER_PROJECT),
+                id: format!("np_{}", rng.base36(8)).into(),
+                name: format!("{a} {b} MySQL to OB {}", i / PER_PROJECT).into(),
             };
         }
         let ip = format!("10.{}.{}.{}", i / 65_536, (i / 256) % 256, i % 256);
@@ -94,7 +94,7 @@ fn fleet(n: usize) -> Vec<Writer> {
             id: format!("{ip}-9000:connector_v2:{name}:0000000001"),
             name,
             server_ip: ip,
-            region: REGIONS[i % 3].to_string(),
+            region: REGIONS[i % 3].into(),
             project: project.clone(),
             kind: if i % 10 == 0 {
                 WriterKind::Full
@@ -105,7 +105,7 @@ fn fleet(n: usize) -> Vec<Writer> {
             checkpoint: Some(now() - chrono::Duration::seconds((rng.next() % 86_400) as i64)),
             latency_ms: (i % 50 != 0).then(|| rng.next() % 3_600_000),
             store: Store {
-                id: format!("store_{}", i / PER_PROJECT),
+                id: format!("store_{}", i / PER_PROJECT).into(),
                 earliest: now() - chrono::Duration::hours(24),
                 latest: now(),
             },

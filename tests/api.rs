@@ -282,7 +282,7 @@ async fn replay_sets_the_checkpoint_then_runs_and_is_checked_against_the_store()
     let refused = client.start(&writer.id, Some(too_old), None).await;
     assert_eq!(code_of(&refused), Some("replay_out_of_range"));
     let message = message_of(&refused);
-    assert!(message.contains(&writer.store.id), "{message}");
+    assert!(message.contains(writer.store.id.as_str()), "{message}");
     assert!(
         message.contains(&jwctl::domain::format_utc(too_old)),
         "{message}"
@@ -639,7 +639,7 @@ async fn the_demo_fleet_is_deterministic_and_realistic() {
             "{}",
             w.id
         );
-        assert!(w.name.starts_with(&w.project.id));
+        assert!(w.name.starts_with(w.project.id.as_str()));
         assert!(w.store.earliest < w.store.latest && w.store.latest <= t0());
         assert_eq!(w.version, 1);
     }

@@ -50,7 +50,7 @@ fn list_prints_an_aligned_table_and_a_count() {
             Some(writer.region.as_str()),
             "{line}"
         );
-        assert!(line.contains(&writer.project.id), "{line}");
+        assert!(line.contains(writer.project.id.as_str()), "{line}");
     }
     assert!(
         !table.contains('\x1b'),

@@ -390,7 +390,7 @@ fn every_column_sorts_both_ways_with_ties_by_name() {
                 })
             ),
             Column::Project => format!("{}\u{0}{}", w.project.name, w.project.id),
-            Column::Region => w.region.clone(),
+            Column::Region => w.region.to_string(),
             Column::Kind => w.kind.label().to_string(),
             Column::Status => format!("{}", w.status as u8),
             Column::Latency => format!("{:?}", w.latency_ms.map(|l| format!("{l:012}"))),

@@ -112,9 +112,9 @@ impl EventStream {
         };
         Ok(Some(match raw.event.as_str() {
             // A heartbeat's data, `{"revision": N}`, is an empty delta.
-            events::DELTA | events::HEARTBEAT => {
-                StreamEvent::Delta(serde_json::from_str(&raw.data).map_err(bad)?)
-            }
+            events::DELTA | events::HEARTBEAT => StreamEvent::Delta(
+                crate::domain::interning(|| serde_json::from_str(&raw.data)).map_err(bad)?,
+            ),
             events::RESET => StreamEvent::Reset(serde_json::from_str(&raw.data).map_err(bad)?),
             _ => return Ok(None),
         }))

@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use crate::api::{
     ACTOR_HEADER, AuditEntry, AuditLog, Deployment, ErrorBody, Health, StartRequest, WriterList,
 };
-use crate::domain::{Writer, format_utc};
+use crate::domain::{Writer, format_utc, interning};
 use crate::http_errors::{body_excerpt, root_cause};
 
 mod events;
@@ -376,9 +376,10 @@ impl Client {
         }
     }
 
-    /// A successful answer's JSON.
+    /// A successful answer's JSON. Text many writers share (region, project, store,
+    /// message) is held once per distinct value.
     fn decode<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T, ClientError> {
-        serde_json::from_slice(bytes).map_err(|e| ClientError::Decode {
+        interning(|| serde_json::from_slice(bytes)).map_err(|e| ClientError::Decode {
             url: self.options.base_url.clone(),
             detail: e.to_string(),
         })

@@ -13,7 +13,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::fleet::{Slot, StoreModel, WriterIdentity, WriterState};
 use crate::api::{AuditAction, AuditEntry};
-use crate::domain::{Project, UnknownKind, WriterStatus};
+use crate::domain::{Project, SharedStr, UnknownKind, WriterStatus, interning};
 
 /// SQLite's page cache while a demo fleet is seeded (negative: KiB), and SQLite's default.
 const SEED_CACHE_KIB: i64 = -256 * 1024;
@@ -160,6 +160,11 @@ impl Db {
     /// bumped, persisted); every writer is re-anchored at `now`, so running writers resume from
     /// their last persisted checkpoint.
     pub fn load(&mut self, now: DateTime<Utc>) -> rusqlite::Result<(Vec<Slot>, u64)> {
+        // Regions, projects and stores repeat: each distinct value is held once.
+        interning(|| self.load_interned(now))
+    }
+
+    fn load_interned(&mut self, now: DateTime<Utc>) -> rusqlite::Result<(Vec<Slot>, u64)> {
         let tx = self.conn.transaction()?;
         let mut revision = tx
             .query_row("SELECT value FROM meta WHERE key = 'revision'", [], |row| {
@@ -167,7 +172,7 @@ impl Db {
             })
             .optional()?
             .unwrap_or(0) as u64;
-        let stores: HashMap<String, Arc<StoreModel>> = {
+        let stores: HashMap<SharedStr, Arc<StoreModel>> = {
             let mut stmt = tx.prepare("SELECT id, lag_ms, retention_ms FROM stores")?;
             let rows = stmt.query_map([], |row| {
                 Ok(StoreModel {
@@ -188,8 +193,8 @@ impl Db {
             )?;
             let mut rows = stmt.query([])?;
             while let Some(row) = rows.next()? {
-                let store_id: String = row.get(7)?;
-                let Some(store) = stores.get(&store_id).cloned() else {
+                let store_id: SharedStr = row.get(7)?;
+                let Some(store) = stores.get(store_id.as_str()).cloned() else {
                     return Err(invalid(
                         7,
                         format!("writer refers to unknown store {store_id}"),
@@ -209,7 +214,7 @@ impl Db {
                         .as_str()?
                         .parse()
                         .map_err(|e: UnknownKind| invalid(6, e.to_string()))?,
-                    store_id,
+                    store_id: store.id.clone(),
                 };
                 let status: WriterStatus = row
                     .get_ref(8)?
@@ -446,4 +451,20 @@ fn from_ms(ms: i64) -> rusqlite::Result<DateTime<Utc>> {
 
 fn invalid(column: usize, message: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(column, Type::Text, message.into())
+}
+
+/// Shared text goes in as text; read back, equal values share one allocation while a load
+/// runs under [`crate::domain::interning`].
+impl rusqlite::types::ToSql for SharedStr {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(rusqlite::types::ToSqlOutput::Borrowed(
+            rusqlite::types::ValueRef::Text(self.as_bytes()),
+        ))
+    }
+}
+
+impl rusqlite::types::FromSql for SharedStr {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        value.as_str().map(SharedStr::interned)
+    }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 
 use super::fleet::{Slot, StoreModel, WriterIdentity, WriterState};
-use crate::domain::{Project, Writer, WriterKind, WriterStatus};
+use crate::domain::{Project, SharedStr, Writer, WriterKind, WriterStatus};
 
 /// Regions in the order a demo deployment takes them.
 pub const REGIONS: [&str; 26] = [
@@ -94,10 +94,10 @@ pub(crate) fn demo_fleet(
     now: DateTime<Utc>,
 ) -> (Vec<StoreModel>, Vec<(WriterIdentity, WriterState)>) {
     let mut rng = SplitMix64(0x6a77_6374_6c5f_6465);
-    let regions: Vec<String> = (0..usize::from(regions.max(1)))
+    let regions: Vec<SharedStr> = (0..usize::from(regions.max(1)))
         .map(|i| match REGIONS.get(i) {
-            Some(name) => (*name).to_string(),
-            None => format!("region-{i}"),
+            Some(name) => SharedStr::from(*name),
+            None => SharedStr::from(format!("region-{i}")),
         })
         .collect();
     let mut stores = Vec::new();
@@ -111,8 +111,8 @@ pub(crate) fn demo_fleet(
             }
         };
         let project = Project {
-            name: project_name(&mut rng),
-            id: project_id.clone(),
+            name: project_name(&mut rng).into(),
+            id: project_id.as_str().into(),
         };
         let region_index = rng.below(regions.len() as u64) as usize;
         let region = regions[region_index].clone();
@@ -122,7 +122,7 @@ pub(crate) fn demo_fleet(
             WriterKind::Full
         };
         let store = StoreModel {
-            id: format!("store_{project_id}"),
+            id: format!("store_{project_id}").into(),
             lag_ms: rng.below(3001) as i64,
             retention_ms: RETENTION_HOURS[rng.below(RETENTION_HOURS.len() as u64) as usize]
                 * 3_600_000,
@@ -164,7 +164,7 @@ pub(crate) fn demo_fleet(
 /// deterministic fleet `jwctl serve --demo-fleet N` seeds, for benchmarks and screenshots.
 pub fn demo_writers(writers: usize, regions: u8, now: DateTime<Utc>) -> Vec<Writer> {
     let (stores, fleet) = demo_fleet(writers, regions, now);
-    let stores: HashMap<String, Arc<StoreModel>> = stores
+    let stores: HashMap<SharedStr, Arc<StoreModel>> = stores
         .into_iter()
         .map(|store| (store.id.clone(), Arc::new(store)))
         .collect();

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use crate::domain::{Project, SharedClock, Store, Writer, WriterKind, WriterStatus};
+use crate::domain::{Project, SharedClock, SharedStr, Store, Writer, WriterKind, WriterStatus};
 
 /// The current instant of `clock`, whole milliseconds (what the database stores), so a value
 /// read back after a restart equals the one served before it.
@@ -25,7 +25,7 @@ pub(crate) fn now_ms(clock: &SharedClock) -> DateTime<Utc> {
 /// `retention_ms`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct StoreModel {
-    pub id: String,
+    pub id: SharedStr,
     pub lag_ms: i64,
     pub retention_ms: i64,
 }
@@ -62,10 +62,10 @@ pub(crate) struct WriterIdentity {
     pub id: String,
     pub name: String,
     pub server_ip: String,
-    pub region: String,
+    pub region: SharedStr,
     pub project: Project,
     pub kind: WriterKind,
-    pub store_id: String,
+    pub store_id: SharedStr,
 }
 
 /// A writer's lifecycle state and progress model.
@@ -135,18 +135,18 @@ impl Slot {
             id: json.id.to_string(),
             name: json.name.to_string(),
             server_ip: json.server_ip.to_string(),
-            region: json.region.to_string(),
+            region: self.identity.region.clone(),
             project: json.project.clone(),
             kind: json.kind,
             status: json.status,
             checkpoint: json.checkpoint,
             latency_ms: json.latency_ms,
             store: Store {
-                id: json.store.id.to_string(),
+                id: self.store.id.clone(),
                 earliest: json.store.earliest,
                 latest: json.store.latest,
             },
-            message: json.message.map(str::to_string),
+            message: json.message.map(SharedStr::from),
             version: json.version,
             updated_at: json.updated_at,
             backend_status: None,
@@ -230,9 +230,10 @@ impl Fleet {
             .enumerate()
             .map(|(index, slot)| (slot.identity.id.clone(), index))
             .collect();
-        let mut regions: Vec<String> = slots.iter().map(|s| s.identity.region.clone()).collect();
-        regions.sort();
-        regions.dedup();
+        let mut shared: Vec<&str> = slots.iter().map(|s| s.identity.region.as_str()).collect();
+        shared.sort_unstable();
+        shared.dedup();
+        let regions = shared.into_iter().map(str::to_string).collect();
         Fleet {
             slots,
             by_id,

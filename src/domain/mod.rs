@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod format;
 pub mod rules;
+pub mod shared_str;
 pub mod status_set;
 pub mod timestamp;
 pub mod writer;
@@ -13,6 +14,7 @@ pub use format::{format_ago, format_duration_ms, format_range, format_utc, local
 pub use rules::{
     PausePlan, ReplaySpan, RuleViolation, StartPlan, check_replay, plan_pause, plan_start,
 };
+pub use shared_str::{SharedStr, interning};
 pub use status_set::{STATUS_WORDS, StatusSet, UnknownStatusWord};
 pub use timestamp::{ACCEPTED_FORMS, TimestampError, Zone, parse_timestamp};
 pub use writer::{Project, Store, UnknownKind, UnknownStatus, Writer, WriterKind, WriterStatus};

@@ -216,7 +216,7 @@ pub fn plan_start(
                 return Err(RuleViolation::CheckpointExpired {
                     name: writer.name.clone(),
                     checkpoint,
-                    store: writer.store.id.clone(),
+                    store: writer.store.id.to_string(),
                     earliest: writer.store.earliest,
                 });
             }
@@ -230,8 +230,8 @@ fn unknown_status(writer: &Writer) -> RuleViolation {
         name: writer.name.clone(),
         reported: writer
             .backend_status
-            .clone()
-            .unwrap_or_else(|| "unknown".into()),
+            .as_ref()
+            .map_or_else(|| "unknown".into(), |word| word.to_string()),
     }
 }
 
@@ -274,7 +274,7 @@ fn check_replay_range(
     if at < writer.store.earliest || at > now {
         return Err(RuleViolation::ReplayOutOfRange {
             asked: at,
-            store: writer.store.id.clone(),
+            store: writer.store.id.to_string(),
             earliest: writer.store.earliest,
             latest: writer.store.latest.min(now),
         });

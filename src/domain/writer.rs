@@ -6,6 +6,8 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::SharedStr;
+
 /// One JDBCWriter: identity, placement, lifecycle state and progress.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Writer {
@@ -16,7 +18,7 @@ pub struct Writer {
     /// IP address of the server the writer runs on.
     pub server_ip: String,
     /// Region (data centre) the writer runs in.
-    pub region: String,
+    pub region: SharedStr,
     /// The migration project the writer belongs to.
     pub project: Project,
     /// What the writer synchronises.
@@ -30,7 +32,7 @@ pub struct Writer {
     /// The store the writer pulls change data from, with its retained range.
     pub store: Store,
     /// Last error, for failed writers.
-    pub message: Option<String>,
+    pub message: Option<SharedStr>,
     /// Bumped on every change of state (status, checkpoint reset, message).
     pub version: u64,
     /// When the version last changed.
@@ -38,20 +40,20 @@ pub struct Writer {
     /// The status in the backend's own word when jwctl does not know it (`status` is then
     /// `unknown`), e.g. an OMS status such as `MONITORING`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub backend_status: Option<String>,
+    pub backend_status: Option<SharedStr>,
 }
 
 /// A migration project (OMS ids look like `np_4w3a8kz1`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Project {
-    pub id: String,
-    pub name: String,
+    pub id: SharedStr,
+    pub name: SharedStr,
 }
 
 /// A change-log store and the range of incremental data it still holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Store {
-    pub id: String,
+    pub id: SharedStr,
     /// Oldest change data still retained.
     pub earliest: DateTime<Utc>,
     /// Newest change data received.

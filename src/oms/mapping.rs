@@ -21,7 +21,7 @@
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 
 use super::wire::{ConnectorItem, DescribeData, ProjectItem, StoreItem, WireTime, error_text};
-use crate::domain::{Project, Store, Writer, WriterKind, WriterStatus, Zone};
+use crate::domain::{Project, SharedStr, Store, Writer, WriterKind, WriterStatus, Zone};
 
 /// A component's status as OMS reports it: one of jwctl's five, or a word jwctl does not know,
 /// kept verbatim for the controller to show.
@@ -112,12 +112,12 @@ fn map_writer(
     let status = map_status(&component.status);
     let time = |t: &Option<WireTime>| t.as_ref().and_then(|t| wire_time(t, zone));
     let region = if component.region.is_empty() {
-        store.map(|s| s.region.clone()).unwrap_or_default()
+        store.map(|s| s.region.as_str()).unwrap_or_default()
     } else {
-        component.region.clone()
+        component.region.as_str()
     };
     let store = Store {
-        id: store.map(|s| s.name.clone()).unwrap_or_default(),
+        id: store.map(|s| s.name.as_str()).unwrap_or_default().into(),
         earliest: store
             .and_then(|s| time(&s.begin_checkpoint))
             .unwrap_or(DateTime::UNIX_EPOCH),
@@ -130,14 +130,14 @@ fn map_writer(
         id: component.name.clone(),
         name: subtask_name(&component.name).to_string(),
         server_ip: component.ip.clone(),
-        region,
+        region: SharedStr::interned(region),
         project: Project {
-            id: project.id.clone(),
-            name: if project.name.is_empty() {
-                project.id.clone()
+            id: SharedStr::interned(&project.id),
+            name: SharedStr::interned(if project.name.is_empty() {
+                &project.id
             } else {
-                project.name.clone()
-            },
+                &project.name
+            }),
         },
         kind,
         status: match status {
@@ -151,14 +151,14 @@ fn map_writer(
             .filter(|d| d.is_finite() && *d >= 0.0)
             .map(|d| (d * 1000.0).round() as u64),
         store,
-        message: (!errors.is_empty()).then(|| errors.join("; ")),
+        message: (!errors.is_empty()).then(|| errors.join("; ").into()),
         version: 0,
         updated_at: time(&component.gmt_modify)
             .or_else(|| time(&component.gmt_create))
             .unwrap_or(DateTime::UNIX_EPOCH),
         backend_status: match &status {
             OmsStatus::Known(_) => None,
-            OmsStatus::Unknown(text) => Some(text.clone()),
+            OmsStatus::Unknown(text) => Some(text.as_str().into()),
         },
     };
     writer.version = version_of(&writer, &component.status);

@@ -81,7 +81,8 @@ pub fn apply(state: &mut State, changes: Vec<(usize, Writer)>) {
 /// Whether the table's filters (status, regions) let `writer` in.
 fn admits(state: &State, writer: &Writer) -> bool {
     state.filter.status.contains(writer.status)
-        && (state.filter.regions.is_empty() || state.filter.regions.contains(&writer.region))
+        && (state.filter.regions.is_empty()
+            || state.filter.regions.contains(writer.region.as_str()))
 }
 
 /// Which of `rows` the active search matches, when a search narrows the table (as

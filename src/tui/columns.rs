@@ -137,7 +137,7 @@ fn cell_text(state: &State, column: Column, row: usize, writer: &Writer) -> Stri
         Column::Name => writer.name.clone(),
         Column::ServerIp => writer.server_ip.clone(),
         Column::Project => writer.project_label(),
-        Column::Region => writer.region.clone(),
+        Column::Region => writer.region.to_string(),
         Column::Kind => writer.kind.label().to_string(),
         Column::Status => writer.status_label().to_string(),
         Column::Latency => state

@@ -65,12 +65,16 @@ impl Fleet {
     pub fn new(revision: u64, writers: Vec<Writer>) -> Self {
         let index = SearchIndex::build(&writers);
         let ranks = SortRanks::build(&writers);
-        let mut region_counts = BTreeMap::new();
+        let mut per_region: HashMap<&str, usize> = HashMap::new();
         let mut by_id = HashMap::with_capacity(writers.len());
         for (at, writer) in writers.iter().enumerate() {
-            *region_counts.entry(writer.region.clone()).or_insert(0) += 1;
+            *per_region.entry(writer.region.as_str()).or_insert(0) += 1;
             by_id.insert(writer.id.clone(), at);
         }
+        let region_counts: BTreeMap<String, usize> = per_region
+            .into_iter()
+            .map(|(region, count)| (region.to_string(), count))
+            .collect();
         Fleet {
             revision,
             shape: SHAPES.fetch_add(1, Ordering::Relaxed),

@@ -62,7 +62,7 @@ fn visible(state: &State) -> (Vec<usize>, Vec<SortKey>) {
     let ranks = &state.fleet.ranks;
     let admits = |w: &Writer| {
         state.filter.status.contains(w.status)
-            && (state.filter.regions.is_empty() || state.filter.regions.contains(&w.region))
+            && (state.filter.regions.is_empty() || state.filter.regions.contains(w.region.as_str()))
     };
     let hits = state
         .query()

@@ -46,10 +46,10 @@ pub fn writer(i: usize) -> Writer {
         ),
         name: format!("np_p{project:03}-incr_trans-{i:03}"),
         server_ip: format!("10.0.{}.{}", i / 250, i % 250),
-        region: REGIONS[i % 3].to_string(),
+        region: REGIONS[i % 3].into(),
         project: Project {
-            id: format!("np_p{project:03}"),
-            name: ["orders", "payments", "inventory", "billing"][project % 4].to_string(),
+            id: format!("np_p{project:03}").into(),
+            name: ["orders", "payments", "inventory", "billing"][project % 4].into(),
         },
         kind: if i % 7 == 6 {
             WriterKind::Full
@@ -61,7 +61,7 @@ pub fn writer(i: usize) -> Writer {
             .then(|| now() - chrono::Duration::seconds(i as i64 * 7 % 300)),
         latency_ms: (!i.is_multiple_of(6)).then_some((i as u64 * 7919) % 500_000),
         store: Store {
-            id: format!("store_{project}"),
+            id: format!("store_{project}").into(),
             earliest: now() - chrono::Duration::hours(24),
             latest: now(),
         },

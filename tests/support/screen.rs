@@ -60,7 +60,7 @@ pub fn fleet(n: usize, regions: usize) -> Vec<Writer> {
                 id: format!("{ip}-9000:connector_v2:{name}:{i:010}"),
                 name,
                 server_ip: ip,
-                region: REGIONS[i % regions].to_string(),
+                region: REGIONS[i % regions].into(),
                 project: Project {
                     id: project_id.into(),
                     name: project_name.into(),
@@ -70,13 +70,13 @@ pub fn fleet(n: usize, regions: usize) -> Vec<Writer> {
                 checkpoint: Some(now() - Span::milliseconds(latency_ms)),
                 latency_ms: Some(latency_ms as u64),
                 store: Store {
-                    id: format!("store_{project_id}"),
+                    id: format!("store_{project_id}").into(),
                     earliest: now() - Span::hours(24),
                     latest: now(),
                 },
                 message: (status == WriterStatus::Failed).then(|| {
                     "java.sql.SQLException: Lock wait timeout exceeded; try restarting transaction"
-                        .to_string()
+                        .into()
                 }),
                 version: 3,
                 updated_at: now() - Span::minutes(5),

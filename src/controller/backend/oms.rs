@@ -61,8 +61,8 @@ impl OmsFleet {
                              the last poll ({error})"
                         );
                         writer.message = Some(match writer.message.take() {
-                            Some(oms) => format!("{note}; {oms}"),
-                            None => note,
+                            Some(oms) => format!("{note}; {oms}").into(),
+                            None => note.into(),
                         });
                     }
                     writer
@@ -77,7 +77,7 @@ impl OmsFleet {
             .collect();
         let regions: BTreeSet<String> = writers
             .iter()
-            .map(|w| w.region.clone())
+            .map(|w| w.region.to_string())
             .filter(|r| !r.is_empty())
             .collect();
         self.regions = regions.into_iter().collect();
@@ -94,7 +94,7 @@ fn by_project(mapped: Vec<MappedWriter>) -> BTreeMap<String, Vec<Writer>> {
     let mut grouped: BTreeMap<String, Vec<Writer>> = BTreeMap::new();
     for m in mapped {
         grouped
-            .entry(m.writer.project.id.clone())
+            .entry(m.writer.project.id.to_string())
             .or_default()
             .push(m.writer);
     }
@@ -189,8 +189,8 @@ impl Oms {
             .describe_project_components(&writer.project.id)
             .await?;
         let item = crate::oms::wire::ProjectItem {
-            id: writer.project.id.clone(),
-            name: writer.project.name.clone(),
+            id: writer.project.id.to_string(),
+            name: writer.project.name.to_string(),
             ..Default::default()
         };
         let writers = writers_of(&item, &described, &self.config.zone)
@@ -198,7 +198,7 @@ impl Oms {
             .map(|m| m.writer)
             .collect();
         let mut grouped = BTreeMap::new();
-        grouped.insert(writer.project.id.clone(), writers);
+        grouped.insert(writer.project.id.to_string(), writers);
         lock(&self.fleet).update(grouped, Vec::new());
         self.changes.notify_one();
         Ok(())

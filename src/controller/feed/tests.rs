@@ -48,7 +48,7 @@ impl WriterView for View {
             id: self.id.clone(),
             name: self.id.clone(),
             server_ip: "10.0.0.1".into(),
-            region: self.region.clone(),
+            region: self.region.as_str().into(),
             project: Project {
                 id: "np_a".into(),
                 name: "orders".into(),

@@ -132,7 +132,7 @@ fn writer_lines(state: &State, writer: &Writer, theme: &Theme) -> Vec<Line<'stat
     if let Some(message) = &writer.message {
         lines.push(Line::from(vec![
             Span::styled(format!("{:<12}", "Message"), theme.dim()),
-            Span::styled(message.clone(), theme.error()),
+            Span::styled(message.to_string(), theme.error()),
         ]));
     }
     if state.marks.contains(&writer.id) {
