@@ -379,7 +379,7 @@ fn the_latency_of_a_writer_that_is_not_running_ticks_with_the_clock() {
     let running = (0..30)
         .find(|&row| {
             let w = &state.fleet.writers[row];
-            w.status == WriterStatus::Running && w.latency_ms.is_some()
+            w.status == WriterStatus::Running && w.latency_ms.is_some() && w.checkpoint.is_some()
         })
         .unwrap_or_default();
     let (s0, r0) = (
@@ -392,6 +392,19 @@ fn the_latency_of_a_writer_that_is_not_running_ticks_with_the_clock() {
         s0.map(|ms| ms + 90_000)
     );
     assert_eq!(state.fleet.latency_ms(running, later), r0);
+    // A running writer keeps pace until told otherwise: its checkpoint moves with the clock
+    // (never past now); a writer that is not running keeps its checkpoint.
+    let (c_run, c_stop) = (
+        state.fleet.writers[running].checkpoint,
+        state.fleet.writers[stopped].checkpoint,
+    );
+    assert_eq!(
+        state
+            .fleet
+            .checkpoint(running, state.now + Duration::seconds(5)),
+        c_run.map(|at| (at + Duration::seconds(5)).min(state.now + Duration::seconds(5)))
+    );
+    assert_eq!(state.fleet.checkpoint(stopped, later), c_stop);
     // Received again, it ticks from the new figure.
     let id = state.fleet.writers[stopped].id.clone();
     state.now = later;

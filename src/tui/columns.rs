@@ -144,8 +144,9 @@ fn cell_text(state: &State, column: Column, row: usize, writer: &Writer) -> Stri
             .fleet
             .latency_ms(row, state.now)
             .map_or("—".into(), format_duration_ms),
-        Column::Checkpoint => writer
-            .checkpoint
+        Column::Checkpoint => state
+            .fleet
+            .checkpoint(row, state.now)
             .map_or("—".into(), |at| state.zone.format(at)),
     }
 }

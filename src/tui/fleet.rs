@@ -113,6 +113,21 @@ impl Fleet {
         }
     }
 
+    /// The checkpoint of the writer at `row` at `now`. The controller says nothing of a
+    /// running writer that keeps pace (its latency steady), so its checkpoint moves on with
+    /// the clock from when it was received, up to now; a writer that is not running keeps
+    /// its checkpoint.
+    pub fn checkpoint(&self, row: usize, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let writer = self.writers.get(row)?;
+        let checkpoint = writer.checkpoint?;
+        match self.received.get(row) {
+            Some(&at) if writer.status == WriterStatus::Running && now > at => {
+                Some((checkpoint + (now - at)).min(now).max(checkpoint))
+            }
+            _ => Some(checkpoint),
+        }
+    }
+
     /// The changes `delta` makes, as (position, writer after the change), when they all
     /// change writers in place; `None` when it adds, removes or renames writers (or moves
     /// one to another region or project), which only [`Fleet::rebuilt`] can apply.

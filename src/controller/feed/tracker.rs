@@ -15,7 +15,9 @@ use crate::domain::WriterStatus;
 /// When progress is published and how long removals are kept.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Rules {
-    /// A running writer's progress goes out at most this often…
+    /// A running writer's progress goes out at most this often, and only when it did not
+    /// keep pace with the clock (a caught-up writer's checkpoint moves with the clock and its
+    /// latency stays: consoles advance it themselves)…
     pub coalesce: Duration,
     /// …unless its latency crosses one of these (milliseconds)…
     pub warn_ms: u64,
@@ -62,6 +64,33 @@ impl Rules {
             }
             _ => false,
         }
+    }
+}
+
+impl Rules {
+    /// Whether a running writer is where its last publication said it would be: its latency
+    /// within `min_move_ms` of the published one and its checkpoint within `min_move_ms` of
+    /// the published one moved on by the time since. Consoles advance such a writer's
+    /// checkpoint with their own clock, so publishing it again tells them nothing.
+    fn keeps_pace(
+        &self,
+        last: &Tracked,
+        checkpoint: Option<DateTime<Utc>>,
+        latency_ms: Option<u64>,
+        now: DateTime<Utc>,
+    ) -> bool {
+        let latency_kept = match (last.latency_ms, latency_ms) {
+            (Some(last), Some(now)) => last.abs_diff(now) < self.min_move_ms,
+            (last, now) => last == now,
+        };
+        let checkpoint_kept = match (last.checkpoint, checkpoint) {
+            (Some(last_at), Some(at)) => {
+                let expected = last_at + (now - last.progress_at);
+                (at - expected).num_milliseconds().unsigned_abs() < self.min_move_ms
+            }
+            (last, now) => last == now,
+        };
+        latency_kept && checkpoint_kept
     }
 }
 
@@ -169,7 +198,10 @@ fn verdict(rules: &Rules, last: &Tracked, view: &dyn WriterView, now: DateTime<U
     let latency = view.latency_ms();
     if checkpoint == last.checkpoint && latency == last.latency_ms {
         Verdict::Same
-    } else if now - last.progress_at >= rules.coalesce || rules.urgent(last.latency_ms, latency) {
+    } else if rules.urgent(last.latency_ms, latency)
+        || (now - last.progress_at >= rules.coalesce
+            && !rules.keeps_pace(last, checkpoint, latency, now))
+    {
         Verdict::Progress
     } else {
         Verdict::Same

@@ -107,7 +107,12 @@ fn writer_lines(state: &State, writer: &Writer, theme: &Theme) -> Vec<Line<'stat
         ),
         field(
             "Checkpoint",
-            writer.checkpoint.map_or("none".into(), when),
+            state
+                .fleet
+                .by_id
+                .get(&writer.id)
+                .and_then(|&row| state.fleet.checkpoint(row, now))
+                .map_or("none".into(), when),
             theme,
         ),
         field(
