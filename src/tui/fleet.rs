@@ -63,8 +63,15 @@ impl Fleet {
     /// Builds the id map, search index, sort ranks and region counts for `writers` (CPU
     /// work: call it off the UI thread).
     pub fn new(revision: u64, writers: Vec<Writer>) -> Self {
-        let index = SearchIndex::build(&writers);
-        let ranks = SortRanks::build(&writers);
+        // The index and the ranks are built side by side (a fleet arrives on 2 cores or more).
+        let (index, ranks) = std::thread::scope(|scope| {
+            let index = scope.spawn(|| SearchIndex::build(&writers));
+            let ranks = SortRanks::build(&writers);
+            let index = index
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (index, ranks)
+        });
         let mut per_region: HashMap<&str, usize> = HashMap::new();
         let mut by_id = HashMap::with_capacity(writers.len());
         for (at, writer) in writers.iter().enumerate() {
