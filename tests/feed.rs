@@ -10,7 +10,7 @@ mod serve;
 mod sse;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,7 +20,7 @@ use jwctl::controller::{ControllerConfig, start};
 use jwctl::domain::{ManualClock, Writer, WriterStatus};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING};
-use serve::{TOKEN, listening_url};
+use serve::{TOKEN, spawn_serve};
 use sse::Events;
 
 /// `jwctl serve` on 127.0.0.1:0 with a demo fleet in `dir` (kept across restarts).
@@ -31,23 +31,7 @@ struct Controller {
 
 impl Controller {
     fn start(dir: &Path) -> Controller {
-        let token_file = dir.join("token");
-        std::fs::write(&token_file, TOKEN).expect("token file");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_jwctl"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--demo-fleet", "80"])
-            .args(["--regions", "3", "--transition-ms", "300", "--data-dir"])
-            .arg(dir.join("data"))
-            .arg("--token-file")
-            .arg(&token_file)
-            .env_remove("JWCTL_TOKEN")
-            .env_remove("JWCTL_CONTROLLER")
-            .env_remove("JWCTL_CONFIG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start jwctl serve");
-        let url = listening_url(&mut child);
+        let (child, url, _token_file) = spawn_serve(dir);
         Controller { child, url }
     }
 

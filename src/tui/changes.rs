@@ -28,19 +28,25 @@ pub fn apply(state: &mut State, changes: Vec<(usize, Writer)>) {
     let is_hit = |row: usize| hits.as_ref().is_none_or(|hits| hits.contains(&row));
     let relevance = hits.is_some() && state.search.relevance;
 
-    let mut leaving: Vec<SortKey> = Vec::new();
-    for &row in &rows {
-        let shown = state
-            .fleet
-            .writers
-            .get(row)
-            .filter(|w| admits(state, w) && is_hit(row))
-            .map(|w| (w.status, sort_key(w, row, &state.fleet.ranks, state.sort)));
-        if let Some((status, key)) = shown {
-            count(state, status, -1);
-            leaving.push(key);
+    // The rows among `rows` the table shows, by their keys, taken out of (or put into) the
+    // status counts.
+    let shown = |state: &mut State, by: isize| -> Vec<SortKey> {
+        let mut keys = Vec::new();
+        for &row in &rows {
+            let found = state
+                .fleet
+                .writers
+                .get(row)
+                .filter(|w| admits(state, w) && is_hit(row))
+                .map(|w| (w.status, sort_key(w, row, &state.fleet.ranks, state.sort)));
+            if let Some((status, key)) = found {
+                count(state, status, by);
+                keys.push(key);
+            }
         }
-    }
+        keys
+    };
+    let leaving = shown(state, -1);
 
     let now = state.now;
     let writers = Arc::make_mut(&mut state.fleet.writers);
@@ -54,19 +60,7 @@ pub fn apply(state: &mut State, changes: Vec<(usize, Writer)>) {
         }
     }
 
-    let mut entering: Vec<SortKey> = Vec::new();
-    for &row in &rows {
-        let shown = state
-            .fleet
-            .writers
-            .get(row)
-            .filter(|w| admits(state, w) && is_hit(row))
-            .map(|w| (w.status, sort_key(w, row, &state.fleet.ranks, state.sort)));
-        if let Some((status, key)) = shown {
-            count(state, status, 1);
-            entering.push(key);
-        }
-    }
+    let entering = shown(state, 1);
     if relevance {
         // Best match first: the order is the hits', not a key; the hits are few next to
         // the fleet when a query narrows it, and this keeps their order exactly.

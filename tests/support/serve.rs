@@ -25,23 +25,7 @@ pub struct Server {
 impl Server {
     pub fn start() -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
-        let token_file = dir.path().join("token");
-        std::fs::write(&token_file, TOKEN).expect("token file");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_jwctl"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--demo-fleet", "80"])
-            .args(["--regions", "3", "--transition-ms", "300", "--data-dir"])
-            .arg(dir.path().join("data"))
-            .arg("--token-file")
-            .arg(&token_file)
-            .env_remove("JWCTL_TOKEN")
-            .env_remove("JWCTL_CONTROLLER")
-            .env_remove("JWCTL_CONFIG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start jwctl serve");
-        let url = listening_url(&mut child);
+        let (child, url, token_file) = spawn_serve(dir.path());
         Server {
             child,
             url,
@@ -60,6 +44,30 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `jwctl serve` on 127.0.0.1:0 with a demo fleet of 80 writers in 3 regions, its state
+/// and its token file in `dir` (so a later one in the same `dir` is a restart): the child,
+/// its URL and the token file.
+pub fn spawn_serve(dir: &std::path::Path) -> (Child, String, std::path::PathBuf) {
+    let token_file = dir.join("token");
+    std::fs::write(&token_file, TOKEN).expect("token file");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jwctl"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--demo-fleet", "80"])
+        .args(["--regions", "3", "--transition-ms", "300", "--data-dir"])
+        .arg(dir.join("data"))
+        .arg("--token-file")
+        .arg(&token_file)
+        .env_remove("JWCTL_TOKEN")
+        .env_remove("JWCTL_CONTROLLER")
+        .env_remove("JWCTL_CONFIG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start jwctl serve");
+    let url = listening_url(&mut child);
+    (child, url, token_file)
 }
 
 /// The URL a just spawned `jwctl serve` (stderr piped) says it listens on; its stderr keeps

@@ -50,7 +50,7 @@ pub const TABLE: Keymap = Keymap {
         bind(&[ch('u')], "u", C::ClearMarks, "clear all marks"),
         bind(&[ch(':')], ":", C::CommandLine, "command line").hint("command"),
         bind(&[ch('y')], "y", C::Copy, "copy the writer id (OSC 52)"),
-        bind(&[ch('R')], "R", C::Refresh, "refresh now"),
+        bind(&[ch('R')], "R", C::Refresh, "reload the whole list now"),
         bind(&[ch('?')], "?", C::Help, "this help").hint("help"),
         bind(&[ch('q'), ctrl('c')], "q Ctrl-C", C::Quit, "quit").hint_as("q", "quit"),
     ],
@@ -158,7 +158,7 @@ pub const DETAIL: Keymap = Keymap {
             .hint("pause")
             .mutating(),
         bind(&[ch('y')], "y", C::Copy, "copy the writer id (OSC 52)").hint("copy id"),
-        bind(&[ch('R')], "R", C::Refresh, "refresh now"),
+        bind(&[ch('R')], "R", C::Refresh, "reload the whole list now"),
         bind(&[ch('?')], "?", C::Help, "help"),
         bind(
             &[key(K::Esc), key(K::Enter), ch('q')],
