@@ -405,6 +405,26 @@ fn the_latency_of_a_writer_that_is_not_running_ticks_with_the_clock() {
         c_run.map(|at| (at + Duration::seconds(5)).min(state.now + Duration::seconds(5)))
     );
     assert_eq!(state.fleet.checkpoint(stopped, later), c_stop);
+    // An absurd checkpoint from the network does not overflow the clock arithmetic.
+    let id = state.fleet.writers[running].id.clone();
+    arrive(
+        &mut state,
+        delta(
+            3,
+            Vec::new(),
+            vec![Progress {
+                id,
+                checkpoint: Some(chrono::DateTime::<chrono::Utc>::MAX_UTC),
+                latency_ms: Some(0),
+            }],
+        ),
+    );
+    assert_eq!(
+        state
+            .fleet
+            .checkpoint(running, later + Duration::days(3650)),
+        Some(chrono::DateTime::<chrono::Utc>::MAX_UTC)
+    );
     // Received again, it ticks from the new figure.
     let id = state.fleet.writers[stopped].id.clone();
     state.now = later;
@@ -412,7 +432,7 @@ fn the_latency_of_a_writer_that_is_not_running_ticks_with_the_clock() {
     arrive(
         &mut state,
         delta(
-            2,
+            4,
             Vec::new(),
             vec![Progress {
                 id,

@@ -54,7 +54,11 @@ impl Client {
             .map_err(|e| self.transport_error(e))?;
         let status = response.status();
         if !status.is_success() {
-            let body = response.bytes().await.unwrap_or_default();
+            let body = tokio::time::timeout(self.options.request_timeout, response.bytes())
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .unwrap_or_default();
             return Err(super::api_error(status, &body));
         }
         Ok(EventStream {

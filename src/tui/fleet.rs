@@ -129,7 +129,11 @@ impl Fleet {
         let checkpoint = writer.checkpoint?;
         match self.received.get(row) {
             Some(&at) if writer.status == WriterStatus::Running && now > at => {
-                Some((checkpoint + (now - at)).min(now).max(checkpoint))
+                // Checked: the checkpoint comes from the network and may be absurd.
+                let moved = checkpoint
+                    .checked_add_signed(now - at)
+                    .unwrap_or(checkpoint);
+                Some(moved.min(now).max(checkpoint))
             }
             _ => Some(checkpoint),
         }

@@ -343,3 +343,15 @@ fn since_before_the_start_or_after_now_cannot_be_answered() {
     assert!(fleet.scan_after(1).is_some());
     assert!(fleet.tracker.since(101, None).is_ok());
 }
+
+#[test]
+fn an_absurd_checkpoint_from_a_backend_does_not_overflow_the_pace_check() {
+    let mut fleet = Fleet::new(vec![view("a", WriterStatus::Running, 5.0)]);
+    fleet.get("a").checkpoint = Some(DateTime::<Utc>::MAX_UTC);
+    // Published once (it moved)…
+    assert_eq!(progress_ids(&fleet.scan_after(11)), vec!["a".to_string()]);
+    // …then, its latency moved a little, judged against the clock: the checkpoint it would
+    // have moved on to is out of range, so it did not keep pace, and nothing panics.
+    fleet.get("a").latency_ms = Some(5_500);
+    assert_eq!(progress_ids(&fleet.scan_after(11)), vec!["a".to_string()]);
+}

@@ -85,8 +85,12 @@ impl Rules {
         };
         let checkpoint_kept = match (last.checkpoint, checkpoint) {
             (Some(last_at), Some(at)) => {
-                let expected = last_at + (now - last.progress_at);
-                (at - expected).num_milliseconds().unsigned_abs() < self.min_move_ms
+                // Checked: a backend's checkpoints come from the network and may be absurd.
+                last_at
+                    .checked_add_signed(now - last.progress_at)
+                    .is_some_and(|expected| {
+                        (at - expected).num_milliseconds().unsigned_abs() < self.min_move_ms
+                    })
             }
             (last, now) => last == now,
         };
