@@ -471,3 +471,31 @@ fn a_large_list_on_its_way_says_how_much_has_arrived() {
     update(&mut state, Action::LoadProgress(10));
     assert_eq!(state.loading, None);
 }
+
+#[test]
+fn an_operations_answer_is_received_when_it_arrives_and_keeps_the_table_whole() {
+    let mut state = loaded(writers(30));
+    let row = (0..30)
+        .find(|&row| {
+            let w = &state.fleet.writers[row];
+            w.status == WriterStatus::Running && w.checkpoint.is_some() && w.latency_ms.is_some()
+        })
+        .unwrap_or_default();
+    let writer = current(&state, row);
+    state.now += Duration::seconds(60);
+    let op = console::pause_of(&writer.id, writer.version);
+    let mut paused = writer.clone();
+    paused.status = WriterStatus::Pausing;
+    paused.latency_ms = Some(2_000);
+    update(&mut state, console::answer(&op, Ok(paused)));
+    // Not running, its latency grows from the answer's arrival, not from the list's.
+    assert_eq!(state.fleet.latency_ms(row, state.now), Some(2_000));
+    assert_table_right(&state);
+    // A delta arriving while a batch's answers wait for the tick leaves no row twice.
+    state.table.outdated = true;
+    let mut other = current(&state, (row + 1) % 30);
+    other.status = WriterStatus::Pausing;
+    arrive(&mut state, delta(2, vec![other], Vec::new()));
+    update(&mut state, Action::Tick);
+    assert_table_right(&state);
+}

@@ -23,6 +23,12 @@ pub fn apply(state: &mut State, changes: Vec<(usize, Writer)>) {
     if changes.is_empty() {
         return;
     }
+    if state.table.outdated {
+        // The rows no longer match the writers (a batch's answers): the next tick recomputes
+        // the table, these changes with it.
+        write(state, changes);
+        return;
+    }
     let rows: Vec<usize> = changes.iter().map(|(row, _)| *row).collect();
     let hits = search_hits(state, &rows);
     let is_hit = |row: usize| hits.as_ref().is_none_or(|hits| hits.contains(&row));
@@ -48,17 +54,7 @@ pub fn apply(state: &mut State, changes: Vec<(usize, Writer)>) {
     };
     let leaving = shown(state, -1);
 
-    let now = state.now;
-    let writers = Arc::make_mut(&mut state.fleet.writers);
-    let received = Arc::make_mut(&mut state.fleet.received);
-    for (row, writer) in changes {
-        if let Some(slot) = writers.get_mut(row) {
-            *slot = writer;
-        }
-        if let Some(at) = received.get_mut(row) {
-            *at = now;
-        }
-    }
+    write(state, changes);
 
     let entering = shown(state, 1);
     if relevance {
@@ -70,6 +66,22 @@ pub fn apply(state: &mut State, changes: Vec<(usize, Writer)>) {
         replace_keys(&mut table.keys, &mut table.rows, leaving, entering);
     }
     table::reselect(state);
+}
+
+/// Puts the writers at the given positions into the fleet, received now, and leaves the
+/// table as it is: for changes it takes in later (see `TableState::outdated`).
+pub fn write(state: &mut State, changes: Vec<(usize, Writer)>) {
+    let now = state.now;
+    let writers = Arc::make_mut(&mut state.fleet.writers);
+    let received = Arc::make_mut(&mut state.fleet.received);
+    for (row, writer) in changes {
+        if let Some(slot) = writers.get_mut(row) {
+            *slot = writer;
+        }
+        if let Some(at) = received.get_mut(row) {
+            *at = now;
+        }
+    }
 }
 
 /// Whether the table's filters (status, regions) let `writer` in.

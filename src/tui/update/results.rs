@@ -2,11 +2,9 @@
 //! batch records them; the table shows the writer as the controller returned it. A version
 //! mismatch says what the writer is now, from the controller's current record.
 
-use std::sync::Arc;
-
+use super::super::changes;
 use super::super::effect::{Effect, Operation, OperationKind, Origin};
 use super::super::state::{NoticeLevel, Popup, State, Submission};
-use super::super::table;
 use super::{batch, notify};
 use crate::client::ClientError;
 use crate::domain::{Writer, localize_times};
@@ -20,36 +18,25 @@ pub(super) fn on_operation(
         Ok(writer) => Some(writer),
         Err(error) => error.current_writer(),
     };
+    // The answer is the controller's record as the operation left it, the newest the console
+    // has heard of (versions cannot say which of two records is newer: an OMS's are hashes).
     if let Some(writer) = answered
-        && patch_writer(state, writer.clone())
+        && let Some(&row) = state.fleet.by_id.get(&writer.id)
     {
+        let change = vec![(row, writer.clone())];
         // A row shows its writer at once; a batch's answers reorder and refilter the table
         // once a tick rather than once each.
         match operation.origin {
-            Origin::Batch { .. } => state.table.outdated = true,
-            Origin::Dialog => table::recompute(state),
+            Origin::Batch { .. } => {
+                changes::write(state, change);
+                state.table.outdated = true;
+            }
+            Origin::Dialog => changes::apply(state, change),
         }
     }
     match operation.origin {
         Origin::Batch { batch, item } => batch::on_answer(state, batch, item, &result),
         Origin::Dialog => on_dialog_answer(state, &operation, result),
-    }
-}
-
-/// Replaces writer `updated` in the fleet shown; says whether it was there. The answer is
-/// the controller's record as the operation left it, the newest the console has heard of;
-/// versions cannot say which of two records is newer (an OMS's are hashes, not counters), and
-/// the next refresh corrects a rare refresh that overtook the answer.
-fn patch_writer(state: &mut State, updated: Writer) -> bool {
-    let Some(&pos) = state.fleet.by_id.get(&updated.id) else {
-        return false;
-    };
-    match Arc::make_mut(&mut state.fleet.writers).get_mut(pos) {
-        Some(slot) => {
-            *slot = updated;
-            true
-        }
-        None => false,
     }
 }
 
