@@ -140,25 +140,32 @@ impl Fleet {
     }
 
     /// The changes `delta` makes, as (position, writer after the change), when they all
-    /// change writers in place; `None` when it adds, removes or renames writers (or moves
-    /// one to another region or project), which only [`Fleet::rebuilt`] can apply.
+    /// change writers in place; the delta back when it adds, removes or renames writers (or
+    /// moves one to another region or project), which only [`Fleet::rebuilt`] can apply.
     /// Progress of a writer the fleet does not have is ignored.
-    pub fn in_place_changes(&self, delta: &WriterDelta) -> Option<Vec<(usize, Writer)>> {
-        if delta.removed.iter().any(|id| self.by_id.contains_key(id)) {
-            return None;
-        }
-        let mut changes = Vec::with_capacity(delta.writers.len() + delta.progress.len());
-        for writer in &delta.writers {
+    pub fn in_place_changes(
+        &self,
+        delta: WriterDelta,
+    ) -> Result<Vec<(usize, Writer)>, WriterDelta> {
+        let in_place = |writer: &Writer| {
             let row = *self.by_id.get(&writer.id)?;
             let old = self.writers.get(row)?;
             let same_place = old.name == writer.name
                 && old.server_ip == writer.server_ip
                 && old.region == writer.region
                 && old.project == writer.project;
-            if !same_place {
-                return None;
+            same_place.then_some(row)
+        };
+        if delta.removed.iter().any(|id| self.by_id.contains_key(id))
+            || !delta.writers.iter().all(|w| in_place(w).is_some())
+        {
+            return Err(delta);
+        }
+        let mut changes = Vec::with_capacity(delta.writers.len() + delta.progress.len());
+        for writer in delta.writers {
+            if let Some(row) = in_place(&writer) {
+                changes.push((row, writer));
             }
-            changes.push((row, writer.clone()));
         }
         for progress in &delta.progress {
             if let Some((row, old)) = self
@@ -172,7 +179,7 @@ impl Fleet {
                 changes.push((row, writer));
             }
         }
-        Some(changes)
+        Ok(changes)
     }
 
     /// This fleet with `delta` applied, built anew (CPU work: call it off the UI thread).

@@ -65,16 +65,20 @@ pub(super) fn on_fleet(state: &mut State) {
     }
 }
 
-/// Writers `ids` changed in place: a batch being confirmed is planned again only when some
-/// of them are in it.
-pub(super) fn on_changes(state: &mut State, ids: &[String]) {
+/// The writers at `rows` changed in place: a batch being confirmed is planned again only when
+/// some of them are in it.
+pub(super) fn on_changes(state: &mut State, rows: &[usize]) {
     let Some(Popup::Batch(batch)) = &state.popup else {
         return;
     };
     if batch.stage != BatchStage::Confirm {
         return;
     }
-    let changed: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
+    let changed: std::collections::HashSet<&str> = rows
+        .iter()
+        .filter_map(|&row| state.fleet.writers.get(row))
+        .map(|w| w.id.as_str())
+        .collect();
     if batch
         .writers
         .iter()

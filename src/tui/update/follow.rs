@@ -131,7 +131,7 @@ pub(super) fn on_writer_loaded(state: &mut State, result: Result<Writer, ClientE
                 writers: vec![writer],
                 ..WriterDelta::default()
             };
-            if let Some(changes) = state.fleet.in_place_changes(&delta) {
+            if let Ok(changes) = state.fleet.in_place_changes(delta) {
                 changes::apply(state, changes);
             }
         }
@@ -148,18 +148,16 @@ pub(super) fn apply(state: &mut State, delta: WriterDelta) -> Vec<Effect> {
     if delta.revision <= state.fleet.revision {
         return Vec::new();
     }
-    match state.fleet.in_place_changes(&delta) {
-        Some(changes) => {
-            let ids: Vec<String> = changes
-                .iter()
-                .map(|(_, writer)| writer.id.clone())
-                .collect();
+    let revision = delta.revision;
+    match state.fleet.in_place_changes(delta) {
+        Ok(changes) => {
+            let rows: Vec<usize> = changes.iter().map(|&(row, _)| row).collect();
             changes::apply(state, changes);
-            state.fleet.revision = delta.revision;
-            batch::on_changes(state, &ids);
+            state.fleet.revision = revision;
+            batch::on_changes(state, &rows);
             Vec::new()
         }
-        None => {
+        Err(delta) => {
             state.follow.rebuilding = true;
             vec![Effect::Rebuild {
                 fleet: state.fleet.clone(),
