@@ -80,6 +80,14 @@ pub fn localize_times(text: &str, zone: &Zone) -> String {
     out
 }
 
+/// A byte count as people read it: `812 kB`, `48.3 MB`.
+pub fn format_bytes(bytes: u64) -> String {
+    match bytes {
+        0..1_000_000 => format!("{} kB", bytes / 1000),
+        _ => format!("{:.1} MB", bytes as f64 / 1e6),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,5 +147,11 @@ mod tests {
         let future = DateTime::from_timestamp(1_000_000 + 5, 0).unwrap_or_default();
         assert_eq!(format_ago(past, now), "1m 05s ago");
         assert_eq!(format_ago(future, now), "in 5s");
+    }
+
+    #[test]
+    fn bytes_read_as_kilobytes_then_megabytes() {
+        assert_eq!(format_bytes(812_345), "812 kB");
+        assert_eq!(format_bytes(48_300_000), "48.3 MB");
     }
 }

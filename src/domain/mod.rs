@@ -10,7 +10,9 @@ pub mod timestamp;
 pub mod writer;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
-pub use format::{format_ago, format_duration_ms, format_range, format_utc, localize_times};
+pub use format::{
+    format_ago, format_bytes, format_duration_ms, format_range, format_utc, localize_times,
+};
 pub use rules::{
     PausePlan, ReplaySpan, RuleViolation, StartPlan, check_replay, plan_pause, plan_start,
 };

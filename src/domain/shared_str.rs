@@ -95,12 +95,6 @@ impl From<String> for SharedStr {
     }
 }
 
-impl From<&String> for SharedStr {
-    fn from(text: &String) -> Self {
-        SharedStr(Arc::from(text.as_str()))
-    }
-}
-
 impl From<SharedStr> for String {
     fn from(text: SharedStr) -> Self {
         text.0.to_string()
@@ -122,18 +116,6 @@ impl PartialEq<&str> for SharedStr {
 impl PartialEq<String> for SharedStr {
     fn eq(&self, other: &String) -> bool {
         &*self.0 == other.as_str()
-    }
-}
-
-impl PartialEq<SharedStr> for String {
-    fn eq(&self, other: &SharedStr) -> bool {
-        self.as_str() == &*other.0
-    }
-}
-
-impl PartialEq<SharedStr> for &str {
-    fn eq(&self, other: &SharedStr) -> bool {
-        *self == &*other.0
     }
 }
 

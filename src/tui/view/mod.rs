@@ -19,7 +19,7 @@ use super::keymap;
 use super::layout::{Areas, MIN_HEIGHT, MIN_WIDTH, layout};
 use super::state::{ConnectionState, Mode, NoticeLevel, Popup, State};
 use super::theme::Theme;
-use crate::domain::{WriterStatus, format_duration_ms};
+use crate::domain::{WriterStatus, format_bytes, format_duration_ms};
 use text::fit_spans;
 
 use table::MARK;
@@ -215,7 +215,7 @@ fn status_line(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
     if let Some(bytes) = state.loading {
         spans.push(Span::styled(" · ", theme.dim()));
         spans.push(Span::styled(
-            format!("loading {}", table::format_bytes(bytes)),
+            format!("loading {}", format_bytes(bytes)),
             theme.warning(),
         ));
     }

@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 
 use super::text::{fit, fit_spans, marked};
+use crate::domain::format_bytes;
 use crate::search::Highlights;
 use crate::tui::columns::{MARK_WIDTH, OnScreen, SPACING, on_screen, placed};
 use crate::tui::state::{Column, ConnectionState, State};
@@ -144,14 +145,6 @@ fn cell(
         }
     };
     Cell::from(line)
-}
-
-/// `812 kB`, `48.3 MB`.
-pub fn format_bytes(bytes: u64) -> String {
-    match bytes {
-        0..1_000_000 => format!("{} kB", bytes / 1000),
-        _ => format!("{:.1} MB", bytes as f64 / 1e6),
-    }
 }
 
 fn empty_message(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
