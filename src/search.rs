@@ -1,12 +1,14 @@
 //! The search box of the console page: writer name and server IP match as case-insensitive
-//! substrings, migration project name and ID match fuzzily (SkimMatcherV2). Each field is
-//! scored on its own; each distinct project is scored once per query, however many writers it
-//! has; haystacks are lowercased once when the index is built.
+//! substrings, migration project name and ID match fuzzily (nucleo's fzf-style matcher). Each field is
+//! scored on its own; a name, IP or exact project-ID match always ranks above a fuzzy project
+//! match, so the fuzzy matcher only runs for writers nothing else matched, once per distinct
+//! project per query; haystacks are lowercased once when the index is built.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
-use fuzzy_matcher::FuzzyMatcher;
-use fuzzy_matcher::skim::SkimMatcherV2;
+use memchr::memmem::Finder;
+use nucleo_matcher::{Config, Matcher, Utf32Str};
 
 use crate::domain::Writer;
 
@@ -16,6 +18,12 @@ const EXACT: i64 = 30_000;
 const PREFIX: i64 = 20_000;
 /// Score of a name or IP that contains the query.
 const CONTAINS: i64 = 10_000;
+/// How far into a name or IP a later match still ranks lower.
+const CONTAINS_SPREAD: i64 = 1_000;
+/// Best score of a fuzzy project match: below every substring match.
+const FUZZY_MAX: i64 = CONTAINS - CONTAINS_SPREAD - 1;
+/// Widest range of scores ranked by counting (else by comparison).
+const COUNTING_RANGE: i64 = 1 << 16;
 
 /// From this many rows on, a search is split over several threads.
 const PARALLEL_MIN_ROWS: usize = 20_000;
@@ -54,7 +62,6 @@ struct ProjectKeys {
 pub struct SearchIndex {
     rows: Vec<RowKeys>,
     projects: Vec<ProjectKeys>,
-    matcher: SkimMatcherV2,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -89,30 +96,42 @@ impl SearchIndex {
                 }
             })
             .collect();
-        SearchIndex {
-            rows,
-            projects,
-            matcher: SkimMatcherV2::default().respect_case(),
-        }
+        SearchIndex { rows, projects }
     }
 
     /// Every writer matching `query`, best first (ties in index order). An empty query
     /// matches every writer with score 0.
     pub fn search(&self, query: &str) -> Vec<SearchHit> {
         let rows: Vec<usize> = (0..self.rows.len()).collect();
-        self.search_rows(query, &rows)
+        self.search_sorted_rows(query, &rows)
     }
 
     /// Like [`SearchIndex::search`] but only among `candidates`: when a query only grows, the
     /// hits of the shorter query are the only rows that can still match.
     pub fn search_within(&self, query: &str, candidates: &[SearchHit]) -> Vec<SearchHit> {
-        let rows: Vec<usize> = candidates.iter().map(|hit| hit.row).collect();
-        self.search_rows(query, &rows)
+        let mut candidate = vec![false; self.rows.len()];
+        for hit in candidates {
+            if let Some(slot) = candidate.get_mut(hit.row) {
+                *slot = true;
+            }
+        }
+        let rows: Vec<usize> = (0..self.rows.len()).filter(|&row| candidate[row]).collect();
+        self.search_sorted_rows(query, &rows)
     }
 
     /// The hits among `rows`, best first; large searches are split over the machine's cores
     /// (scoped threads).
     pub fn search_rows(&self, query: &str, rows: &[usize]) -> Vec<SearchHit> {
+        if rows.is_sorted() {
+            return self.search_sorted_rows(query, rows);
+        }
+        let mut sorted = rows.to_vec();
+        sorted.sort_unstable();
+        self.search_sorted_rows(query, &sorted)
+    }
+
+    /// [`SearchIndex::search_rows`] for `rows` in ascending order.
+    fn search_sorted_rows(&self, query: &str, rows: &[usize]) -> Vec<SearchHit> {
         let needle = query.trim().to_lowercase();
         if needle.is_empty() {
             return rows
@@ -125,7 +144,7 @@ impl SearchIndex {
         } else {
             1
         };
-        let mut hits = if threads > 1 {
+        let hits = if threads > 1 {
             let chunk = rows.len().div_ceil(threads);
             let mut parts = rows.chunks(chunk);
             let first = parts.next().unwrap_or_default();
@@ -145,44 +164,47 @@ impl SearchIndex {
         } else {
             self.score_rows(&needle, rows)
         };
-        // Rows are unique, so the order is total and an unstable sort gives the same result.
-        hits.sort_unstable_by(|a, b| b.score.cmp(&a.score).then(a.row.cmp(&b.row)));
-        hits
+        best_first(hits)
     }
 
-    /// The hits among `rows` for a lowercased, non-empty `needle`, unsorted. Each project is
-    /// scored once.
+    /// The hits among `rows` for a lowercased, non-empty `needle`, in the order of `rows`. A
+    /// project is scored fuzzily at most once, and only for a writer nothing else matched.
     fn score_rows(&self, needle: &str, rows: &[usize]) -> Vec<SearchHit> {
-        let mut project_scores: Vec<Option<Option<i64>>> = vec![None; self.projects.len()];
+        let mut fuzzy_scores: Vec<Option<Option<i64>>> = vec![None; self.projects.len()];
+        let finder = Finder::new(needle);
         rows.iter()
             .filter_map(|&row| {
                 let keys = self.rows.get(row)?;
-                let project = *project_scores
-                    .get_mut(keys.project)?
-                    .get_or_insert_with(|| self.score_project(keys.project, needle));
-                let score = [
-                    substring_score(&keys.name, needle),
-                    substring_score(&keys.server_ip, needle),
-                    project,
+                let project = self.projects.get(keys.project)?;
+                let direct = [
+                    substring_score(&keys.name, &finder),
+                    substring_score(&keys.server_ip, &finder),
+                    (project.id == needle).then_some(EXACT),
                 ]
                 .into_iter()
                 .flatten()
-                .max()?;
+                .max();
+                let score = match direct {
+                    Some(score) => score,
+                    None => {
+                        (*fuzzy_scores
+                            .get_mut(keys.project)?
+                            .get_or_insert_with(|| self.fuzzy_project_score(project, needle)))?
+                    }
+                };
                 Some(SearchHit { row, score })
             })
             .collect()
     }
 
-    fn score_project(&self, project: usize, needle: &str) -> Option<i64> {
-        let keys = self.projects.get(project)?;
-        if keys.id == needle {
-            return Some(EXACT);
-        }
-        [&keys.name, &keys.id]
+    /// The best fuzzy score of `needle` in the project's name or ID, kept below every
+    /// substring score.
+    fn fuzzy_project_score(&self, project: &ProjectKeys, needle: &str) -> Option<i64> {
+        [&project.name, &project.id]
             .into_iter()
-            .filter(|haystack| is_subsequence(haystack, needle))
-            .filter_map(|haystack| self.matcher.fuzzy_match(haystack, needle))
+            .filter_map(|haystack| fuzzy_match(haystack, needle, None))
             .max()
+            .map(|score| i64::from(score).min(FUZZY_MAX))
     }
 
     /// Which characters of writer `row` match `query`, per field.
@@ -192,10 +214,11 @@ impl SearchIndex {
             return Highlights::default();
         };
         let fuzzy = |haystack: &str| {
-            self.matcher
-                .fuzzy_indices(haystack, &needle)
-                .map(|(_, positions)| positions)
-                .unwrap_or_default()
+            let mut positions = Vec::new();
+            match fuzzy_match(haystack, &needle, Some(&mut positions)) {
+                Some(_) => positions,
+                None => Vec::new(),
+            }
         };
         let (project_name, project_id) = self
             .projects
@@ -211,37 +234,53 @@ impl SearchIndex {
     }
 }
 
-fn substring_score(haystack: &str, needle: &str) -> Option<i64> {
-    let at = find(haystack, needle)?;
-    Some(if haystack.len() == needle.len() {
+/// The score of a name or IP that contains the needle `finder` looks for.
+fn substring_score(haystack: &str, finder: &Finder) -> Option<i64> {
+    let at = finder.find(haystack.as_bytes())?;
+    Some(if haystack.len() == finder.needle().len() {
         EXACT
     } else if at == 0 {
         PREFIX
     } else {
         // Earlier matches rank a little higher.
-        CONTAINS - i64::try_from(at).unwrap_or(i64::MAX).min(1000)
+        CONTAINS - i64::try_from(at).unwrap_or(i64::MAX).min(CONTAINS_SPREAD)
     })
 }
 
-/// `haystack.find(needle)` for the short keys of the index: scanning for the needle's first
-/// byte and comparing beats setting up `str::find`'s searcher on every one of 100k rows.
-/// Matches land on char boundaries because a UTF-8 needle never starts with a continuation
-/// byte.
-fn find(haystack: &str, needle: &str) -> Option<usize> {
-    let (hay, pattern) = (haystack.as_bytes(), needle.as_bytes());
-    let Some((&first, rest)) = pattern.split_first() else {
-        return Some(0);
+/// `hits` (in ascending row order) best first, ties in row order. Scores span a narrow range,
+/// so they are ranked by counting, in time linear in the hits; a comparison sort is the
+/// fallback for a wider range.
+fn best_first(mut hits: Vec<SearchHit>) -> Vec<SearchHit> {
+    let (Some(low), Some(high)) = (
+        hits.iter().map(|h| h.score).min(),
+        hits.iter().map(|h| h.score).max(),
+    ) else {
+        return hits;
     };
-    let last_start = hay.len().checked_sub(pattern.len())?;
-    let mut from = 0;
-    while from <= last_start {
-        let at = from + hay[from..=last_start].iter().position(|&b| b == first)?;
-        if hay[at + 1..at + pattern.len()] == *rest {
-            return Some(at);
-        }
-        from = at + 1;
+    let Some(range) = high
+        .checked_sub(low)
+        .filter(|range| *range < COUNTING_RANGE)
+        .and_then(|range| usize::try_from(range).ok())
+    else {
+        hits.sort_by_key(|hit| std::cmp::Reverse(hit.score));
+        return hits;
+    };
+    // Bucket of a score: 0 for the best.
+    let bucket = |score: i64| usize::try_from(high - score).unwrap_or(range);
+    let mut starts = vec![0usize; range + 2];
+    for hit in &hits {
+        starts[bucket(hit.score) + 1] += 1;
     }
-    None
+    for at in 1..starts.len() {
+        starts[at] += starts[at - 1];
+    }
+    let mut ranked = vec![SearchHit { row: 0, score: 0 }; hits.len()];
+    for hit in hits {
+        let slot = &mut starts[bucket(hit.score)];
+        ranked[*slot] = hit;
+        *slot += 1;
+    }
+    ranked
 }
 
 fn substring_positions(haystack: &str, needle: &str) -> Vec<usize> {
@@ -254,19 +293,27 @@ fn substring_positions(haystack: &str, needle: &str) -> Vec<usize> {
     }
 }
 
-/// Cheap pre-check before the scorer: SkimMatcherV2 only matches subsequences.
-fn is_subsequence(haystack: &str, needle: &str) -> bool {
-    let mut wanted = needle.chars().peekable();
-    for c in haystack.chars() {
-        match wanted.peek() {
-            Some(&w) if w == c => {
-                wanted.next();
-            }
-            Some(_) => {}
-            None => break,
+thread_local! {
+    /// The fuzzy matcher's scratch space, one per thread (it is too large to allocate per
+    /// match).
+    static MATCHER: RefCell<Matcher> = RefCell::new(Matcher::new(Config::DEFAULT));
+}
+
+/// The fuzzy score of lowercased `needle` in lowercased `haystack`, if all its characters
+/// appear there in order; with `positions`, the matched char indices are put there.
+fn fuzzy_match(haystack: &str, needle: &str, positions: Option<&mut Vec<usize>>) -> Option<u16> {
+    let (mut hay_chars, mut needle_chars) = (Vec::new(), Vec::new());
+    let haystack = Utf32Str::new(haystack, &mut hay_chars);
+    let needle = Utf32Str::new(needle, &mut needle_chars);
+    MATCHER.with_borrow_mut(|matcher| match positions {
+        None => matcher.fuzzy_match(haystack, needle),
+        Some(positions) => {
+            let mut indices = Vec::new();
+            let score = matcher.fuzzy_indices(haystack, needle, &mut indices)?;
+            positions.extend(indices.iter().filter_map(|&at| usize::try_from(at).ok()));
+            Some(score)
         }
-    }
-    wanted.peek().is_none()
+    })
 }
 
 #[cfg(test)]
@@ -405,26 +452,38 @@ mod tests {
     }
 
     #[test]
-    fn find_agrees_with_str_find() {
-        let cases = [
-            ("np_4w3a8kz1-incr_trans-1-0", "incr"),
-            ("np_4w3a8kz1-incr_trans-1-0", "1-0"),
-            ("aaab", "aab"),
-            ("10.18.3.122", "10.18.3.122"),
-            ("10.18.3.122", "10.18.3.1222"),
-            ("zürich-ä", "ä"),
-            ("zürich-ä", "rich"),
-            ("", "a"),
-            ("abc", "d"),
-            ("abc", ""),
+    fn ranking_by_counting_agrees_with_a_comparison_sort() {
+        let scores = [
+            EXACT, 3, PREFIX, -40, 9_950, 3, EXACT, 120, 9_000, PREFIX, -40,
         ];
-        for (haystack, needle) in cases {
-            assert_eq!(
-                find(haystack, needle),
-                haystack.find(needle),
-                "{haystack} {needle}"
-            );
-        }
+        let hits: Vec<SearchHit> = scores
+            .iter()
+            .enumerate()
+            .map(|(row, &score)| SearchHit { row, score })
+            .collect();
+        let mut expected = hits.clone();
+        expected.sort_by(|a, b| b.score.cmp(&a.score).then(a.row.cmp(&b.row)));
+        assert_eq!(best_first(hits.clone()), expected);
+        // Too wide a range for counting: the comparison sort gives the same order.
+        let mut wide = hits;
+        wide.push(SearchHit {
+            row: 11,
+            score: -COUNTING_RANGE,
+        });
+        expected.push(SearchHit {
+            row: 11,
+            score: -COUNTING_RANGE,
+        });
+        assert_eq!(best_first(wide), expected);
+        assert!(best_first(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn rows_in_any_order_give_hits_with_ties_in_row_order() {
+        let index = SearchIndex::build(&fleet());
+        assert_eq!(index.search_rows("np", &[2, 0, 1]), index.search("np"));
+        let broad = index.search("n");
+        assert_eq!(index.search_within("np", &broad), index.search("np"));
     }
 
     #[test]
