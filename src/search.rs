@@ -54,7 +54,8 @@ struct RowKeys {
 }
 
 struct ProjectKeys {
-    name: String,
+    /// Position of the project's name in [`SearchIndex::project_names`].
+    name: usize,
     id: String,
 }
 
@@ -62,6 +63,8 @@ struct ProjectKeys {
 pub struct SearchIndex {
     rows: Vec<RowKeys>,
     projects: Vec<ProjectKeys>,
+    /// Distinct project names: projects often share one, and each is matched once.
+    project_names: Vec<String>,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -77,14 +80,22 @@ impl SearchIndex {
     /// Indexes `writers`; hits refer to positions in this slice.
     pub fn build(writers: &[Writer]) -> Self {
         let mut project_index: HashMap<(&str, &str), usize> = HashMap::new();
+        let mut name_index: HashMap<&str, usize> = HashMap::new();
         let mut projects = Vec::new();
+        let mut project_names = Vec::new();
         let rows = writers
             .iter()
             .map(|w| {
                 let key = (w.project.id.as_str(), w.project.name.as_str());
                 let project = *project_index.entry(key).or_insert_with(|| {
+                    let name = *name_index
+                        .entry(w.project.name.as_str())
+                        .or_insert_with(|| {
+                            project_names.push(w.project.name.to_lowercase());
+                            project_names.len() - 1
+                        });
                     projects.push(ProjectKeys {
-                        name: w.project.name.to_lowercase(),
+                        name,
                         id: w.project.id.to_lowercase(),
                     });
                     projects.len() - 1
@@ -96,7 +107,11 @@ impl SearchIndex {
                 }
             })
             .collect();
-        SearchIndex { rows, projects }
+        SearchIndex {
+            rows,
+            projects,
+            project_names,
+        }
     }
 
     /// Every writer matching `query`, best first (ties in index order). An empty query
@@ -168,9 +183,11 @@ impl SearchIndex {
     }
 
     /// The hits among `rows` for a lowercased, non-empty `needle`, in the order of `rows`. A
-    /// project is scored fuzzily at most once, and only for a writer nothing else matched.
+    /// project (and a project name) is matched fuzzily at most once, and only for a writer
+    /// nothing else matched.
     fn score_rows(&self, needle: &str, rows: &[usize]) -> Vec<SearchHit> {
         let mut fuzzy_scores: Vec<Option<Option<i64>>> = vec![None; self.projects.len()];
+        let mut name_scores: Vec<Option<Option<u16>>> = vec![None; self.project_names.len()];
         let finder = Finder::new(needle);
         rows.iter()
             .filter_map(|&row| {
@@ -187,9 +204,9 @@ impl SearchIndex {
                 let score = match direct {
                     Some(score) => score,
                     None => {
-                        (*fuzzy_scores
-                            .get_mut(keys.project)?
-                            .get_or_insert_with(|| self.fuzzy_project_score(project, needle)))?
+                        (*fuzzy_scores.get_mut(keys.project)?.get_or_insert_with(|| {
+                            self.fuzzy_project_score(project, needle, &mut name_scores)
+                        }))?
                     }
                 };
                 Some(SearchHit { row, score })
@@ -198,12 +215,21 @@ impl SearchIndex {
     }
 
     /// The best fuzzy score of `needle` in the project's name or ID, kept below every
-    /// substring score.
-    fn fuzzy_project_score(&self, project: &ProjectKeys, needle: &str) -> Option<i64> {
-        [&project.name, &project.id]
-            .into_iter()
-            .filter_map(|haystack| fuzzy_match(haystack, needle, None))
-            .max()
+    /// substring score; `name_scores` keeps the names' scores for the projects sharing them.
+    fn fuzzy_project_score(
+        &self,
+        project: &ProjectKeys,
+        needle: &str,
+        name_scores: &mut [Option<Option<u16>>],
+    ) -> Option<i64> {
+        let name = match name_scores.get_mut(project.name) {
+            Some(memo) => *memo.get_or_insert_with(|| {
+                let name = self.project_names.get(project.name)?;
+                fuzzy_match(name, needle, None)
+            }),
+            None => None,
+        };
+        name.max(fuzzy_match(&project.id, needle, None))
             .map(|score| i64::from(score).min(FUZZY_MAX))
     }
 
@@ -223,7 +249,10 @@ impl SearchIndex {
         let (project_name, project_id) = self
             .projects
             .get(keys.project)
-            .map(|p| (fuzzy(&p.name), fuzzy(&p.id)))
+            .map(|p| {
+                let name = self.project_names.get(p.name).map_or("", String::as_str);
+                (fuzzy(name), fuzzy(&p.id))
+            })
             .unwrap_or_default();
         Highlights {
             name: substring_positions(&keys.name, &needle),
@@ -393,6 +422,17 @@ mod tests {
         assert_eq!(rows("ordrs ob"), vec![0]);
         assert_eq!(rows("np_77bq"), vec![1]);
         assert!(rows("zzzz").is_empty());
+    }
+
+    #[test]
+    fn projects_sharing_a_name_all_match_it_and_highlight_it() {
+        let mut writers = fleet();
+        writers.push(writer("w-9", "10.0.0.9", "np_other", "Payments archive"));
+        let index = SearchIndex::build(&writers);
+        let mut rows: Vec<usize> = index.search("pymnts").iter().map(|h| h.row).collect();
+        rows.sort_unstable();
+        assert_eq!(rows, vec![1, 3]);
+        assert_eq!(index.highlights(3, "pay").project_name, vec![0, 1, 2]);
     }
 
     #[test]

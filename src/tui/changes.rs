@@ -5,7 +5,6 @@
 //! what an in-place change cannot touch (name, IP, project), stay.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use crate::domain::{Writer, WriterStatus};
 
@@ -43,7 +42,7 @@ pub fn apply(state: &mut State, changes: Vec<(usize, Writer)>) {
                 .fleet
                 .writers
                 .get(row)
-                .filter(|w| admits(state, w) && is_hit(row))
+                .filter(|_| table::admits(state, row) && is_hit(row))
                 .map(|w| (w.status, sort_key(w, row, &state.fleet.ranks, state.sort)));
             if let Some((status, key)) = found {
                 count(state, status, by);
@@ -71,24 +70,7 @@ pub fn apply(state: &mut State, changes: Vec<(usize, Writer)>) {
 /// Puts the writers at the given positions into the fleet, received now, and leaves the
 /// table as it is: for changes it takes in later (see `TableState::outdated`).
 pub fn write(state: &mut State, changes: Vec<(usize, Writer)>) {
-    let now = state.now;
-    let writers = Arc::make_mut(&mut state.fleet.writers);
-    let received = Arc::make_mut(&mut state.fleet.received);
-    for (row, writer) in changes {
-        if let Some(slot) = writers.get_mut(row) {
-            *slot = writer;
-        }
-        if let Some(at) = received.get_mut(row) {
-            *at = now;
-        }
-    }
-}
-
-/// Whether the table's filters (status, regions) let `writer` in.
-fn admits(state: &State, writer: &Writer) -> bool {
-    state.filter.status.contains(writer.status)
-        && (state.filter.regions.is_empty()
-            || state.filter.regions.contains(writer.region.as_str()))
+    state.fleet.replace(changes, state.now);
 }
 
 /// Which of `rows` the active search matches, when a search narrows the table (as

@@ -38,16 +38,31 @@ pub fn recompute(state: &mut State) {
 pub fn status_counts(state: &State) -> [usize; WriterStatus::ALL.len()] {
     let mut counts = [0; WriterStatus::ALL.len()];
     for &row in &state.table.rows {
-        if let Some(writer) = state.fleet.writers.get(row)
+        if let Some(status) = state.fleet.statuses.get(row)
             && let Some(slot) = WriterStatus::ALL
                 .iter()
-                .position(|&s| s == writer.status)
+                .position(|s| s == status)
                 .and_then(|at| counts.get_mut(at))
         {
             *slot += 1;
         }
     }
     counts
+}
+
+/// Whether the table's filters (status, regions) let the writer at `row` in. By position:
+/// the statuses are compact, and most tables filter by no region.
+pub fn admits(state: &State, row: usize) -> bool {
+    let fleet = &state.fleet;
+    fleet
+        .statuses
+        .get(row)
+        .is_some_and(|&status| state.filter.status.contains(status))
+        && (state.filter.regions.is_empty()
+            || fleet
+                .writers
+                .get(row)
+                .is_some_and(|w| state.filter.regions.contains(w.region.as_str())))
 }
 
 /// The rows the table should show, in display order.
@@ -60,10 +75,7 @@ pub fn visible_rows(state: &State) -> Vec<usize> {
 fn visible(state: &State) -> (Vec<usize>, Vec<SortKey>) {
     let writers = state.fleet.writers.as_slice();
     let ranks = &state.fleet.ranks;
-    let admits = |w: &Writer| {
-        state.filter.status.contains(w.status)
-            && (state.filter.regions.is_empty() || state.filter.regions.contains(w.region.as_str()))
-    };
+    let admits = |row: usize| admits(state, row);
     let hits = state
         .query()
         .and(state.search.results.as_ref())
@@ -74,7 +86,7 @@ fn visible(state: &State) -> (Vec<usize>, Vec<SortKey>) {
             let rows = hits
                 .iter()
                 .map(|hit| hit.row)
-                .filter(|&row| writers.get(row).is_some_and(admits))
+                .filter(|&row| admits(row))
                 .collect();
             (rows, Vec::new())
         }
@@ -85,11 +97,11 @@ fn visible(state: &State) -> (Vec<usize>, Vec<SortKey>) {
                     *slot = true;
                 }
             }
-            sorted(writers, ranks, state.sort, |row, w| {
-                hit.get(row).copied().unwrap_or(false) && admits(w)
+            sorted(writers, ranks, state.sort, |row| {
+                hit.get(row).copied().unwrap_or(false) && admits(row)
             })
         }
-        None => sorted(writers, ranks, state.sort, |_, w| admits(w)),
+        None => sorted(writers, ranks, state.sort, admits),
     }
 }
 
@@ -176,18 +188,18 @@ pub fn sort_key(writer: &Writer, row: usize, ranks: &SortRanks, sort: Sort) -> S
     (key, name, u32::try_from(row).unwrap_or(u32::MAX))
 }
 
-/// Rows of `writers` passing `keep`, ordered by `sort` with ties by name (ascending), and
+/// Rows of `writers` whose position passes `keep`, ordered by `sort` with ties by name (ascending), and
 /// their keys.
 pub fn sorted(
     writers: &[Writer],
     ranks: &SortRanks,
     sort: Sort,
-    keep: impl Fn(usize, &Writer) -> bool,
+    keep: impl Fn(usize) -> bool,
 ) -> (Vec<usize>, Vec<SortKey>) {
     let mut keyed: Vec<SortKey> = writers
         .iter()
         .enumerate()
-        .filter(|(row, w)| keep(*row, w))
+        .filter(|&(row, _)| keep(row))
         .map(|(row, w)| sort_key(w, row, ranks, sort))
         .collect();
     keyed.sort_unstable();
