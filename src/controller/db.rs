@@ -74,6 +74,16 @@ pub(crate) struct NewAudit {
     pub message: Option<String>,
 }
 
+/// A running writer's checkpoint as read at `at`, to save while its writer is still at
+/// `version`.
+#[derive(Debug, Clone)]
+pub(crate) struct SavedCheckpoint {
+    pub id: String,
+    pub checkpoint: DateTime<Utc>,
+    pub at: DateTime<Utc>,
+    pub version: u64,
+}
+
 /// The open database.
 #[derive(Debug)]
 pub(crate) struct Db {
@@ -275,22 +285,21 @@ impl Db {
         insert_audit(&self.conn, audit)
     }
 
-    /// Persists the current checkpoints of running writers: `(id, checkpoint, at)`.
-    pub fn save_checkpoints(
-        &mut self,
-        checkpoints: &[(String, DateTime<Utc>, DateTime<Utc>)],
-    ) -> rusqlite::Result<()> {
+    /// Persists checkpoints of running writers, each only if its writer is still running at
+    /// the version it was read at.
+    pub fn save_checkpoints(&mut self, checkpoints: &[SavedCheckpoint]) -> rusqlite::Result<()> {
         let tx = self.conn.transaction()?;
         {
             let mut stmt = tx.prepare_cached(
                 "UPDATE writers SET checkpoint_ms = ?2, anchor_ms = ?3
-                 WHERE id = ?1 AND status = 'running'",
+                 WHERE id = ?1 AND status = 'running' AND version = ?4",
             )?;
-            for (id, checkpoint, at) in checkpoints {
+            for saved in checkpoints {
                 stmt.execute(params![
-                    id,
-                    checkpoint.timestamp_millis(),
-                    at.timestamp_millis()
+                    saved.id,
+                    saved.checkpoint.timestamp_millis(),
+                    saved.at.timestamp_millis(),
+                    saved.version as i64,
                 ])?;
             }
         }
@@ -466,5 +475,58 @@ impl rusqlite::types::ToSql for SharedStr {
 impl rusqlite::types::FromSql for SharedStr {
     fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
         value.as_str().map(SharedStr::interned)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::controller::demo;
+
+    #[test]
+    fn a_checkpoint_is_saved_only_while_its_writer_is_at_the_version_read()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let mut db = Db::open(&dir.path().join(DB_FILE_NAME))?;
+        let now = Utc
+            .with_ymd_and_hms(2026, 11, 24, 10, 0, 0)
+            .single()
+            .ok_or("no such time")?;
+        let (stores, writers) = demo::demo_fleet(50, 1, now);
+        db.seed(&stores, &writers)?;
+        let mut running = writers
+            .iter()
+            .filter(|(_, state)| state.status == WriterStatus::Running);
+        let (Some((current, current_state)), Some((changed, changed_state))) =
+            (running.next(), running.next())
+        else {
+            return Err("the demo fleet has fewer than two running writers".into());
+        };
+        let saved = |id: &str, version: u64| SavedCheckpoint {
+            id: id.to_string(),
+            checkpoint: now - chrono::Duration::seconds(7),
+            at: now,
+            version,
+        };
+        db.save_checkpoints(&[
+            saved(&current.id, current_state.version),
+            // Read before an operation moved this writer on: its own save stands.
+            saved(&changed.id, changed_state.version + 1),
+        ])?;
+        let (slots, _) = db.load(now)?;
+        let anchor = |id: &str| {
+            slots
+                .iter()
+                .find(|slot| slot.identity.id == id)
+                .and_then(|slot| slot.state.anchor_checkpoint)
+        };
+        assert_eq!(
+            anchor(&current.id),
+            Some(now - chrono::Duration::seconds(7))
+        );
+        assert_eq!(anchor(&changed.id), changed_state.anchor_checkpoint);
+        Ok(())
     }
 }

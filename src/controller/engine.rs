@@ -12,11 +12,17 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
 use super::backend::{Operation, OperationRequest, Verdict, WriterView, judge, lock};
-use super::db::{AuditReader, Db, NewAudit};
+use super::db::{AuditReader, Db, NewAudit, SavedCheckpoint};
 use super::error::ApiError;
 use super::fleet::{Fleet, Slot, WriterJson, WriterListJson, now_ms};
 use crate::api::{AuditEntry, BackendInfo, Deployment};
 use crate::domain::{SharedClock, Writer, WriterStatus};
+
+/// Writers a scan of the fleet visits under one hold of its lock.
+const VISIT_SLICE: usize = 8_192;
+
+/// Running writers whose checkpoints are saved in one transaction.
+const FLUSH_BATCH: usize = 10_000;
 
 /// The result of an accepted operation.
 #[derive(Debug, Clone)]
@@ -62,16 +68,27 @@ impl Engine {
         self.changes.clone()
     }
 
-    /// Calls `visit` with the view of every writer now, under the fleet lock.
+    /// Calls `visit` with the view of every writer now, by name, taking the fleet lock for
+    /// [`VISIT_SLICE`] writers at a time: an operation waits for one slice, not for a scan of
+    /// the whole fleet (the simulated fleet never gains or loses a writer, so positions hold
+    /// between slices).
     pub fn visit(&self, visit: &mut dyn FnMut(&dyn WriterView)) {
-        let now = now_ms(&self.clock);
-        let fleet = lock(&self.fleet);
-        for slot in fleet.iter() {
-            visit(&SlotView {
-                slot,
-                json: slot.json(now),
-                now,
-            });
+        let mut from = 0;
+        loop {
+            let now = now_ms(&self.clock);
+            let fleet = lock(&self.fleet);
+            let slice = fleet.slice(from, VISIT_SLICE);
+            if slice.is_empty() {
+                return;
+            }
+            for slot in slice {
+                visit(&SlotView {
+                    slot,
+                    json: slot.json(now),
+                    now,
+                });
+            }
+            from += slice.len();
         }
     }
 
@@ -222,25 +239,34 @@ impl Engine {
         Ok(())
     }
 
-    /// Persists the current checkpoints of running writers.
+    /// Persists the current checkpoints of running writers, [`FLUSH_BATCH`] writers per
+    /// transaction: the database is free for operations between batches (a million writers
+    /// take seconds to save), and a writer changed since its checkpoint was read is left as
+    /// its change saved it.
     pub fn flush_checkpoints(&self) -> Result<usize, rusqlite::Error> {
-        let mut db_guard = lock(&self.db);
-        let Some(db) = db_guard.as_mut() else {
-            return Ok(0);
-        };
         let now = now_ms(&self.clock);
-        let checkpoints: Vec<_> = {
+        let checkpoints: Vec<SavedCheckpoint> = {
             let fleet = lock(&self.fleet);
             fleet
                 .running()
                 .filter_map(|slot| {
                     let latest = slot.store.at(now).latest;
-                    let checkpoint = slot.state.checkpoint(now, latest)?;
-                    Some((slot.identity.id.clone(), checkpoint, now))
+                    Some(SavedCheckpoint {
+                        id: slot.identity.id.clone(),
+                        checkpoint: slot.state.checkpoint(now, latest)?,
+                        at: now,
+                        version: slot.state.version,
+                    })
                 })
                 .collect()
         };
-        db.save_checkpoints(&checkpoints)?;
+        for batch in checkpoints.chunks(FLUSH_BATCH) {
+            let mut db_guard = lock(&self.db);
+            let Some(db) = db_guard.as_mut() else {
+                return Ok(0);
+            };
+            db.save_checkpoints(batch)?;
+        }
         Ok(checkpoints.len())
     }
 

@@ -275,9 +275,10 @@ impl Fleet {
             .collect()
     }
 
-    /// Every writer, by name.
-    pub fn iter(&self) -> impl Iterator<Item = &Slot> {
-        self.slots.iter()
+    /// Up to `len` writers from position `from` on, by name (none past the end).
+    pub fn slice(&self, from: usize, len: usize) -> &[Slot] {
+        let end = from.saturating_add(len).min(self.slots.len());
+        self.slots.get(from..end).unwrap_or_default()
     }
 
     /// The running writers, for checkpoint flushing.
@@ -355,6 +356,37 @@ mod tests {
             assert!(borrowed.is_some());
             assert_eq!(borrowed, owned);
         }
+    }
+
+    #[test]
+    fn slices_cover_the_fleet_once_in_order() {
+        let (stores, writers) = crate::controller::demo::demo_fleet(25, 1, t0());
+        let stores: HashMap<_, _> = stores
+            .into_iter()
+            .map(|s| (s.id.clone(), Arc::new(s)))
+            .collect();
+        let slots: Vec<Slot> = writers
+            .into_iter()
+            .filter_map(|(identity, state)| {
+                Some(Slot {
+                    store: stores.get(&identity.store_id)?.clone(),
+                    identity: Arc::new(identity),
+                    state,
+                })
+            })
+            .collect();
+        let fleet = Fleet::new(slots, 1);
+        let by_name: Vec<&str> = fleet.slots.iter().map(|s| s.identity.id.as_str()).collect();
+        let mut sliced = Vec::new();
+        let mut from = 0;
+        while !fleet.slice(from, 10).is_empty() {
+            let slice = fleet.slice(from, 10);
+            sliced.extend(slice.iter().map(|s| s.identity.id.as_str()));
+            from += slice.len();
+        }
+        assert_eq!(sliced, by_name);
+        assert_eq!(sliced.len(), 25);
+        assert!(fleet.slice(usize::MAX, 10).is_empty());
     }
 
     #[test]
