@@ -249,10 +249,12 @@ async fn writer_audit(
             query_problem(&e)
         ))
     })?;
-    let limit = query
-        .limit
-        .unwrap_or(AUDIT_DEFAULT_LIMIT)
-        .min(AUDIT_MAX_LIMIT);
+    let limit = query.limit.unwrap_or(AUDIT_DEFAULT_LIMIT);
+    if limit > AUDIT_MAX_LIMIT {
+        return Err(ApiError::bad_request(format!(
+            "limit {limit} is too large; limit must be a number from 0 to {AUDIT_MAX_LIMIT}"
+        )));
+    }
     let entries = state.backend.clone().audit(id, limit).await?;
     Ok(Json(AuditLog { entries }).into_response())
 }
@@ -350,7 +352,7 @@ fn parse_start_body(
     if bytes.trim_ascii().is_empty() {
         return Ok(None);
     }
-    let request: StartRequest = serde_json::from_slice(&bytes).map_err(|e| {
+    let request: StartRequest = json_object(&bytes).map_err(|e| {
         ApiError::bad_request(format!(
             "the request body is not a valid start request ({e}); send {{}}, \
              {{\"replay_from\": null}} or {{\"replay_from\": \"2026-11-24T10:30:00Z\"}}"
@@ -379,13 +381,30 @@ fn parse_pause_body(body: Result<Bytes, BytesRejection>) -> Result<(), ApiError>
     if bytes.trim_ascii().is_empty() {
         return Ok(());
     }
-    serde_json::from_slice::<PauseRequest>(&bytes)
+    json_object::<PauseRequest>(&bytes)
         .map(|_| ())
         .map_err(|e| {
             ApiError::bad_request(format!(
                 "a pause request takes no parameters ({e}); send an empty body or {{}}"
             ))
         })
+}
+
+/// `bytes` as a `T` written as a JSON object, and only so: serde would also take a struct
+/// from a JSON array of its fields (`["2026-11-24T07:54:49Z"]` as a replay).
+fn json_object<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    let kind = match &value {
+        serde_json::Value::Object(_) => {
+            return serde_json::from_value(value).map_err(|e| e.to_string());
+        }
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Null => "null",
+    };
+    Err(format!("the body must be a JSON object, not {kind}"))
 }
 
 /// `If-Match: 5` or `If-Match: "5"`: the version the client expects the writer to be at.
@@ -400,7 +419,10 @@ fn parse_if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
         .and_then(|t| t.strip_suffix('"'))
         .unwrap_or(trimmed)
         .trim();
-    unquoted.parse::<u64>().map(Some).map_err(|_| {
+    // Digits only: `u64::from_str` would also take `+5`.
+    let digits = !unquoted.is_empty() && unquoted.bytes().all(|b| b.is_ascii_digit());
+    let version = digits.then(|| unquoted.parse::<u64>().ok()).flatten();
+    version.map(Some).ok_or_else(|| {
         ApiError::bad_request(format!(
             "If-Match '{}' is not a writer version; send the version number from the writer, \
              e.g. If-Match: 5 or If-Match: \"5\"",
@@ -445,7 +467,16 @@ mod tests {
         assert_eq!(parse_if_match(&HeaderMap::new()), Ok(None));
         assert_eq!(parse_if_match(&with("if-match", "5")), Ok(Some(5)));
         assert_eq!(parse_if_match(&with("if-match", " \"7\" ")), Ok(Some(7)));
-        for bad in ["W/\"5\"", "*", "five", "-1"] {
+        for bad in [
+            "W/\"5\"",
+            "*",
+            "five",
+            "-1",
+            "+1",
+            "\"+1\"",
+            "",
+            "99999999999999999999",
+        ] {
             let error = parse_if_match(&with("if-match", bad)).err();
             assert_eq!(error.map(|e| e.code), Some(ErrorCode::BadRequest), "{bad}");
         }
@@ -484,8 +515,24 @@ mod tests {
             &b"{\"replay\":1}"[..],
             b"[",
             b"{\"replay_from\":\"yesterday\"}",
+            b"[\"2026-11-24T07:54:49Z\"]",
+            b"[]",
+            b"[null]",
+            b"\"2026-11-24T07:54:49Z\"",
+            b"null",
+            b"7",
         ] {
             let error = parse_start_body(Ok(Bytes::copy_from_slice(bad))).err();
+            assert_eq!(error.map(|e| e.code), Some(ErrorCode::BadRequest));
+        }
+    }
+
+    #[test]
+    fn pause_bodies_are_empty_or_an_empty_object() {
+        assert_eq!(parse_pause_body(Ok(Bytes::new())), Ok(()));
+        assert_eq!(parse_pause_body(Ok(Bytes::from_static(b" {} "))), Ok(()));
+        for bad in [&b"[]"[..], b"{\"force\":true}", b"null", b"\"\"", b"0"] {
+            let error = parse_pause_body(Ok(Bytes::copy_from_slice(bad))).err();
             assert_eq!(error.map(|e| e.code), Some(ErrorCode::BadRequest));
         }
     }
