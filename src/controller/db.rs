@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use rusqlite::types::Type;
@@ -18,6 +19,8 @@ use crate::domain::{Project, SharedStr, UnknownKind, WriterStatus, interning};
 /// SQLite's page cache while a demo fleet is seeded (negative: KiB), and SQLite's default.
 const SEED_CACHE_KIB: i64 = -256 * 1024;
 const DEFAULT_CACHE_KIB: i64 = -2000;
+/// Writers seeded between two looks at whether the seeding is abandoned.
+const ABANDON_CHECK: usize = 1024;
 
 /// File name of the database inside the data dir.
 pub const DB_FILE_NAME: &str = "jwctl.db";
@@ -106,17 +109,19 @@ impl Db {
         Ok(!any)
     }
 
-    /// Stores a whole fleet in one transaction.
+    /// Stores a whole fleet in one transaction, unless `abandon` turns true first (then
+    /// nothing is stored).
     pub fn seed(
         &mut self,
         stores: &[StoreModel],
-        writers: &[(WriterIdentity, WriterState)],
+        writers: &[Slot],
+        abandon: &AtomicBool,
     ) -> rusqlite::Result<()> {
         // A million writers take random inserts into the id and name indexes, which thrash
         // SQLite's default 2 MiB page cache: a large one while the fleet goes in, then back.
         self.conn
             .pragma_update(None, "cache_size", SEED_CACHE_KIB)?;
-        let seeded = self.seed_in_one_transaction(stores, writers);
+        let seeded = self.seed_in_one_transaction(stores, writers, abandon);
         self.conn
             .pragma_update(None, "cache_size", DEFAULT_CACHE_KIB)?;
         seeded
@@ -125,7 +130,8 @@ impl Db {
     fn seed_in_one_transaction(
         &mut self,
         stores: &[StoreModel],
-        writers: &[(WriterIdentity, WriterState)],
+        writers: &[Slot],
+        abandon: &AtomicBool,
     ) -> rusqlite::Result<()> {
         let tx = self.conn.transaction()?;
         {
@@ -140,9 +146,16 @@ impl Db {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )?;
             // In id order, the primary key's index only grows at its end.
-            let mut in_order: Vec<&(WriterIdentity, WriterState)> = writers.iter().collect();
-            in_order.sort_unstable_by(|a, b| a.0.id.cmp(&b.0.id));
-            for (identity, state) in in_order {
+            let mut in_order: Vec<&Slot> = writers.iter().collect();
+            in_order.sort_unstable_by(|a, b| a.identity.id.cmp(&b.identity.id));
+            for (at, slot) in in_order.into_iter().enumerate() {
+                if at % ABANDON_CHECK == 0 && abandon.load(Ordering::Acquire) {
+                    return Err(rusqlite::Error::SqliteFailure(
+                        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_INTERRUPT),
+                        Some("the controller shut down before the demo fleet was written".into()),
+                    ));
+                }
+                let (identity, state) = (&slot.identity, &slot.state);
                 insert_writer.execute(params![
                     identity.id,
                     identity.name,
@@ -494,11 +507,13 @@ mod tests {
             .with_ymd_and_hms(2026, 11, 24, 10, 0, 0)
             .single()
             .ok_or("no such time")?;
-        let (stores, writers) = demo::demo_fleet(50, 1, now);
-        db.seed(&stores, &writers)?;
-        let mut running = writers
+        let seed = demo::demo_seed(50, 1, now);
+        db.seed(&seed.stores, &seed.slots, &AtomicBool::new(false))?;
+        let mut running = seed
+            .slots
             .iter()
-            .filter(|(_, state)| state.status == WriterStatus::Running);
+            .filter(|slot| slot.state.status == WriterStatus::Running)
+            .map(|slot| (&slot.identity, &slot.state));
         let (Some((current, current_state)), Some((changed, changed_state))) =
             (running.next(), running.next())
         else {
@@ -527,6 +542,19 @@ mod tests {
             Some(now - chrono::Duration::seconds(7))
         );
         assert_eq!(anchor(&changed.id), changed_state.anchor_checkpoint);
+        Ok(())
+    }
+
+    #[test]
+    fn an_abandoned_seeding_stores_nothing() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let mut db = Db::open(&dir.path().join(DB_FILE_NAME))?;
+        let seed = demo::demo_seed(50, 1, Utc::now());
+        let seeded = db.seed(&seed.stores, &seed.slots, &AtomicBool::new(true));
+        assert!(seeded.is_err());
+        assert!(db.is_empty()?);
+        db.seed(&seed.stores, &seed.slots, &AtomicBool::new(false))?;
+        assert!(!db.is_empty()?);
         Ok(())
     }
 }

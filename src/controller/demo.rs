@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::engine::DemoSeed;
 use super::fleet::{Slot, StoreModel, WriterIdentity, WriterState};
 use crate::domain::{Project, SharedStr, Writer, WriterKind, WriterStatus};
 
@@ -86,6 +87,27 @@ const FAILURES: [&str; 6] = [
 ];
 
 const RETENTION_HOURS: [i64; 6] = [6, 12, 24, 48, 72, 168];
+
+/// The demo fleet relative to `now`, as the engine serves it and the database stores it.
+/// Regions, projects and stores are shared between the writers that have them.
+pub(crate) fn demo_seed(writers: usize, regions: u8, now: DateTime<Utc>) -> DemoSeed {
+    let (stores, writers) = demo_fleet(writers, regions, now);
+    let shared: HashMap<SharedStr, Arc<StoreModel>> = stores
+        .iter()
+        .map(|store| (store.id.clone(), Arc::new(store.clone())))
+        .collect();
+    let slots = writers
+        .into_iter()
+        .filter_map(|(identity, state)| {
+            Some(Slot {
+                store: shared.get(&identity.store_id)?.clone(),
+                identity: Arc::new(identity),
+                state,
+            })
+        })
+        .collect();
+    DemoSeed { stores, slots }
+}
 
 /// The demo fleet's stores and writers (all at version 1), relative to `now`.
 pub(crate) fn demo_fleet(

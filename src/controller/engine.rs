@@ -5,7 +5,8 @@
 //!
 //! Lock order: `db` before `fleet`. Readers take only `fleet`, briefly.
 
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -14,7 +15,7 @@ use tokio::sync::Notify;
 use super::backend::{Operation, OperationRequest, Verdict, WriterView, judge, lock};
 use super::db::{AuditReader, Db, NewAudit, SavedCheckpoint};
 use super::error::ApiError;
-use super::fleet::{Fleet, Slot, WriterJson, WriterListJson, now_ms};
+use super::fleet::{Fleet, Slot, StoreModel, WriterJson, WriterListJson, now_ms};
 use crate::api::{AuditEntry, BackendInfo, Deployment};
 use crate::domain::{SharedClock, Writer, WriterStatus};
 
@@ -33,10 +34,33 @@ pub(crate) struct Applied {
     pub settle_version: Option<u64>,
 }
 
+/// The engine's database connection.
+#[derive(Debug)]
+enum Database {
+    /// A demo fleet is being written to it: changes wait until it is.
+    Seeding,
+    Open(Db),
+    /// The demo fleet could not be written: why.
+    Failed(String),
+    /// Shut down: changes are refused.
+    Closed,
+}
+
+/// A demo fleet served from memory while it is written to the database.
+#[derive(Debug)]
+pub(crate) struct DemoSeed {
+    pub stores: Vec<StoreModel>,
+    pub slots: Vec<Slot>,
+}
+
 /// Fleet plus database.
 #[derive(Debug)]
 pub(crate) struct Engine {
-    db: Mutex<Option<Db>>,
+    db: Mutex<Database>,
+    /// Notified when the database leaves [`Database::Seeding`].
+    db_ready: Condvar,
+    /// Set at shutdown: a demo fleet still being written is given up.
+    abandon_seeding: AtomicBool,
     audit_reader: Mutex<Option<AuditReader>>,
     fleet: Mutex<Fleet>,
     clock: SharedClock,
@@ -53,14 +77,74 @@ impl Engine {
         clock: SharedClock,
         transition: Duration,
     ) -> Engine {
+        Engine::with(Database::Open(db), audit_reader, fleet, clock, transition)
+    }
+
+    /// An engine serving `fleet` from memory while [`Engine::seed`] writes it to the database:
+    /// changes wait until it is written.
+    pub fn seeding(
+        audit_reader: AuditReader,
+        fleet: Fleet,
+        clock: SharedClock,
+        transition: Duration,
+    ) -> Engine {
+        Engine::with(Database::Seeding, audit_reader, fleet, clock, transition)
+    }
+
+    fn with(
+        db: Database,
+        audit_reader: AuditReader,
+        fleet: Fleet,
+        clock: SharedClock,
+        transition: Duration,
+    ) -> Engine {
         Engine {
-            db: Mutex::new(Some(db)),
+            db: Mutex::new(db),
+            db_ready: Condvar::new(),
+            abandon_seeding: AtomicBool::new(false),
             audit_reader: Mutex::new(Some(audit_reader)),
             fleet: Mutex::new(fleet),
             clock,
             transition,
             changes: Arc::new(Notify::new()),
         }
+    }
+
+    /// Writes the demo fleet `seed` (the fleet this engine serves) to `db` in one transaction,
+    /// then lets the changes waiting for it through. Blocks for as long as that takes.
+    pub fn seed(&self, mut db: Db, seed: DemoSeed) {
+        let started = std::time::Instant::now();
+        let written = db.seed(&seed.stores, &seed.slots, &self.abandon_seeding);
+        if written.is_ok() {
+            tracing::info!(
+                writers = seed.slots.len(),
+                ms = started.elapsed().as_millis() as u64,
+                "demo fleet written to the database"
+            );
+        }
+        drop(seed);
+        let mut state = lock(&self.db);
+        if matches!(*state, Database::Seeding) {
+            *state = match written {
+                Ok(()) => Database::Open(db),
+                Err(_) if self.abandon_seeding.load(Ordering::Acquire) => {
+                    tracing::info!("the demo fleet was not written: the controller shut down");
+                    Database::Closed
+                }
+                Err(e) => {
+                    tracing::error!("writing the demo fleet to the database failed: {e}");
+                    Database::Failed(e.to_string())
+                }
+            };
+        }
+        self.db_ready.notify_all();
+    }
+
+    /// The database, once no demo fleet is being written to it.
+    fn database(&self) -> MutexGuard<'_, Database> {
+        self.db_ready
+            .wait_while(lock(&self.db), |db| matches!(db, Database::Seeding))
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Notified after every committed change.
@@ -148,8 +232,8 @@ impl Engine {
     /// Applies a start or pause: 404, then If-Match (412), then the rules. Every request that
     /// reaches a writer is audited, refusals included.
     pub fn apply(&self, request: &OperationRequest) -> Result<Applied, ApiError> {
-        let mut db_guard = lock(&self.db);
-        let db = db_guard.as_mut().ok_or_else(shutting_down)?;
+        let mut db_guard = self.database();
+        let db = open(&mut db_guard)?;
         let now = now_ms(&self.clock);
         let (view, state, revision) = {
             let fleet = lock(&self.fleet);
@@ -213,8 +297,8 @@ impl Engine {
     /// Ends the transition of writer `id` if it is still at `version` (nothing changed it in
     /// the meantime): starting → running, pausing → stopped.
     pub fn settle(&self, id: &str, version: u64) -> Result<(), ApiError> {
-        let mut db_guard = lock(&self.db);
-        let Some(db) = db_guard.as_mut() else {
+        let mut db_guard = self.database();
+        let Database::Open(db) = &mut *db_guard else {
             return Ok(());
         };
         let now = now_ms(&self.clock);
@@ -261,8 +345,9 @@ impl Engine {
                 .collect()
         };
         for batch in checkpoints.chunks(FLUSH_BATCH) {
+            // Not waiting for a demo fleet being written: it holds these checkpoints.
             let mut db_guard = lock(&self.db);
-            let Some(db) = db_guard.as_mut() else {
+            let Database::Open(db) = &mut *db_guard else {
                 return Ok(0);
             };
             db.save_checkpoints(batch)?;
@@ -270,13 +355,17 @@ impl Engine {
         Ok(checkpoints.len())
     }
 
-    /// Flushes checkpoints and closes the database; later changes are refused.
+    /// Flushes checkpoints and closes the database; later changes are refused. A demo fleet
+    /// still being written is given up (it stops within a few rows and does not commit), and
+    /// the next start seeds again.
     pub fn close(&self) {
+        self.abandon_seeding.store(true, Ordering::Release);
         if let Err(e) = self.flush_checkpoints() {
             tracing::error!("saving checkpoints at shutdown failed: {e}");
         }
         drop(lock(&self.audit_reader).take());
-        drop(lock(&self.db).take());
+        *lock(&self.db) = Database::Closed;
+        self.db_ready.notify_all();
     }
 }
 
@@ -315,6 +404,21 @@ impl WriterView for SlotView<'_> {
 
     fn writer(&self) -> Writer {
         self.slot.view(self.now)
+    }
+}
+
+/// The open database, or why changes are refused.
+fn open<'a>(db: &'a mut MutexGuard<'_, Database>) -> Result<&'a mut Db, ApiError> {
+    match &mut **db {
+        Database::Open(db) => Ok(db),
+        Database::Failed(why) => Err(ApiError::internal(
+            "request refused",
+            &format!(
+                "the demo fleet could not be written to the database ({why}); restart the \
+                 controller"
+            ),
+        )),
+        Database::Seeding | Database::Closed => Err(shutting_down()),
     }
 }
 

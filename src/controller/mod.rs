@@ -9,6 +9,8 @@ mod backend;
 mod db;
 mod demo;
 mod engine;
+#[cfg(test)]
+mod engine_tests;
 mod error;
 mod feed;
 mod fleet;
@@ -35,7 +37,7 @@ use crate::oms::{OmsConfig, OmsError};
 use auth::RequiredToken;
 use backend::{Backend, Oms, Simulated};
 use db::{AuditReader, Db};
-use engine::Engine;
+use engine::{DemoSeed, Engine};
 use feed::Feed;
 use fleet::Fleet;
 use http::AppState;
@@ -185,7 +187,7 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
     let db_path = data_dir.join(DB_FILE_NAME);
     let feed_db_path = db_path.clone();
     let (shutdown, shutdown_rx) = watch::channel(false);
-    let (backend, seeded): (Arc<dyn Backend>, bool) = match oms {
+    let (backend, seed): (Arc<dyn Backend>, _) = match oms {
         Some(oms) => {
             let (db, audit_reader) = tokio::task::spawn_blocking(move || open_audit(&db_path))
                 .await
@@ -193,20 +195,27 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
             let backend = Oms::start(oms, clock.clone(), db, audit_reader, shutdown_rx.clone())
                 .await
                 .map_err(ControllerError::Oms)?;
-            (backend, false)
+            (backend, None)
         }
         None => {
             let load_clock = clock.clone();
-            let (db, audit_reader, fleet, seeded) = tokio::task::spawn_blocking(move || {
-                open_fleet(&db_path, demo_fleet, regions, &load_clock)
+            let (engine, seed) = tokio::task::spawn_blocking(move || {
+                open_fleet(&db_path, demo_fleet, regions, &load_clock, transition)
             })
             .await
             .map_err(|e| ControllerError::Runtime(e.to_string()))??;
-            let engine = Engine::new(db, audit_reader, fleet, clock.clone(), transition);
-            (Simulated::start(engine, shutdown_rx.clone()), seeded)
+            let engine = Arc::new(engine);
+            let backend = Simulated::start(engine.clone(), shutdown_rx.clone());
+            (backend, seed.map(|seed| (engine, seed)))
         }
     };
+    // The feed reserves its revisions before a demo fleet's long transaction begins.
     let feed = Feed::start(backend.clone(), clock, feed_db_path, shutdown_rx.clone()).await?;
+    let seeded = seed.is_some();
+    if let Some((engine, (db, seed))) = seed {
+        // A thread of its own: a shutdown abandons it rather than waiting for it.
+        std::thread::spawn(move || engine.seed(db, seed));
+    }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|source| ControllerError::Bind {
@@ -245,27 +254,34 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
     })
 }
 
-/// Opens the database, seeds the demo fleet into an empty one when asked, loads the fleet,
-/// and opens a read-only connection for the audit log.
+/// The simulated fleet's engine, with the database it still has to write a demo fleet to.
+type Opened = (Engine, Option<(Db, DemoSeed)>);
+
+/// Opens the database and loads the fleet. Asked for a demo fleet, an empty database gets one
+/// generated in memory: the engine serves it at once, and it is written to the database
+/// (returned with it) off the start's path.
 fn open_fleet(
     path: &Path,
     demo_fleet: Option<usize>,
     regions: u8,
     clock: &SharedClock,
-) -> Result<(Db, AuditReader, Fleet, bool), ControllerError> {
+    transition: Duration,
+) -> Result<Opened, ControllerError> {
     let database = |source| ControllerError::Database {
         path: path.to_path_buf(),
         source,
     };
     let (mut db, audit_reader) = open_audit(path)?;
-    let mut seeded = false;
     if let Some(count) = demo_fleet.filter(|&n| n > 0)
         && db.is_empty().map_err(database)?
     {
-        let (stores, writers) = demo::demo_fleet(count, regions, fleet::now_ms(clock));
-        db.seed(&stores, &writers).map_err(database)?;
-        seeded = true;
+        let seed = demo::demo_seed(count, regions, fleet::now_ms(clock));
+        let fleet = Fleet::new(seed.slots.clone(), 1);
+        let engine = Engine::seeding(audit_reader, fleet, clock.clone(), transition);
+        return Ok((engine, Some((db, seed))));
     }
     let (slots, revision) = db.load(fleet::now_ms(clock)).map_err(database)?;
-    Ok((db, audit_reader, Fleet::new(slots, revision), seeded))
+    let fleet = Fleet::new(slots, revision);
+    let engine = Engine::new(db, audit_reader, fleet, clock.clone(), transition);
+    Ok((engine, None))
 }

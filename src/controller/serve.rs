@@ -57,7 +57,8 @@ pub async fn serve(args: &ServeArgs) -> Result<(), ControllerError> {
         );
     } else if handle.seeded_demo_fleet() {
         eprintln!(
-            "seeded a demo fleet of {size} writers into {}",
+            "seeding a demo fleet of {size} writers into {} (served at once; starts and \
+             pauses wait until it is written)",
             db_path.display()
         );
     } else if size == 0 {

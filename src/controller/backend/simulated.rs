@@ -27,8 +27,7 @@ pub(crate) struct Simulated {
 
 impl Simulated {
     /// Runs `engine` until `stopping` turns true, saving checkpoints periodically.
-    pub fn start(engine: Engine, stopping: watch::Receiver<bool>) -> Arc<Simulated> {
-        let engine = Arc::new(engine);
+    pub fn start(engine: Arc<Engine>, stopping: watch::Receiver<bool>) -> Arc<Simulated> {
         let flusher = tokio::spawn(flush_periodically(engine.clone(), stopping.clone()));
         Arc::new(Simulated {
             engine,
