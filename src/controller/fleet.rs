@@ -210,13 +210,6 @@ pub(crate) struct StoreJson<'a> {
     pub latest: DateTime<Utc>,
 }
 
-/// `GET /v1/writers` serialised as [`crate::api::WriterList`] is.
-#[derive(Debug, Serialize)]
-pub(crate) struct WriterListJson<'a> {
-    pub revision: u64,
-    pub writers: Vec<WriterJson<'a>>,
-}
-
 /// Every writer, sorted by name, with an index by id, and the fleet revision.
 #[derive(Debug, Default)]
 pub(crate) struct Fleet {

@@ -13,6 +13,7 @@ mod error;
 mod feed;
 mod fleet;
 mod http;
+mod list_body;
 mod serve;
 mod token;
 
