@@ -205,7 +205,7 @@ impl ListSplitter {
             at += 1;
         }
         while let Some(rest) = chunk.get(at..) {
-            match rest.iter().position(|&b| b == b'"' || b == b'\\') {
+            match quote_or_backslash(rest) {
                 Some(found) if rest.get(found) == Some(&b'\\') => {
                     at += found + 2;
                     if at > chunk.len() {
@@ -257,6 +257,31 @@ pub(crate) struct Skeleton {
     pub writers_split: bool,
 }
 
+/// Where the first `"` or `\\` of `bytes` is: eight bytes at a time (most of a list is the
+/// text inside strings, which is skipped here).
+fn quote_or_backslash(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+    const QUOTES: u64 = u64::from_le_bytes([b'"'; 8]);
+    const BACKSLASHES: u64 = u64::from_le_bytes([b'\\'; 8]);
+    let (words, tail) = bytes.as_chunks::<8>();
+    for (index, word) in words.iter().enumerate() {
+        let word = u64::from_le_bytes(*word);
+        let (quotes, backslashes) = (word ^ QUOTES, word ^ BACKSLASHES);
+        // The high bit of each zero byte (a match), and possibly of bytes after one: the
+        // lowest set bit is the first match.
+        let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+        let found = zero(quotes) | zero(backslashes);
+        if found != 0 {
+            return Some(index * 8 + (found.trailing_zeros() / 8) as usize);
+        }
+    }
+    let before = words.len() * 8;
+    tail.iter()
+        .position(|&b| b == b'"' || b == b'\\')
+        .map(|at| before + at)
+}
+
 /// Whether the raw key text (between the quotes, escapes undecoded) says `writers`.
 fn is_writers(raw: &[u8]) -> bool {
     if !raw.contains(&b'\\') {
@@ -271,6 +296,7 @@ fn is_writers(raw: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
     use serde_json::{Value, json};
 
     use super::*;
@@ -417,6 +443,22 @@ mod tests {
         );
         assert_eq!(result, Err("writer 2 is bad".to_string()));
         assert_eq!(seen, 2);
+    }
+
+    proptest! {
+        #[test]
+        fn quotes_and_backslashes_are_found_eight_bytes_at_a_time(
+            bytes in proptest::collection::vec(
+                prop_oneof![Just(b'"'), Just(b'\\'), any::<u8>(), Just(b'"' ^ 0x80), Just(b'"' - 1)],
+                0..40,
+            ),
+            filler in 0usize..30,
+        ) {
+            let mut text = vec![b'a'; filler];
+            text.extend(bytes);
+            let expected = text.iter().position(|&b| b == b'"' || b == b'\\');
+            prop_assert_eq!(quote_or_backslash(&text), expected);
+        }
     }
 
     impl From<SplitError> for String {
