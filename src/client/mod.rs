@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+// The `bytes` crate's buffer, in which reqwest hands out a body's chunks (axum re-exports it).
+use axum::body::Bytes;
 use chrono::{DateTime, Utc};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, IF_MATCH};
 use reqwest::{Method, StatusCode, Url};
@@ -21,6 +23,10 @@ use crate::domain::{Writer, format_utc, interning};
 use crate::http_errors::{body_excerpt, root_cause};
 
 mod events;
+mod list_decode;
+mod list_split;
+
+use list_decode::ListDecoder;
 
 pub use events::{EventStream, STREAM_IDLE_LIMIT, StreamEvent};
 
@@ -210,22 +216,35 @@ impl Client {
     /// `GET /v1/writers[?region=R]`.
     pub async fn list_writers(&self, region: Option<&str>) -> Result<WriterList, ClientError> {
         let query: Vec<(&str, &str)> = region.map(|r| ("region", r)).into_iter().collect();
-        self.get(&["v1", "writers"], &query).await
+        self.writer_list(&query, &mut |_| {}).await
     }
 
-    /// `GET /v1/writers` as it comes, undecoded, calling `progress` with the bytes received so
-    /// far as they arrive (a large fleet takes a while); decode it with
-    /// [`Client::decode_writer_list`], off any thread that must stay responsive.
-    pub async fn writer_list_bytes(
+    /// `GET /v1/writers`, calling `progress` with the bytes received so far as they arrive (a
+    /// large fleet takes a while). The writers are decoded on a blocking thread as they
+    /// arrive, so the caller's thread stays responsive.
+    pub async fn list_writers_with_progress(
         &self,
         progress: &mut (dyn FnMut(u64) + Send),
-    ) -> Result<Vec<u8>, ClientError> {
-        self.get_with(&["v1", "writers"], &[], progress).await
+    ) -> Result<WriterList, ClientError> {
+        self.writer_list(&[], progress).await
     }
 
-    /// Decodes what [`Client::writer_list_bytes`] received.
-    pub fn decode_writer_list(&self, bytes: &[u8]) -> Result<WriterList, ClientError> {
-        self.decode(bytes)
+    /// `GET /v1/writers` with `query`, decoded while it arrives.
+    async fn writer_list(
+        &self,
+        query: &[(&str, &str)],
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<WriterList, ClientError> {
+        let mut decoder = ListDecoder::default();
+        self.get_with(&["v1", "writers"], query, progress, &mut decoder)
+            .await?;
+        decoder
+            .finish()
+            .await
+            .map_err(|detail| ClientError::Decode {
+                url: self.options.base_url.clone(),
+                detail,
+            })
     }
 
     /// `GET /v1/writers/{id}`.
@@ -283,17 +302,21 @@ impl Client {
         segments: &[&str],
         query: &[(&str, &str)],
     ) -> Result<T, ClientError> {
-        let bytes = self.get_with(segments, query, &mut |_| {}).await?;
-        self.decode(&bytes)
+        let mut body = Vec::new();
+        self.get_with(segments, query, &mut |_| {}, &mut body)
+            .await?;
+        self.decode(&body)
     }
 
-    /// A GET's body, retried as [`Client::get`] says, reporting the bytes received so far.
+    /// A GET's body into `sink`, retried as [`Client::get`] says, reporting the bytes received
+    /// so far.
     async fn get_with(
         &self,
         segments: &[&str],
         query: &[(&str, &str)],
         progress: &mut (dyn FnMut(u64) + Send),
-    ) -> Result<Vec<u8>, ClientError> {
+        sink: &mut dyn BodySink,
+    ) -> Result<(), ClientError> {
         let mut url = self.url(segments)?;
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
@@ -309,7 +332,7 @@ impl Client {
                 .http
                 .request(Method::GET, url.clone())
                 .timeout(remaining);
-            match self.receive(request, progress).await {
+            match self.receive(request, progress, sink).await {
                 Err(e) if e.is_transient() && attempt < self.options.get_retries => {
                     attempt += 1;
                     let pause = Duration::from_millis(150 * 2u64.pow(attempt));
@@ -346,33 +369,44 @@ impl Client {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<T, ClientError> {
-        let bytes = self.receive(request, &mut |_| {}).await?;
-        self.decode(&bytes)
+        let mut body = Vec::new();
+        self.receive(request, &mut |_| {}, &mut body).await?;
+        self.decode(&body)
     }
 
-    /// The body of a successful answer, read chunk by chunk (`progress` hears the bytes so
-    /// far); an error answer as the controller's error.
+    /// The body of a successful answer into `sink`, chunk by chunk as it arrives (`progress`
+    /// hears the bytes so far; reading stops early when the sink wants no more); an error
+    /// answer as the controller's error.
     async fn receive(
         &self,
         request: reqwest::RequestBuilder,
         progress: &mut (dyn FnMut(u64) + Send),
-    ) -> Result<Vec<u8>, ClientError> {
+        sink: &mut dyn BodySink,
+    ) -> Result<(), ClientError> {
         let mut response = request.send().await.map_err(|e| self.transport_error(e))?;
         let status = response.status();
-        let mut body =
-            Vec::with_capacity(response.content_length().unwrap_or(0).min(1 << 26) as usize);
+        let mut error_body = Vec::new();
+        if status.is_success() {
+            sink.restart(response.content_length());
+        }
+        let mut received = 0;
         while let Some(chunk) = response
             .chunk()
             .await
             .map_err(|e| self.transport_error(e))?
         {
-            body.extend_from_slice(&chunk);
-            progress(body.len() as u64);
+            received += chunk.len() as u64;
+            progress(received);
+            if !status.is_success() {
+                error_body.extend_from_slice(&chunk);
+            } else if !sink.push(chunk) {
+                break;
+            }
         }
         if status.is_success() {
-            Ok(body)
+            Ok(())
         } else {
-            Err(api_error(status, &body))
+            Err(api_error(status, &error_body))
         }
     }
 
@@ -400,6 +434,29 @@ impl Client {
         }
         let detail = root_cause(&error);
         ClientError::Unreachable { url, detail }
+    }
+}
+
+/// Where the body of a successful answer goes, chunk by chunk as it arrives.
+trait BodySink: Send {
+    /// A successful answer begins (of `length` bytes, when the controller said): forget what
+    /// an earlier attempt delivered.
+    fn restart(&mut self, length: Option<u64>);
+
+    /// The next chunk; `false` when the sink wants no more (it failed, and says why when it
+    /// is finished).
+    fn push(&mut self, chunk: Bytes) -> bool;
+}
+
+impl BodySink for Vec<u8> {
+    fn restart(&mut self, length: Option<u64>) {
+        self.clear();
+        self.reserve(length.unwrap_or(0).min(1 << 26) as usize);
+    }
+
+    fn push(&mut self, chunk: Bytes) -> bool {
+        self.extend_from_slice(&chunk);
+        true
     }
 }
 

@@ -9,13 +9,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use axum::body::Body;
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
 use super::backend::{Operation, OperationRequest, Verdict, WriterView, judge, lock};
 use super::db::{AuditReader, Db, NewAudit, SavedCheckpoint};
 use super::error::ApiError;
-use super::fleet::{Fleet, Slot, StoreModel, WriterJson, WriterListJson, now_ms};
+use super::fleet::{Fleet, Slot, StoreModel, WriterJson, now_ms};
+use super::list_body;
 use crate::api::{AuditEntry, BackendInfo, Deployment};
 use crate::domain::{SharedClock, Writer, WriterStatus};
 
@@ -206,15 +208,18 @@ impl Engine {
             .ok_or_else(|| ApiError::writer_not_found(id))
     }
 
-    /// `GET /v1/writers[?region=R]` as JSON at `revision`, rendered outside the fleet lock.
-    pub fn list_json(&self, region: Option<&str>, revision: u64) -> serde_json::Result<Vec<u8>> {
+    /// `GET /v1/writers[?region=R]` at `revision`: the writers as they are now, serialised
+    /// outside the fleet lock while the body streams. Call it within the Tokio runtime.
+    pub fn list_body(&self, region: Option<&str>, revision: u64) -> Body {
         let now = now_ms(&self.clock);
         let slots = lock(&self.fleet).snapshot(region);
-        let list = WriterListJson {
+        list_body::writer_list(
             revision,
-            writers: slots.iter().map(|slot| slot.json(now)).collect(),
-        };
-        serde_json::to_vec(&list)
+            slots,
+            Arc::new(move |slot: &Slot, out: &mut Vec<u8>| {
+                serde_json::to_writer(out, &slot.json(now))
+            }),
+        )
     }
 
     /// `GET /v1/writers/{id}/audit`.

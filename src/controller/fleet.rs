@@ -12,7 +12,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use crate::domain::{Project, SharedClock, SharedStr, Store, Writer, WriterKind, WriterStatus};
+use crate::domain::{
+    Project, SharedClock, SharedStr, Store, Writer, WriterKind, WriterStatus, rfc3339,
+};
 
 /// The current instant of `clock`, whole milliseconds (what the database stores), so a value
 /// read back after a restart equals the one served before it.
@@ -188,11 +190,13 @@ pub(crate) struct WriterJson<'a> {
     pub project: &'a Project,
     pub kind: WriterKind,
     pub status: WriterStatus,
+    #[serde(serialize_with = "rfc3339::option::serialize")]
     pub checkpoint: Option<DateTime<Utc>>,
     pub latency_ms: Option<u64>,
     pub store: StoreJson<'a>,
     pub message: Option<&'a str>,
     pub version: u64,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -200,15 +204,10 @@ pub(crate) struct WriterJson<'a> {
 #[derive(Debug, Serialize)]
 pub(crate) struct StoreJson<'a> {
     pub id: &'a str,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub earliest: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub latest: DateTime<Utc>,
-}
-
-/// `GET /v1/writers` serialised as [`crate::api::WriterList`] is.
-#[derive(Debug, Serialize)]
-pub(crate) struct WriterListJson<'a> {
-    pub revision: u64,
-    pub writers: Vec<WriterJson<'a>>,
 }
 
 /// Every writer, sorted by name, with an index by id, and the fleet revision.

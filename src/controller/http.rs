@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::header::IF_MATCH;
@@ -205,9 +205,9 @@ async fn list_writers(
     let body = state
         .backend
         .clone()
-        .list_json(query.region, revision)
+        .list_body(query.region, revision)
         .await?;
-    Ok(json_bytes(body))
+    Ok(json_body(body))
 }
 
 #[derive(Debug, Deserialize)]
@@ -303,7 +303,7 @@ async fn operate(state: AppState, request: OperationRequest) -> Result<Response,
     Ok(Json(writer).into_response())
 }
 
-fn json_bytes(body: Vec<u8>) -> Response {
+fn json_body(body: Body) -> Response {
     (
         StatusCode::OK,
         [(axum::http::header::CONTENT_TYPE, "application/json")],

@@ -15,6 +15,7 @@ mod error;
 mod feed;
 mod fleet;
 mod http;
+mod list_body;
 mod serve;
 mod token;
 

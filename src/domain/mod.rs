@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod format;
+pub mod rfc3339;
 pub mod rules;
 pub mod shared_str;
 pub mod status_set;

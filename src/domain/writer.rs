@@ -26,6 +26,7 @@ pub struct Writer {
     /// Lifecycle state.
     pub status: WriterStatus,
     /// Instant up to which data has been written to the destination, if any.
+    #[serde(with = "super::rfc3339::option", default)]
     pub checkpoint: Option<DateTime<Utc>>,
     /// How far the checkpoint is behind the store's newest data, in milliseconds.
     pub latency_ms: Option<u64>,
@@ -36,6 +37,7 @@ pub struct Writer {
     /// Bumped on every change of state (status, checkpoint reset, message).
     pub version: u64,
     /// When the version last changed.
+    #[serde(with = "super::rfc3339")]
     pub updated_at: DateTime<Utc>,
     /// The status in the backend's own word when jwctl does not know it (`status` is then
     /// `unknown`), e.g. an OMS status such as `MONITORING`.
@@ -55,8 +57,10 @@ pub struct Project {
 pub struct Store {
     pub id: SharedStr,
     /// Oldest change data still retained.
+    #[serde(with = "super::rfc3339")]
     pub earliest: DateTime<Utc>,
     /// Newest change data received.
+    #[serde(with = "super::rfc3339")]
     pub latest: DateTime<Utc>,
 }
 

@@ -66,25 +66,25 @@ impl Fleet {
     /// Builds the id map, search index, sort ranks and region counts for `writers` (CPU
     /// work: call it off the UI thread).
     pub fn new(revision: u64, writers: Vec<Writer>) -> Self {
-        // The index and the ranks are built side by side (a fleet arrives on 2 cores or more).
-        let (index, ranks) = std::thread::scope(|scope| {
+        // The index is built beside the rest (a fleet arrives on 2 cores or more).
+        let (index, ranks, by_id, region_counts) = std::thread::scope(|scope| {
             let index = scope.spawn(|| SearchIndex::build(&writers));
             let ranks = SortRanks::build(&writers);
+            let mut per_region: HashMap<&str, usize> = HashMap::new();
+            let mut by_id = HashMap::with_capacity(writers.len());
+            for (at, writer) in writers.iter().enumerate() {
+                *per_region.entry(writer.region.as_str()).or_insert(0) += 1;
+                by_id.insert(writer.id.clone(), at);
+            }
+            let region_counts: BTreeMap<String, usize> = per_region
+                .into_iter()
+                .map(|(region, count)| (region.to_string(), count))
+                .collect();
             let index = index
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (index, ranks)
+            (index, ranks, by_id, region_counts)
         });
-        let mut per_region: HashMap<&str, usize> = HashMap::new();
-        let mut by_id = HashMap::with_capacity(writers.len());
-        for (at, writer) in writers.iter().enumerate() {
-            *per_region.entry(writer.region.as_str()).or_insert(0) += 1;
-            by_id.insert(writer.id.clone(), at);
-        }
-        let region_counts: BTreeMap<String, usize> = per_region
-            .into_iter()
-            .map(|(region, count)| (region.to_string(), count))
-            .collect();
         let statuses = writers.iter().map(|w| w.status).collect();
         Fleet {
             revision,

@@ -353,8 +353,8 @@ async fn follow(client: Client, stream: u64, since: u64, tx: UnboundedSender<Act
     let _ = tx.send(Action::StreamEnded { stream, end });
 }
 
-/// Loads the writers — saying how much has arrived, at most every 100 ms — then decodes them
-/// and builds their search index on a blocking thread (CPU work).
+/// Loads the writers — saying how much has arrived, at most every 100 ms, while they are
+/// decoded on a blocking thread — then builds their search index on one (CPU work).
 async fn fetch_fleet(client: &Client, tx: &UnboundedSender<Action>) -> Result<Fleet, ClientError> {
     let mut told = std::time::Instant::now();
     let mut progress = |bytes: u64| {
@@ -363,18 +363,13 @@ async fn fetch_fleet(client: &Client, tx: &UnboundedSender<Action>) -> Result<Fl
             let _ = tx.send(Action::LoadProgress(bytes));
         }
     };
-    let bytes = client.writer_list_bytes(&mut progress).await?;
-    let decoder = client.clone();
-    tokio::task::spawn_blocking(move || {
-        let list = decoder.decode_writer_list(&bytes)?;
-        drop(bytes);
-        Ok(Fleet::new(list.revision, list.writers))
-    })
-    .await
-    .map_err(|error| ClientError::Decode {
-        url: client.base_url().to_string(),
-        detail: format!("building the search index failed: {error}"),
-    })?
+    let list = client.list_writers_with_progress(&mut progress).await?;
+    tokio::task::spawn_blocking(move || Fleet::new(list.revision, list.writers))
+        .await
+        .map_err(|error| ClientError::Decode {
+            url: client.base_url().to_string(),
+            detail: format!("building the search index failed: {error}"),
+        })
 }
 
 /// The view saver: writes the newest waiting view, skipping older ones, until the console

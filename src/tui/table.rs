@@ -6,6 +6,8 @@
 //! always fall back to the name.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 
 use ratatui::layout::Rect;
@@ -119,14 +121,15 @@ impl SortRanks {
     /// Ranks of `writers` by name, server IP (numeric for IP addresses), project (name, then
     /// ID) and region.
     pub fn build(writers: &[Writer]) -> Self {
-        let ips: Vec<(u8, u128, &str)> = writers.iter().map(|w| ip_key(&w.server_ip)).collect();
         SortRanks {
             name: ranks(writers, |a, b| a.name.cmp(&b.name)),
-            server_ip: ranks(&ips, Ord::cmp),
-            project: ranks(writers, |a, b| {
-                (&a.project.name, &a.project.id).cmp(&(&b.project.name, &b.project.id))
-            }),
-            region: ranks(writers, |a, b| a.region.cmp(&b.region)),
+            server_ip: grouped_ranks(writers, |w| w.server_ip.as_str(), |w| ip_key(&w.server_ip)),
+            project: grouped_ranks(
+                writers,
+                |w| (w.project.name.as_str(), w.project.id.as_str()),
+                |w| (w.project.name.as_str(), w.project.id.as_str()),
+            ),
+            region: grouped_ranks(writers, |w| w.region.as_str(), |w| w.region.as_str()),
         }
     }
 }
@@ -154,6 +157,44 @@ fn ranks<T>(items: &[T], cmp: impl Fn(&T, &T) -> Ordering) -> Vec<u32> {
         ranks[item] = rank;
     }
     ranks
+}
+
+/// The ranks [`ranks`] gives by `key`, sorting each distinct `group` once instead of every
+/// item: for columns many writers share values of (servers, projects, regions). Items of
+/// one group must have equal keys; different groups may too (they then share a rank).
+fn grouped_ranks<'a, T, G: Hash + Eq, K: Ord>(
+    items: &'a [T],
+    group: impl Fn(&'a T) -> G,
+    key: impl Fn(&'a T) -> K,
+) -> Vec<u32> {
+    let mut groups: HashMap<G, usize> = HashMap::new();
+    // Each group's key and how many items it has.
+    let mut keys: Vec<(K, usize)> = Vec::new();
+    let of_item: Vec<usize> = items
+        .iter()
+        .map(|item| {
+            let at = *groups.entry(group(item)).or_insert_with(|| {
+                keys.push((key(item), 0));
+                keys.len() - 1
+            });
+            if let Some((_, count)) = keys.get_mut(at) {
+                *count += 1;
+            }
+            at
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_unstable_by(|&a, &b| keys[a].0.cmp(&keys[b].0));
+    let mut group_ranks = vec![0; keys.len()];
+    let (mut before, mut rank) = (0, 0);
+    for (at, &group) in order.iter().enumerate() {
+        if at > 0 && keys[order[at - 1]].0 != keys[group].0 {
+            rank = u32::try_from(before).unwrap_or(u32::MAX);
+        }
+        group_ranks[group] = rank;
+        before += keys[group].1;
+    }
+    of_item.iter().map(|&group| group_ranks[group]).collect()
 }
 
 /// Where a writer sorts: the chosen column's value (inverted when descending), then the
@@ -306,5 +347,26 @@ mod tests {
         let keys: Vec<(u8, u128, &str)> = ips.iter().map(|ip| ip_key(ip)).collect();
         assert_eq!(ranks(&keys, Ord::cmp), vec![2, 0, 3, 4, 0]);
         assert_eq!(ranks::<u8>(&[], Ord::cmp), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn grouped_ranks_are_the_ranks() {
+        let ips = [
+            "10.0.0.10",
+            "10.0.0.9",
+            "::1",
+            "host-a",
+            "10.0.0.9",
+            "0::1",
+            "::1",
+            "host-a",
+            "1.2.3.4",
+        ];
+        let keys: Vec<(u8, u128, &str)> = ips.iter().map(|ip| ip_key(ip)).collect();
+        let grouped = grouped_ranks(&ips, |ip| *ip, |ip| ip_key(ip));
+        assert_eq!(grouped, ranks(&keys, Ord::cmp));
+        assert_eq!(grouped, vec![3, 1, 4, 7, 1, 4, 4, 7, 0]);
+        let empty: [&str; 0] = [];
+        assert_eq!(grouped_ranks(&empty, |s| *s, |s| *s), Vec::<u32>::new());
     }
 }

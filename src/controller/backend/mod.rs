@@ -10,6 +10,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use axum::body::Body;
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
@@ -158,13 +159,13 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
     /// One writer, or 404 `writer_not_found`.
     fn writer(&self, id: &str) -> Result<Writer, ApiError>;
 
-    /// `GET /v1/writers[?region=R]`, serialised with `revision` (the change feed's, read
-    /// before this snapshot is taken).
-    fn list_json(
+    /// The JSON body of `GET /v1/writers[?region=R]` with `revision` (the change feed's, read
+    /// before this snapshot is taken), streamed as it is serialised.
+    fn list_body(
         self: Arc<Self>,
         region: Option<String>,
         revision: u64,
-    ) -> BoxFuture<Result<Vec<u8>, ApiError>>;
+    ) -> BoxFuture<Result<Body, ApiError>>;
 
     /// Calls `visit` with every writer's current view, in the backend's order, holding its
     /// fleet lock: `visit` must be quick and must not call back into the backend.

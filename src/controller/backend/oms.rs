@@ -10,16 +10,16 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
+use axum::body::Body;
 use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use super::{Backend, BoxFuture, OperationRequest, Verdict, WriterView, blocking, judge, lock};
-use crate::api::{
-    AuditEntry, BackendInfo, BackendKind, Deployment, ErrorCode, FailedProject, WriterList,
-};
+use crate::api::{AuditEntry, BackendInfo, BackendKind, Deployment, ErrorCode, FailedProject};
 use crate::controller::db::{AuditReader, Db, NewAudit};
 use crate::controller::error::ApiError;
+use crate::controller::list_body;
 use crate::domain::{SharedClock, Writer, WriterStatus};
 use crate::oms::{MappedWriter, OmsClient, OmsConfig, OmsError, poll_fleet, writers_of};
 
@@ -435,26 +435,23 @@ impl Backend for Oms {
             .ok_or_else(|| ApiError::writer_not_found(id))
     }
 
-    fn list_json(
+    fn list_body(
         self: Arc<Self>,
         region: Option<String>,
         revision: u64,
-    ) -> BoxFuture<Result<Vec<u8>, ApiError>> {
+    ) -> BoxFuture<Result<Body, ApiError>> {
         Box::pin(async move {
-            let list = {
-                let fleet = lock(&self.fleet);
-                WriterList {
-                    revision,
-                    writers: fleet
-                        .writers
-                        .iter()
-                        .filter(|w| region.as_ref().is_none_or(|r| &w.region == r))
-                        .cloned()
-                        .collect(),
-                }
-            };
-            serde_json::to_vec(&list)
-                .map_err(|e| ApiError::internal("serialising writers failed", &e))
+            let writers: Vec<Writer> = lock(&self.fleet)
+                .writers
+                .iter()
+                .filter(|w| region.as_ref().is_none_or(|r| &w.region == r))
+                .cloned()
+                .collect();
+            Ok(list_body::writer_list(
+                revision,
+                writers,
+                Arc::new(|writer: &Writer, out: &mut Vec<u8>| serde_json::to_writer(out, writer)),
+            ))
         })
     }
 

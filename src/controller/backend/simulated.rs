@@ -4,6 +4,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use axum::body::Body;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
@@ -68,15 +69,13 @@ impl Backend for Simulated {
         self.engine.writer(id)
     }
 
-    fn list_json(
+    fn list_body(
         self: Arc<Self>,
         region: Option<String>,
         revision: u64,
-    ) -> BoxFuture<Result<Vec<u8>, ApiError>> {
+    ) -> BoxFuture<Result<Body, ApiError>> {
         Box::pin(blocking("listing writers failed", move || {
-            self.engine
-                .list_json(region.as_deref(), revision)
-                .map_err(|e| ApiError::internal("serialising writers failed", &e))
+            Ok(self.engine.list_body(region.as_deref(), revision))
         }))
     }
 
