@@ -16,6 +16,7 @@ use crate::api::WriterDelta;
 use crate::domain::{Writer, WriterStatus};
 use crate::search::SearchIndex;
 
+use super::id_index::IdIndex;
 use super::table::SortRanks;
 
 /// Numbers fleets as they are built, for [`Fleet::shape`].
@@ -35,7 +36,7 @@ pub struct Fleet {
     /// rows of a 100k fleet stays in the cache instead of touching every writer.
     pub statuses: Arc<Vec<WriterStatus>>,
     /// Position of each writer in `writers`, by id (built off the UI thread).
-    pub by_id: Arc<HashMap<String, usize>>,
+    pub by_id: Arc<IdIndex>,
     /// Search index over `writers` (built off the UI thread).
     pub index: Arc<SearchIndex>,
     /// Sort ranks of the text columns of `writers` (built off the UI thread).
@@ -71,11 +72,10 @@ impl Fleet {
             let index = scope.spawn(|| SearchIndex::build(&writers));
             let ranks = SortRanks::build(&writers);
             let mut per_region: HashMap<&str, usize> = HashMap::new();
-            let mut by_id = HashMap::with_capacity(writers.len());
-            for (at, writer) in writers.iter().enumerate() {
+            for writer in &writers {
                 *per_region.entry(writer.region.as_str()).or_insert(0) += 1;
-                by_id.insert(writer.id.clone(), at);
             }
+            let by_id = IdIndex::build(&writers);
             let region_counts: BTreeMap<String, usize> = per_region
                 .into_iter()
                 .map(|(region, count)| (region.to_string(), count))
@@ -101,7 +101,12 @@ impl Fleet {
 
     /// The writer with `id`, if the fleet has it.
     pub fn get(&self, id: &str) -> Option<&Writer> {
-        self.by_id.get(id).and_then(|&at| self.writers.get(at))
+        self.row_of(id).and_then(|at| self.writers.get(at))
+    }
+
+    /// The position of writer `id`, if the fleet has it.
+    pub fn row_of(&self, id: &str) -> Option<usize> {
+        self.by_id.get(&self.writers, id)
     }
 
     /// Replaces the writers at the given positions (same id, name, IP, region and project, as
@@ -172,7 +177,7 @@ impl Fleet {
         delta: WriterDelta,
     ) -> Result<Vec<(usize, Writer)>, WriterDelta> {
         let in_place = |writer: &Writer| {
-            let row = *self.by_id.get(&writer.id)?;
+            let row = self.row_of(&writer.id)?;
             let old = self.writers.get(row)?;
             let same_place = old.name == writer.name
                 && old.server_ip == writer.server_ip
@@ -180,7 +185,7 @@ impl Fleet {
                 && old.project == writer.project;
             same_place.then_some(row)
         };
-        if delta.removed.iter().any(|id| self.by_id.contains_key(id))
+        if delta.removed.iter().any(|id| self.row_of(id).is_some())
             || !delta.writers.iter().all(|w| in_place(w).is_some())
         {
             return Err(delta);
@@ -193,9 +198,8 @@ impl Fleet {
         }
         for progress in &delta.progress {
             if let Some((row, old)) = self
-                .by_id
-                .get(&progress.id)
-                .and_then(|&row| Some((row, self.writers.get(row)?)))
+                .row_of(&progress.id)
+                .and_then(|row| Some((row, self.writers.get(row)?)))
             {
                 let mut writer = old.clone();
                 writer.checkpoint = progress.checkpoint;

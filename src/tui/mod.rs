@@ -15,6 +15,7 @@ pub mod dialogs;
 pub mod effect;
 pub mod fleet;
 pub mod help;
+pub mod id_index;
 pub mod keymap;
 pub mod layout;
 pub mod memory;

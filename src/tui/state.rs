@@ -494,7 +494,7 @@ impl State {
         let mut positions: Vec<usize> = self
             .marks
             .iter()
-            .filter_map(|id| self.fleet.by_id.get(id).copied())
+            .filter_map(|id| self.fleet.row_of(id))
             .collect();
         positions.sort_unstable();
         positions

@@ -275,7 +275,7 @@ pub fn reselect(state: &mut State) {
 /// column, looked for when it is in best-match order.
 fn position_of(state: &State, id: &str) -> Option<usize> {
     let fleet = &state.fleet;
-    let row = *fleet.by_id.get(id)?;
+    let row = fleet.row_of(id)?;
     let rows = &state.table.rows;
     let best_match_order = state.search.relevance
         && state

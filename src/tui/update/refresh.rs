@@ -126,8 +126,8 @@ pub(super) fn install(state: &mut State, mut fleet: Fleet) -> Vec<Effect> {
     }
     state.fleet = fleet;
     // Marks of writers that are gone go with them.
-    let writers = &state.fleet.by_id;
-    state.marks.retain(|id| writers.contains_key(id));
+    let fleet = &state.fleet;
+    state.marks.retain(|id| fleet.row_of(id).is_some());
     let mut effects = Vec::new();
     if let Some(query) = state.query().map(str::to_string) {
         state.search.generation += 1;

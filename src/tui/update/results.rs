@@ -21,7 +21,7 @@ pub(super) fn on_operation(
     // The answer is the controller's record as the operation left it, the newest the console
     // has heard of (versions cannot say which of two records is newer: an OMS's are hashes).
     if let Some(writer) = answered
-        && let Some(&row) = state.fleet.by_id.get(&writer.id)
+        && let Some(row) = state.fleet.row_of(&writer.id)
     {
         let change = vec![(row, writer.clone())];
         // A row shows its writer at once; a batch's answers reorder and refilter the table

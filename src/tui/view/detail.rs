@@ -109,9 +109,8 @@ fn writer_lines(state: &State, writer: &Writer, theme: &Theme) -> Vec<Line<'stat
             "Checkpoint",
             state
                 .fleet
-                .by_id
-                .get(&writer.id)
-                .and_then(|&row| state.fleet.checkpoint(row, now))
+                .row_of(&writer.id)
+                .and_then(|row| state.fleet.checkpoint(row, now))
                 .map_or("none".into(), when),
             theme,
         ),
@@ -119,9 +118,8 @@ fn writer_lines(state: &State, writer: &Writer, theme: &Theme) -> Vec<Line<'stat
             "Latency",
             state
                 .fleet
-                .by_id
-                .get(&writer.id)
-                .and_then(|&row| state.fleet.latency_ms(row, state.now))
+                .row_of(&writer.id)
+                .and_then(|row| state.fleet.latency_ms(row, state.now))
                 .map_or("—".into(), format_duration_ms),
             theme,
         ),
