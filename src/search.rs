@@ -47,9 +47,12 @@ pub struct Highlights {
     pub project_id: Vec<usize>,
 }
 
+/// A writer's keys: its lowercased name and server IP, one after the other in
+/// [`SearchIndex::text`] (one allocation for the fleet, not two a writer), and its project.
 struct RowKeys {
-    name: String,
-    server_ip: String,
+    start: usize,
+    name_end: usize,
+    ip_end: usize,
     project: usize,
 }
 
@@ -62,6 +65,8 @@ struct ProjectKeys {
 /// Lowercased search keys of a fleet, built once per fleet snapshot.
 pub struct SearchIndex {
     rows: Vec<RowKeys>,
+    /// The rows' lowercased names and IPs.
+    text: String,
     projects: Vec<ProjectKeys>,
     /// Distinct project names: projects often share one, and each is matched once.
     project_names: Vec<String>,
@@ -83,6 +88,7 @@ impl SearchIndex {
         let mut name_index: HashMap<&str, usize> = HashMap::new();
         let mut projects = Vec::new();
         let mut project_names = Vec::new();
+        let mut text = String::new();
         let rows = writers
             .iter()
             .map(|w| {
@@ -100,15 +106,21 @@ impl SearchIndex {
                     });
                     projects.len() - 1
                 });
+                let start = text.len();
+                text.extend(w.name.chars().flat_map(char::to_lowercase));
+                let name_end = text.len();
+                text.extend(w.server_ip.chars().flat_map(char::to_lowercase));
                 RowKeys {
-                    name: w.name.to_lowercase(),
-                    server_ip: w.server_ip.to_lowercase(),
+                    start,
+                    name_end,
+                    ip_end: text.len(),
                     project,
                 }
             })
             .collect();
         SearchIndex {
             rows,
+            text,
             projects,
             project_names,
         }
@@ -194,8 +206,8 @@ impl SearchIndex {
                 let keys = self.rows.get(row)?;
                 let project = self.projects.get(keys.project)?;
                 let direct = [
-                    substring_score(&keys.name, &finder),
-                    substring_score(&keys.server_ip, &finder),
+                    substring_score(self.name(keys), &finder),
+                    substring_score(self.server_ip(keys), &finder),
                     (project.id == needle).then_some(EXACT),
                 ]
                 .into_iter()
@@ -233,6 +245,16 @@ impl SearchIndex {
             .map(|score| i64::from(score).min(FUZZY_MAX))
     }
 
+    fn name(&self, keys: &RowKeys) -> &str {
+        self.text.get(keys.start..keys.name_end).unwrap_or_default()
+    }
+
+    fn server_ip(&self, keys: &RowKeys) -> &str {
+        self.text
+            .get(keys.name_end..keys.ip_end)
+            .unwrap_or_default()
+    }
+
     /// Which characters of writer `row` match `query`, per field.
     pub fn highlights(&self, row: usize, query: &str) -> Highlights {
         let needle = query.trim().to_lowercase();
@@ -255,8 +277,8 @@ impl SearchIndex {
             })
             .unwrap_or_default();
         Highlights {
-            name: substring_positions(&keys.name, &needle),
-            server_ip: substring_positions(&keys.server_ip, &needle),
+            name: substring_positions(self.name(keys), &needle),
+            server_ip: substring_positions(self.server_ip(keys), &needle),
             project_name,
             project_id,
         }
