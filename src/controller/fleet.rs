@@ -338,18 +338,8 @@ mod tests {
 
     #[test]
     fn borrowed_json_is_exactly_the_writer_json() {
-        let (stores, writers) = crate::controller::demo::demo_fleet(200, 3, t0());
-        let stores: HashMap<_, _> = stores
-            .into_iter()
-            .map(|s| (s.id.clone(), Arc::new(s)))
-            .collect();
         let later = t0() + Duration::minutes(90);
-        for (identity, state) in writers {
-            let slot = Slot {
-                store: stores[&identity.store_id].clone(),
-                identity: Arc::new(identity),
-                state,
-            };
+        for slot in crate::controller::demo::demo_seed(200, 3, t0()).slots {
             let borrowed = serde_json::to_value(slot.json(later)).ok();
             let owned = serde_json::to_value(slot.view(later)).ok();
             assert!(borrowed.is_some());
@@ -359,22 +349,7 @@ mod tests {
 
     #[test]
     fn slices_cover_the_fleet_once_in_order() {
-        let (stores, writers) = crate::controller::demo::demo_fleet(25, 1, t0());
-        let stores: HashMap<_, _> = stores
-            .into_iter()
-            .map(|s| (s.id.clone(), Arc::new(s)))
-            .collect();
-        let slots: Vec<Slot> = writers
-            .into_iter()
-            .filter_map(|(identity, state)| {
-                Some(Slot {
-                    store: stores.get(&identity.store_id)?.clone(),
-                    identity: Arc::new(identity),
-                    state,
-                })
-            })
-            .collect();
-        let fleet = Fleet::new(slots, 1);
+        let fleet = Fleet::new(crate::controller::demo::demo_seed(25, 1, t0()).slots, 1);
         let by_name: Vec<&str> = fleet.slots.iter().map(|s| s.identity.id.as_str()).collect();
         let mut sliced = Vec::new();
         let mut from = 0;
