@@ -185,22 +185,10 @@ pub(crate) fn demo_fleet(
 /// The demo fleet's writers as the API shows them at `now`, sorted by name: the same
 /// deterministic fleet `jwctl serve --demo-fleet N` seeds, for benchmarks and screenshots.
 pub fn demo_writers(writers: usize, regions: u8, now: DateTime<Utc>) -> Vec<Writer> {
-    let (stores, fleet) = demo_fleet(writers, regions, now);
-    let stores: HashMap<SharedStr, Arc<StoreModel>> = stores
-        .into_iter()
-        .map(|store| (store.id.clone(), Arc::new(store)))
-        .collect();
-    let mut shown: Vec<Writer> = fleet
-        .into_iter()
-        .filter_map(|(identity, state)| {
-            let store = stores.get(&identity.store_id)?.clone();
-            let slot = Slot {
-                identity: Arc::new(identity),
-                store,
-                state,
-            };
-            Some(slot.view(now))
-        })
+    let mut shown: Vec<Writer> = demo_seed(writers, regions, now)
+        .slots
+        .iter()
+        .map(|slot| slot.view(now))
         .collect();
     shown.sort_by(|a, b| a.name.cmp(&b.name));
     shown

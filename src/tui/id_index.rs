@@ -44,47 +44,18 @@ impl IdIndex {
 
 #[cfg(test)]
 mod tests {
-    use chrono::Utc;
-
     use super::*;
-    use crate::domain::{Project, Store, WriterKind, WriterStatus};
-
-    fn writer(id: &str) -> Writer {
-        let now = Utc::now();
-        Writer {
-            id: id.into(),
-            name: id.into(),
-            server_ip: "10.0.0.1".into(),
-            region: "cn-hangzhou".into(),
-            project: Project {
-                id: "np_a".into(),
-                name: "orders".into(),
-            },
-            kind: WriterKind::Incremental,
-            status: WriterStatus::Running,
-            checkpoint: Some(now),
-            latency_ms: Some(0),
-            store: Store {
-                id: "store_a".into(),
-                earliest: now,
-                latest: now,
-            },
-            message: None,
-            version: 1,
-            updated_at: now,
-            backend_status: None,
-        }
-    }
 
     #[test]
     fn every_writer_is_found_at_its_position_and_others_are_not() {
-        let writers: Vec<Writer> = (0..500).map(|i| writer(&format!("w-{i}"))).collect();
+        let writers = crate::controller::demo_writers(500, 3, chrono::Utc::now());
         let index = IdIndex::build(&writers);
         for (row, w) in writers.iter().enumerate() {
             assert_eq!(index.get(&writers, &w.id), Some(row));
         }
-        assert_eq!(index.get(&writers, "w-500"), None);
+        assert_eq!(index.get(&writers, "no such writer"), None);
         assert_eq!(index.get(&writers, ""), None);
-        assert_eq!(IdIndex::default().get(&writers, "w-1"), None);
+        let first = writers.first().map(|w| w.id.as_str()).unwrap_or_default();
+        assert_eq!(IdIndex::default().get(&writers, first), None);
     }
 }
