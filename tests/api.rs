@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
 
 use chrono::Duration as Span;
-use common::{Options, TOKEN, controller, t0, wait_for_status};
+use common::{Options, TOKEN, controller, is_stopped_and_resumable, t0, wait_for_status};
 use jwctl::api::{ErrorBody, WriterList};
 use jwctl::client::ClientError;
 use jwctl::controller::{BODY_LIMIT, Endpoint};
@@ -37,10 +37,6 @@ fn message_of(result: &Result<Writer, ClientError>) -> String {
         .err()
         .map(|e| e.to_string())
         .unwrap_or_default()
-}
-
-fn is_stopped_and_resumable(w: &Writer) -> bool {
-    w.status == WriterStatus::Stopped && w.checkpoint.is_some_and(|c| c >= w.store.earliest)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

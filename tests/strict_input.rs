@@ -4,9 +4,9 @@
 
 mod common;
 
-use common::{Options, TOKEN, controller};
+use common::{Options, TOKEN, controller, is_stopped_and_resumable};
 use jwctl::api::ErrorBody;
-use jwctl::domain::{Writer, WriterStatus};
+use jwctl::domain::WriterStatus;
 use reqwest::StatusCode;
 
 /// Sends `request`: its status and the error message, if the body is an error.
@@ -20,15 +20,11 @@ async fn send(request: reqwest::RequestBuilder) -> (StatusCode, String) {
     (status, message)
 }
 
-fn resumable(w: &Writer) -> bool {
-    w.status == WriterStatus::Stopped && w.checkpoint.is_some_and(|c| c >= w.store.earliest)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_a_json_object_is_a_request_body_and_anything_else_changes_nothing() {
     let c = controller(Options::default()).await;
     let http = reqwest::Client::new();
-    let stopped = c.find("resumable writer", resumable).await;
+    let stopped = c.find("resumable writer", is_stopped_and_resumable).await;
     let start_url = c.url(&format!("/v1/writers/{}/start", stopped.id));
     // Seen: this array was taken as {"replay_from": ...} and started a replay.
     let bodies = [

@@ -36,6 +36,21 @@ fn delta(revision: u64, writers: Vec<Writer>, progress: Vec<Progress>) -> Writer
     }
 }
 
+/// A delta at `revision` moving writer `id`'s progress only.
+fn progress_of(
+    revision: u64,
+    id: String,
+    checkpoint: Option<chrono::DateTime<chrono::Utc>>,
+    latency_ms: Option<u64>,
+) -> WriterDelta {
+    let progress = Progress {
+        id,
+        checkpoint,
+        latency_ms,
+    };
+    delta(revision, Vec::new(), vec![progress])
+}
+
 /// The writer at fleet position `row`, as the fleet has it.
 fn current(state: &State, row: usize) -> Writer {
     state.fleet.writers[row].clone()
@@ -407,18 +422,8 @@ fn the_latency_of_a_writer_that_is_not_running_ticks_with_the_clock() {
     assert_eq!(state.fleet.checkpoint(stopped, later), c_stop);
     // An absurd checkpoint from the network does not overflow the clock arithmetic.
     let id = state.fleet.writers[running].id.clone();
-    arrive(
-        &mut state,
-        delta(
-            3,
-            Vec::new(),
-            vec![Progress {
-                id,
-                checkpoint: Some(chrono::DateTime::<chrono::Utc>::MAX_UTC),
-                latency_ms: Some(0),
-            }],
-        ),
-    );
+    let absurd = Some(chrono::DateTime::<chrono::Utc>::MAX_UTC);
+    arrive(&mut state, progress_of(3, id, absurd, Some(0)));
     assert_eq!(
         state
             .fleet
@@ -429,18 +434,7 @@ fn the_latency_of_a_writer_that_is_not_running_ticks_with_the_clock() {
     let id = state.fleet.writers[stopped].id.clone();
     state.now = later;
     let checkpoint = state.fleet.writers[stopped].checkpoint;
-    arrive(
-        &mut state,
-        delta(
-            4,
-            Vec::new(),
-            vec![Progress {
-                id,
-                checkpoint,
-                latency_ms: Some(1_000),
-            }],
-        ),
-    );
+    arrive(&mut state, progress_of(4, id, checkpoint, Some(1_000)));
     assert_eq!(
         state
             .fleet

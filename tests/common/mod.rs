@@ -12,6 +12,11 @@ use jwctl::domain::{ManualClock, Writer, WriterStatus};
 
 pub const TOKEN: &str = "test-token-0123456789abcdef";
 
+/// A stopped writer whose checkpoint its store still holds: it can start without a replay.
+pub fn is_stopped_and_resumable(w: &Writer) -> bool {
+    w.status == WriterStatus::Stopped && w.checkpoint.is_some_and(|c| c >= w.store.earliest)
+}
+
 /// The instant the manual clock starts at.
 pub fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap()
