@@ -85,6 +85,8 @@ fn writer_lines(state: &State, writer: &Writer, theme: &Theme) -> Vec<Line<'stat
             theme.dim(),
         ));
     }
+    // The fleet's copy ticks with the clock between deltas.
+    let row = state.fleet.row_of(&writer.id);
     lines.extend([
         field("Kind", writer.kind.label(), theme),
         field("Project", writer.project_label(), theme),
@@ -107,19 +109,13 @@ fn writer_lines(state: &State, writer: &Writer, theme: &Theme) -> Vec<Line<'stat
         ),
         field(
             "Checkpoint",
-            state
-                .fleet
-                .row_of(&writer.id)
-                .and_then(|row| state.fleet.checkpoint(row, now))
+            row.and_then(|row| state.fleet.checkpoint(row, now))
                 .map_or("none".into(), when),
             theme,
         ),
         field(
             "Latency",
-            state
-                .fleet
-                .row_of(&writer.id)
-                .and_then(|row| state.fleet.latency_ms(row, state.now))
+            row.and_then(|row| state.fleet.latency_ms(row, state.now))
                 .map_or("—".into(), format_duration_ms),
             theme,
         ),
