@@ -10,5 +10,6 @@ pub mod domain;
 pub mod http_errors;
 pub mod logging;
 pub mod oms;
+pub mod resources;
 pub mod search;
 pub mod tui;

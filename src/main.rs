@@ -7,6 +7,7 @@ use jwctl::cli::Script;
 use jwctl::cli::args::{Cli, Command, ServeArgs};
 
 fn main() -> ExitCode {
+    jwctl::resources::one_arena_per_core();
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Serve(ref args)) => serve(args),

@@ -81,7 +81,7 @@ pub(crate) struct NewAudit {
 /// `version`.
 #[derive(Debug, Clone)]
 pub(crate) struct SavedCheckpoint {
-    pub id: String,
+    pub id: SharedStr,
     pub checkpoint: DateTime<Utc>,
     pub at: DateTime<Utc>,
     pub version: u64,
@@ -224,7 +224,8 @@ impl Db {
                     ));
                 };
                 let identity = WriterIdentity {
-                    id: row.get(0)?,
+                    // Unique: not interned.
+                    id: SharedStr::from(row.get_ref(0)?.as_str()?),
                     name: row.get(1)?,
                     server_ip: row.get(2)?,
                     region: row.get(3)?,
@@ -520,7 +521,7 @@ mod tests {
             return Err("the demo fleet has fewer than two running writers".into());
         };
         let saved = |id: &str, version: u64| SavedCheckpoint {
-            id: id.to_string(),
+            id: id.into(),
             checkpoint: now - chrono::Duration::seconds(7),
             at: now,
             version,

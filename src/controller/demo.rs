@@ -167,7 +167,7 @@ pub(crate) fn demo_fleet(
                 fleet.len() + 1
             );
             let identity = WriterIdentity {
-                id,
+                id: id.into(),
                 name,
                 server_ip,
                 region: region.clone(),

@@ -19,7 +19,7 @@ use super::error::ApiError;
 use super::fleet::{Fleet, Slot, StoreModel, WriterJson, now_ms};
 use super::list_body;
 use crate::api::{AuditEntry, BackendInfo, Deployment};
-use crate::domain::{SharedClock, Writer, WriterStatus};
+use crate::domain::{SharedClock, SharedStr, Writer, WriterStatus};
 
 /// Writers a scan of the fleet visits under one hold of its lock.
 const VISIT_SLICE: usize = 8_192;
@@ -125,6 +125,7 @@ impl Engine {
             );
         }
         drop(seed);
+        crate::resources::release_free_memory();
         let mut state = lock(&self.db);
         if matches!(*state, Database::Seeding) {
             *state = match written {
@@ -386,8 +387,12 @@ impl WriterView for SlotView<'_> {
         self.json.id
     }
 
-    fn region(&self) -> &str {
-        self.json.region
+    fn shared_id(&self) -> SharedStr {
+        self.slot.identity.id.clone()
+    }
+
+    fn region(&self) -> &SharedStr {
+        &self.slot.identity.region
     }
 
     /// The version: identities never change, and every change of state bumps it.

@@ -48,7 +48,7 @@ fn an_operation_sent_while_the_demo_fleet_is_written_waits_for_it_and_is_kept() 
         let id = running.0.clone();
         std::thread::spawn(move || {
             let request = OperationRequest {
-                writer_id: id,
+                writer_id: id.to_string(),
                 operation: Operation::Pause,
                 if_match: None,
                 actor: "tester".into(),

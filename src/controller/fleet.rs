@@ -6,14 +6,14 @@
 //! *anchor* (checkpoint and instant of its last status change) at its own rate, and never
 //! passes the store's newest data.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use crate::domain::{
-    Project, SharedClock, SharedStr, Store, Writer, WriterKind, WriterStatus, rfc3339,
+    IdIndex, Identified, Project, SharedClock, SharedStr, Store, Writer, WriterKind, WriterStatus,
+    rfc3339,
 };
 
 /// The current instant of `clock`, whole milliseconds (what the database stores), so a value
@@ -61,7 +61,8 @@ impl StoreModel {
 /// What never changes about a writer.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct WriterIdentity {
-    pub id: String,
+    /// Shared with the fleet's id index and the change feed's tracker.
+    pub id: SharedStr,
     pub name: String,
     pub server_ip: String,
     pub region: SharedStr,
@@ -127,6 +128,12 @@ pub(crate) struct Slot {
     pub identity: Arc<WriterIdentity>,
     pub store: Arc<StoreModel>,
     pub state: WriterState,
+}
+
+impl Identified for Slot {
+    fn id(&self) -> &str {
+        &self.identity.id
+    }
 }
 
 impl Slot {
@@ -214,7 +221,7 @@ pub(crate) struct StoreJson<'a> {
 #[derive(Debug, Default)]
 pub(crate) struct Fleet {
     slots: Vec<Slot>,
-    by_id: HashMap<String, usize>,
+    by_id: IdIndex,
     regions: Vec<String>,
     /// Bumped whenever any writer's version is.
     pub revision: u64,
@@ -222,13 +229,9 @@ pub(crate) struct Fleet {
 
 impl Fleet {
     /// Builds the fleet from loaded rows.
-    pub fn new(mut slots: Vec<Slot>, revision: u64) -> Fleet {
-        slots.sort_by(|a, b| a.identity.name.cmp(&b.identity.name));
-        let by_id = slots
-            .iter()
-            .enumerate()
-            .map(|(index, slot)| (slot.identity.id.clone(), index))
-            .collect();
+    pub fn new(slots: Vec<Slot>, revision: u64) -> Fleet {
+        let slots = by_name(slots);
+        let by_id = IdIndex::build(&slots);
         let mut shared: Vec<&str> = slots.iter().map(|s| s.identity.region.as_str()).collect();
         shared.sort_unstable();
         shared.dedup();
@@ -253,12 +256,15 @@ impl Fleet {
 
     /// The writer with `id`.
     pub fn get(&self, id: &str) -> Option<&Slot> {
-        self.by_id.get(id).and_then(|&index| self.slots.get(index))
+        self.by_id
+            .get(&self.slots, id)
+            .and_then(|index| self.slots.get(index))
     }
 
     /// Replaces the state of writer `id` and sets the fleet revision.
     pub fn set_state(&mut self, id: &str, state: WriterState, revision: u64) {
-        if let Some(slot) = self.by_id.get(id).and_then(|&i| self.slots.get_mut(i)) {
+        let index = self.by_id.get(&self.slots, id);
+        if let Some(slot) = index.and_then(|i| self.slots.get_mut(i)) {
             slot.state = state;
             self.revision = revision;
         }
@@ -286,6 +292,31 @@ impl Fleet {
             .iter()
             .filter(|slot| slot.state.status == WriterStatus::Running)
     }
+}
+
+/// `slots` in name order (a stable sort). The names' first eight bytes are compared as one
+/// number, from a compact array, before whole names are: sorting a million slots by their
+/// shared identities' names directly chases a pointer per comparison (1.2 s).
+fn by_name(slots: Vec<Slot>) -> Vec<Slot> {
+    let prefix = |slot: &Slot| {
+        let mut bytes = [0u8; 8];
+        for (to, from) in bytes.iter_mut().zip(slot.identity.name.bytes()) {
+            *to = from;
+        }
+        u64::from_be_bytes(bytes)
+    };
+    let name = |at: usize| slots.get(at).map(|slot| slot.identity.name.as_str());
+    let mut order: Vec<(u64, usize)> = slots.iter().map(prefix).zip(0..).collect();
+    order.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| name(a.1).cmp(&name(b.1)))
+            .then(a.1.cmp(&b.1))
+    });
+    let mut slots: Vec<Option<Slot>> = slots.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .filter_map(|(_, at)| slots.get_mut(at)?.take())
+        .collect()
 }
 
 #[cfg(test)]
@@ -388,5 +419,43 @@ mod tests {
         assert_eq!(paused.anchor_time, at);
         assert_eq!(paused.version, 2);
         assert_eq!(paused.updated_at, at);
+    }
+
+    #[test]
+    fn slots_come_in_name_order_and_equal_names_keep_theirs() {
+        let names = [
+            "np_b",
+            "np_abcdefgh-2",
+            "np_abcdefgh-1",
+            "np_a",
+            "",
+            "np_abcdefgh",
+            "np_a",
+            "é",
+            "np_abcdefg\u{0}",
+            "np_abcdefg",
+        ];
+        let slots: Vec<Slot> = super::super::demo::demo_seed(names.len(), 1, t0())
+            .slots
+            .into_iter()
+            .zip(names)
+            .map(|(slot, name)| Slot {
+                identity: Arc::new(WriterIdentity {
+                    name: name.to_string(),
+                    ..(*slot.identity).clone()
+                }),
+                ..slot
+            })
+            .collect();
+        let mut expected: Vec<(String, SharedStr)> = slots
+            .iter()
+            .map(|s| (s.identity.name.clone(), s.identity.id.clone()))
+            .collect();
+        expected.sort_by(|a, b| a.0.cmp(&b.0));
+        let sorted: Vec<(String, SharedStr)> = by_name(slots)
+            .iter()
+            .map(|s| (s.identity.name.clone(), s.identity.id.clone()))
+            .collect();
+        assert_eq!(sorted, expected);
     }
 }

@@ -215,7 +215,10 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
     let seeded = seed.is_some();
     if let Some((engine, (db, seed))) = seed {
         // A thread of its own: a shutdown abandons it rather than waiting for it.
-        std::thread::spawn(move || engine.seed(db, seed));
+        std::thread::spawn(move || {
+            crate::resources::yield_cpu_to_others();
+            engine.seed(db, seed)
+        });
     }
     let listener = tokio::net::TcpListener::bind(listen)
         .await

@@ -13,10 +13,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{DateTime, Utc};
 
 use crate::api::WriterDelta;
-use crate::domain::{Writer, WriterStatus};
+use crate::domain::{IdIndex, Writer, WriterStatus};
 use crate::search::SearchIndex;
 
-use super::id_index::IdIndex;
 use super::table::SortRanks;
 
 /// Numbers fleets as they are built, for [`Fleet::shape`].

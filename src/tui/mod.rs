@@ -15,7 +15,6 @@ pub mod dialogs;
 pub mod effect;
 pub mod fleet;
 pub mod help;
-pub mod id_index;
 pub mod keymap;
 pub mod layout;
 pub mod memory;

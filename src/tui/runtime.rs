@@ -216,6 +216,9 @@ impl Executor {
                 tokio::spawn(async move {
                     let result = fetch_fleet(&client, &tx).await;
                     let _ = tx.send(Action::FleetLoaded(result));
+                    // Decoding freed about as much as the fleet keeps; hand it back to the OS
+                    // once the fleet is on its way to the screen.
+                    tokio::task::spawn_blocking(crate::resources::release_free_memory);
                 });
             }
             Effect::Follow { stream, since } => {

@@ -17,7 +17,9 @@ use tokio::sync::Notify;
 use super::db::NewAudit;
 use super::error::ApiError;
 use crate::api::{AuditAction, AuditEntry, Deployment};
-use crate::domain::{PausePlan, StartPlan, Writer, WriterStatus, plan_pause, plan_start};
+use crate::domain::{
+    PausePlan, SharedStr, StartPlan, Writer, WriterStatus, plan_pause, plan_start,
+};
 
 pub(crate) use oms::Oms;
 pub(crate) use simulated::Simulated;
@@ -127,8 +129,12 @@ pub(crate) fn judge(request: &OperationRequest, writer: &Writer, now: DateTime<U
 pub(crate) trait WriterView {
     /// The writer's id.
     fn id(&self) -> &str;
+    /// The same id, to keep: shared with the backend's own copy where it has one.
+    fn shared_id(&self) -> SharedStr {
+        SharedStr::from(self.id())
+    }
     /// Its region (for `?region=` on deltas).
-    fn region(&self) -> &str;
+    fn region(&self) -> &SharedStr;
     /// Changes whenever anything about the writer changes except its progress (a running
     /// writer's checkpoint and latency, any writer's latency) and its store's range sliding
     /// with time — its region, name, message and placement included: a version, or a hash of

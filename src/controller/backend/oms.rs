@@ -20,7 +20,7 @@ use crate::api::{AuditEntry, BackendInfo, BackendKind, Deployment, ErrorCode, Fa
 use crate::controller::db::{AuditReader, Db, NewAudit};
 use crate::controller::error::ApiError;
 use crate::controller::list_body;
-use crate::domain::{SharedClock, Writer, WriterStatus};
+use crate::domain::{SharedClock, SharedStr, Writer, WriterStatus};
 use crate::oms::{MappedWriter, OmsClient, OmsConfig, OmsError, poll_fleet, writers_of};
 
 /// The writers as OMS last described them.
@@ -344,7 +344,7 @@ impl WriterView for OmsView<'_> {
         &self.0.id
     }
 
-    fn region(&self) -> &str {
+    fn region(&self) -> &SharedStr {
         &self.0.region
     }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use super::tracker::{Rules, Tracker, Unanswerable};
 use crate::api::WriterDelta;
 use crate::controller::backend::WriterView;
-use crate::domain::{Project, Store, Writer, WriterKind, WriterStatus};
+use crate::domain::{Project, SharedStr, Store, Writer, WriterKind, WriterStatus};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0)
@@ -17,7 +17,7 @@ fn t0() -> DateTime<Utc> {
 #[derive(Debug, Clone)]
 struct View {
     id: String,
-    region: String,
+    region: SharedStr,
     version: u64,
     status: WriterStatus,
     checkpoint: Option<DateTime<Utc>>,
@@ -28,7 +28,7 @@ impl WriterView for View {
     fn id(&self) -> &str {
         &self.id
     }
-    fn region(&self) -> &str {
+    fn region(&self) -> &SharedStr {
         &self.region
     }
     fn stamp(&self) -> u64 {
@@ -48,7 +48,7 @@ impl WriterView for View {
             id: self.id.clone(),
             name: self.id.clone(),
             server_ip: "10.0.0.1".into(),
-            region: self.region.as_str().into(),
+            region: self.region.clone(),
             project: Project {
                 id: "np_a".into(),
                 name: "orders".into(),

@@ -2,15 +2,14 @@
 //! what a scan of the backend's views publishes at which revision. Time comes in as an
 //! argument, so tests drive it.
 
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::Arc;
+use std::collections::{HashSet, VecDeque};
 
 use chrono::{DateTime, Duration, Utc};
 
 use crate::api::{Progress, WriterDelta};
 use crate::config::{DEFAULT_LATENCY_CRITICAL_SECS, DEFAULT_LATENCY_WARN_SECS};
 use crate::controller::backend::WriterView;
-use crate::domain::WriterStatus;
+use crate::domain::{IdIndex, Identified, SharedStr, WriterStatus};
 
 /// When progress is published and how long removals are kept.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,8 +100,8 @@ impl Rules {
 /// What was last published of one writer.
 #[derive(Debug)]
 struct Tracked {
-    id: Arc<str>,
-    region: Arc<str>,
+    id: SharedStr,
+    region: SharedStr,
     stamp: u64,
     status: WriterStatus,
     checkpoint: Option<DateTime<Utc>>,
@@ -120,8 +119,8 @@ struct Tracked {
 impl Tracked {
     fn new(view: &dyn WriterView, revision: u64, at: DateTime<Utc>, seen: u64) -> Tracked {
         Tracked {
-            id: view.id().into(),
-            region: view.region().into(),
+            id: view.shared_id(),
+            region: view.region().clone(),
             stamp: view.stamp(),
             status: view.status(),
             checkpoint: view.checkpoint(),
@@ -134,13 +133,19 @@ impl Tracked {
     }
 }
 
+impl Identified for Tracked {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
 /// A writer that is gone, and when.
 #[derive(Debug)]
 struct Removal {
     revision: u64,
     at: DateTime<Utc>,
-    id: Arc<str>,
-    region: Arc<str>,
+    id: SharedStr,
+    region: SharedStr,
 }
 
 /// Why a `since` cannot be answered with a delta.
@@ -157,7 +162,7 @@ pub(crate) enum Unanswerable {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Changes {
     pub revision: u64,
-    pub whole: Vec<Arc<str>>,
+    pub whole: Vec<SharedStr>,
     pub progress: Vec<Progress>,
     pub removed: Vec<String>,
 }
@@ -171,7 +176,7 @@ pub(crate) struct Tracker {
     oldest: u64,
     /// In the order the backend visited them last.
     writers: Vec<Tracked>,
-    index: HashMap<Arc<str>, usize>,
+    index: IdIndex,
     removed: VecDeque<Removal>,
     scans: u64,
 }
@@ -234,7 +239,7 @@ impl Tracker {
             revision,
             oldest: revision,
             writers,
-            index: HashMap::new(),
+            index: IdIndex::default(),
             removed: VecDeque::new(),
             scans: 0,
         };
@@ -252,15 +257,15 @@ impl Tracker {
         self.writers.len()
     }
 
+    /// Indexes the writers by id, keeping only the first of any id seen twice.
     fn dedup_and_index(&mut self) {
+        self.index = IdIndex::build(&self.writers);
+        if !self.index.has_duplicates(&self.writers) {
+            return;
+        }
         let mut seen = HashSet::with_capacity(self.writers.len());
         self.writers.retain(|t| seen.insert(t.id.clone()));
-        self.index = self
-            .writers
-            .iter()
-            .enumerate()
-            .map(|(at, t)| (t.id.clone(), at))
-            .collect();
+        self.index = IdIndex::build(&self.writers);
     }
 
     /// Compares every writer `visit` shows with what was last published of it; whatever is to
@@ -281,7 +286,7 @@ impl Tracker {
         let known = self.writers.len();
         let mut order = Vec::with_capacity(known);
         let mut added: Vec<Tracked> = Vec::new();
-        let mut added_ids: HashSet<Arc<str>> = HashSet::new();
+        let mut added_ids: HashSet<SharedStr> = HashSet::new();
         let mut reorder = false;
         {
             let mut position = 0;
@@ -293,7 +298,7 @@ impl Tracker {
                 position += 1;
                 let found = match writers.get(at) {
                     Some(t) if *t.id == *view.id() => Some(at),
-                    _ => index.get(view.id()).copied(),
+                    _ => index.get(writers, view.id()),
                 };
                 let Some(j) = found else {
                     if added_ids.contains(view.id()) {
