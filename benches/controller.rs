@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use jwctl::api::{Progress, WriterDelta};
 use jwctl::client::{Client, ClientOptions};
-use jwctl::controller::{ControllerConfig, demo_writers, start};
+use jwctl::controller::{Access, ControllerConfig, demo_writers, start};
 use jwctl::domain::{SystemClock, WriterStatus};
 
 const TOKEN: &str = "bench-token";
@@ -25,7 +25,7 @@ fn controller_benches(c: &mut Criterion) {
         .block_on(start(ControllerConfig {
             listen: "127.0.0.1:0".parse().expect("address"),
             data_dir: dir.path().to_path_buf(),
-            token: TOKEN.into(),
+            access: Access::Token(TOKEN.into()),
             demo_fleet: Some(FLEET),
             regions: 3,
             transition: Duration::ZERO,

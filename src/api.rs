@@ -7,8 +7,60 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{RuleViolation, Writer};
 
-/// Header carrying the operator identity recorded in the audit log (`user@host`).
-pub const ACTOR_HEADER: &str = "x-jwctl-actor";
+/// What an identity may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Reads everything: writers, their audit, the event stream.
+    Viewer,
+    /// Also starts and pauses writers.
+    Operator,
+}
+
+impl Role {
+    /// All roles, least privileged first.
+    pub const ALL: [Role; 2] = [Role::Viewer, Role::Operator];
+
+    /// The role as written in the tokens file and on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Operator => "operator",
+        }
+    }
+
+    /// Whether this role may do what `needed` may.
+    pub fn allows(self, needed: Role) -> bool {
+        self >= needed
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|role| role.as_str() == text)
+            .ok_or_else(|| format!("unknown role {text:?}: use viewer or operator"))
+    }
+}
+
+/// The identity of a controller's single token (`--token-file`), an operator.
+pub const DEFAULT_IDENTITY: &str = "default";
+
+/// `GET /v1/whoami`: the identity the request's token authenticates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub name: String,
+    pub role: Role,
+}
 
 /// `GET /v1/health`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,6 +259,8 @@ pub struct ErrorDetail {
 pub enum ErrorCode {
     BadRequest,
     Unauthorized,
+    /// The identity's role does not allow the request (the message names the role needed).
+    Forbidden,
     WriterNotFound,
     NotFound,
     MethodNotAllowed,
@@ -233,6 +287,7 @@ impl ErrorCode {
         match self {
             ErrorCode::BadRequest => "bad_request",
             ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
             ErrorCode::WriterNotFound => "writer_not_found",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
@@ -254,6 +309,7 @@ impl ErrorCode {
         match self {
             ErrorCode::BadRequest => 400,
             ErrorCode::Unauthorized => 401,
+            ErrorCode::Forbidden => 403,
             ErrorCode::WriterNotFound | ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::InvalidState => 409,

@@ -12,4 +12,5 @@ pub mod logging;
 pub mod oms;
 pub mod resources;
 pub mod search;
+pub mod tokens_file;
 pub mod tui;

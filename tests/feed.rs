@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use jwctl::api::{ErrorBody, StreamReset, WriterDelta, WriterList, events};
-use jwctl::controller::{ControllerConfig, start};
+use jwctl::controller::{Access, ControllerConfig, start};
 use jwctl::domain::{ManualClock, Writer, WriterStatus};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING};
@@ -433,7 +433,7 @@ async fn a_quiet_stream_gets_heartbeats_and_ends_when_the_controller_stops() {
     let handle = start(ControllerConfig {
         listen: "127.0.0.1:0".parse().expect("address"),
         data_dir: dir.path().to_path_buf(),
-        token: TOKEN.into(),
+        access: Access::Token(TOKEN.into()),
         demo_fleet: Some(20),
         regions: 1,
         transition: Duration::ZERO,
@@ -493,7 +493,7 @@ async fn an_oms_backend_publishes_changes_and_removals_alike() {
     let handle = start(ControllerConfig {
         listen: "127.0.0.1:0".parse().expect("address"),
         data_dir: dir.path().to_path_buf(),
-        token: TOKEN.into(),
+        access: Access::Token(TOKEN.into()),
         demo_fleet: None,
         regions: 1,
         transition: Duration::ZERO,

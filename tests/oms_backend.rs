@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use chrono::DateTime;
 use jwctl::api::BackendKind;
 use jwctl::client::{Client, ClientError, ClientOptions};
-use jwctl::controller::{ControllerConfig, ControllerError, ControllerHandle, start};
+use jwctl::controller::{Access, ControllerConfig, ControllerError, ControllerHandle, start};
 use jwctl::domain::{ManualClock, Writer, WriterStatus};
 use jwctl::oms::{OmsConfig, Secret};
 use oms_standin::{NOW, OmsStandin};
@@ -26,7 +26,7 @@ async fn controller(oms: OmsConfig) -> (ControllerHandle, Client, tempfile::Temp
     let handle = start(ControllerConfig {
         listen: "127.0.0.1:0".parse().expect("address"),
         data_dir: dir.path().to_path_buf(),
-        token: TOKEN.into(),
+        access: Access::Token(TOKEN.into()),
         demo_fleet: None,
         regions: 1,
         transition: Duration::ZERO,
@@ -35,8 +35,7 @@ async fn controller(oms: OmsConfig) -> (ControllerHandle, Client, tempfile::Temp
     })
     .await
     .expect("the controller starts on the stand-in");
-    let mut options = ClientOptions::new(handle.url(), Some(TOKEN.into()));
-    options.actor = "ops@bastion".into();
+    let options = ClientOptions::new(handle.url(), Some(TOKEN.into()));
     let client = Client::new(options).expect("client");
     (handle, client, dir)
 }
@@ -155,7 +154,7 @@ async fn pause_start_and_replay_make_the_documented_calls_and_are_audited() {
     assert!(
         audit
             .iter()
-            .all(|e| e.result == "ok" && e.actor == "ops@bastion")
+            .all(|e| e.result == "ok" && e.actor == "default")
     );
     let replay = audit[0].message.clone().unwrap_or_default();
     assert!(
@@ -276,7 +275,7 @@ async fn wrong_credentials_or_no_oms_fail_at_start_with_a_clear_error() {
     let refused = start(ControllerConfig {
         listen: "127.0.0.1:0".parse().expect("address"),
         data_dir: dir.path().to_path_buf(),
-        token: TOKEN.into(),
+        access: Access::Token(TOKEN.into()),
         demo_fleet: None,
         regions: 1,
         transition: Duration::ZERO,

@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use chrono::{Duration as Span, Utc};
 use jwctl::client::{Client, ClientOptions};
-use jwctl::controller::{ControllerConfig, ControllerError, DB_FILE_NAME, TOKEN_FILE_NAME, start};
+use jwctl::controller::{
+    Access, ControllerConfig, ControllerError, DB_FILE_NAME, TOKEN_FILE_NAME, start,
+};
 use jwctl::domain::{ManualClock, WriterKind, WriterStatus};
 
 struct Server {
@@ -207,7 +209,7 @@ async fn running_writers_resume_from_the_checkpoint_saved_at_shutdown() {
     let config = ControllerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().to_path_buf(),
-        token: "t".into(),
+        access: Access::Token("t".into()),
         demo_fleet: Some(100),
         regions: 2,
         transition: Duration::ZERO,
@@ -255,7 +257,7 @@ async fn a_corrupt_database_is_reported_not_overwritten() {
     let result = start(ControllerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().to_path_buf(),
-        token: "t".into(),
+        access: Access::Token("t".into()),
         demo_fleet: Some(10),
         regions: 1,
         transition: Duration::ZERO,
@@ -280,7 +282,7 @@ async fn a_database_failure_is_a_500_and_changes_nothing() {
     let handle = start(ControllerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().to_path_buf(),
-        token: "t".into(),
+        access: Access::Token("t".into()),
         demo_fleet: Some(20),
         regions: 1,
         transition: Duration::ZERO,

@@ -9,6 +9,7 @@ use chrono::Duration as Span;
 use crossterm::event::{KeyCode, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
 use console::*;
+use jwctl::api::{Identity, Role};
 use jwctl::domain::{ReplaySpan, Writer, WriterKind, WriterStatus};
 use jwctl::tui::action::Action;
 use jwctl::tui::effect::{Effect, OperationKind};
@@ -346,6 +347,39 @@ fn a_read_only_console_offers_and_sends_no_mutation() {
     );
     press(&mut state, KeyCode::Char('s'));
     assert!(state.popup.is_none());
+}
+
+#[test]
+fn a_viewers_console_turns_read_only_and_says_who_and_why() {
+    let mut state = loaded(writers(30));
+    let viewer = Identity {
+        name: "vera".into(),
+        role: Role::Viewer,
+    };
+    update(&mut state, Action::IdentityLoaded(Ok(viewer.clone())));
+    assert!(state.settings.read_only);
+    assert_eq!(state.identity, Some(viewer));
+    stopped_with_checkpoint(&mut state);
+    assert!(without_saves(press(&mut state, KeyCode::Char('s'))).is_empty());
+    assert!(state.popup.is_none());
+    let notice = state.notice.clone().map(|n| n.text).unwrap_or_default();
+    assert!(
+        notice.contains("vera is a viewer") && notice.contains("operator role"),
+        "{notice}"
+    );
+    // An operator's console stays as configured; an unanswered whoami changes nothing.
+    let mut state = loaded(writers(30));
+    let operator = Identity {
+        name: "otto".into(),
+        role: Role::Operator,
+    };
+    update(&mut state, Action::IdentityLoaded(Ok(operator)));
+    assert!(!state.settings.read_only);
+    update(
+        &mut state,
+        Action::IdentityLoaded(Err(api_error(404, "not_found", "no such route"))),
+    );
+    assert!(!state.settings.read_only);
 }
 
 #[test]

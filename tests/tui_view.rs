@@ -4,7 +4,7 @@
 mod screen;
 
 use chrono::Duration as Span;
-use jwctl::api::{AuditAction, AuditEntry};
+use jwctl::api::{AuditAction, AuditEntry, Identity, Role};
 use jwctl::domain::WriterStatus;
 use jwctl::tui::dialogs::{PauseDialog, PauseFocus};
 use jwctl::tui::start_form::StartFocus;
@@ -19,6 +19,22 @@ fn multi_region_table_160x48() {
     let mut s = state(300, 3, (160, 48));
     s.table.selected = 2;
     insta::assert_snapshot!(screen(&s));
+}
+
+#[test]
+fn the_status_bar_says_who_the_token_is_and_a_viewer_reads_only() {
+    let mut s = state(300, 3, (160, 48));
+    s.identity = Some(Identity {
+        name: "vera".into(),
+        role: Role::Viewer,
+    });
+    s.settings.read_only = true;
+    let text = screen(&s);
+    let status = text.lines().rev().nth(1).unwrap_or_default();
+    assert!(
+        status.contains("READ-ONLY  ● connected as vera (viewer) · 300/300 shown"),
+        "{status}"
+    );
 }
 
 #[test]

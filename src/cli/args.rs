@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::api::Role;
 use crate::config::ThemeChoice;
 use crate::domain::{STATUS_WORDS, StatusSet, Zone};
 
@@ -143,6 +144,42 @@ pub enum Command {
     /// Exit status: 0 done (no-ops included), 1 any writer failed, or a selection that
     /// matches nothing, 2 usage error.
     Pause(PauseArgs),
+    /// Manage the identities of a tokens file (`jwctl serve --tokens-file`).
+    ///
+    /// The file holds each identity's name, role and the SHA-256 of its token, never the
+    /// token: `add` prints the new token once, alone on stdout. A running controller picks
+    /// up an addition or a revocation within seconds.
+    Token(TokenArgs),
+}
+
+/// `jwctl token`.
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// The tokens file.
+    #[arg(long, env = "JWCTL_TOKENS_FILE", value_name = "PATH", global = true)]
+    pub tokens_file: Option<PathBuf>,
+    #[command(subcommand)]
+    pub action: TokenAction,
+}
+
+/// What `jwctl token` does.
+#[derive(Debug, Clone, Subcommand)]
+pub enum TokenAction {
+    /// Add an identity with a new random token, printed once on stdout.
+    Add {
+        /// Its name, as the audit will record it (letters, digits, '.', '_', '-', '@').
+        name: String,
+        /// What it may do: viewer (read) or operator (also start and pause).
+        #[arg(long, value_parser = PossibleValuesParser::new(["viewer", "operator"]).try_map(|role| role.parse::<Role>()))]
+        role: Role,
+    },
+    /// List the identities: name, role, when added.
+    List,
+    /// Remove an identity: its token stops working.
+    Revoke {
+        /// Its name.
+        name: String,
+    },
 }
 
 /// `jwctl serve`.
@@ -156,9 +193,13 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// File holding the bearer token the controller requires (default: <data-dir>/token,
-    /// generated when missing).
+    /// generated when missing); it authenticates one operator named `default`.
     #[arg(long, value_name = "PATH")]
     pub token_file: Option<PathBuf>,
+    /// Accept the identities of this tokens file instead (made with `jwctl token add`), each
+    /// with its role; changes to it take effect within seconds, without a restart.
+    #[arg(long, value_name = "PATH", conflicts_with = "token_file")]
+    pub tokens_file: Option<PathBuf>,
     /// Seed a deterministic demo fleet of N writers when the database is empty.
     #[arg(long, value_name = "N")]
     pub demo_fleet: Option<usize>,

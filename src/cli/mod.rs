@@ -16,6 +16,7 @@ pub mod resolve;
 pub mod suggest;
 pub mod table;
 pub mod targets;
+pub mod token;
 
 use std::process::ExitCode;
 

@@ -17,7 +17,7 @@ use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 
 use crate::api::{
-    ACTOR_HEADER, AuditEntry, AuditLog, Deployment, ErrorBody, Health, StartRequest, WriterList,
+    AuditEntry, AuditLog, Deployment, ErrorBody, Health, Identity, StartRequest, WriterList,
 };
 use crate::domain::{Writer, format_utc, interning};
 use crate::http_errors::{body_excerpt, root_cause};
@@ -43,8 +43,6 @@ pub struct ClientOptions {
     pub request_timeout: Duration,
     /// How many times a failed GET is tried again (within `request_timeout`).
     pub get_retries: u32,
-    /// Who is acting, recorded in the controller's audit log.
-    pub actor: String,
 }
 
 impl ClientOptions {
@@ -56,7 +54,6 @@ impl ClientOptions {
             connect_timeout: Duration::from_secs(3),
             request_timeout: Duration::from_secs(15),
             get_retries: 2,
-            actor: default_actor(),
         }
     }
 }
@@ -69,23 +66,8 @@ impl std::fmt::Debug for ClientOptions {
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
             .field("get_retries", &self.get_retries)
-            .field("actor", &self.actor)
             .finish()
     }
-}
-
-/// `user@host` of the process, for the audit log.
-pub fn default_actor() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into());
-    let host = std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "unknown".into());
-    format!("{user}@{host}")
 }
 
 /// What can go wrong talking to the controller.
@@ -173,9 +155,6 @@ impl Client {
             value.set_sensitive(true);
             headers.insert(AUTHORIZATION, value);
         }
-        if let Ok(actor) = HeaderValue::from_str(&options.actor) {
-            headers.insert(ACTOR_HEADER, actor);
-        }
         // Compression pays on a network; on loopback it only costs both ends CPU.
         let loopback = base.host_str().is_some_and(|host| {
             host == "localhost"
@@ -206,6 +185,11 @@ impl Client {
     /// `GET /v1/health` (needs no token).
     pub async fn health(&self) -> Result<Health, ClientError> {
         self.get(&["v1", "health"], &[]).await
+    }
+
+    /// `GET /v1/whoami`: the identity the token authenticates, and its role.
+    pub async fn whoami(&self) -> Result<Identity, ClientError> {
+        self.get(&["v1", "whoami"], &[]).await
     }
 
     /// `GET /v1/deployment`.

@@ -1,54 +1,77 @@
-//! Bearer-token authentication for every `/v1` route except health.
+//! Bearer-token authentication and role checks for every `/v1` route except health.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use super::error::ApiError;
+use super::identities::Identities;
+use crate::api::{ErrorCode, Role};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use subtle::ConstantTimeEq;
 
-use super::error::ApiError;
-use crate::api::ErrorCode;
+const WHERE_TO_FIND: &str = "a token comes from the controller's token file (`token` in its \
+data dir, or the file given to `jwctl serve --token-file`), or from `jwctl token add` when it \
+runs with --tokens-file";
 
-const WHERE_TO_FIND: &str = "the token is in the controller's token file (`token` in its data \
-dir, or the file given to `jwctl serve --token-file`)";
-
-/// The token requests must present.
-#[derive(Clone)]
-pub(crate) struct RequiredToken(pub Arc<str>);
-
-impl std::fmt::Debug for RequiredToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("RequiredToken(<redacted>)")
-    }
+/// What a route needs: an identity of at least `role`.
+#[derive(Debug, Clone)]
+pub(crate) struct Gate {
+    pub identities: Arc<Identities>,
+    pub role: Role,
 }
 
-/// Middleware: passes the request on only with `Authorization: Bearer <token>`.
-pub(crate) async fn require_token(
-    State(required): State<RequiredToken>,
-    request: Request,
+/// Middleware: passes the request on only with `Authorization: Bearer <token>` of an identity
+/// whose role allows the route; the identity goes with the request (the audit's actor).
+/// Failures are logged with the peer address, never with what was presented.
+pub(crate) async fn require_identity(
+    State(gate): State<Gate>,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let presented = request
         .headers()
         .get(AUTHORIZATION)
         .map(|value| bearer(value.as_bytes()));
-    match presented {
-        Some(Some(token)) if bool::from(token.ct_eq(required.0.as_bytes())) => {
-            next.run(request).await
-        }
-        Some(_) => ApiError::new(
-            ErrorCode::Unauthorized,
-            format!("the bearer token was not accepted; {WHERE_TO_FIND}"),
+    let identity = match presented {
+        Some(Some(token)) => gate.identities.identify(token),
+        _ => None,
+    };
+    let Some(identity) = identity else {
+        let message = if presented.is_some() {
+            format!("the bearer token was not accepted; {WHERE_TO_FIND}")
+        } else {
+            format!("a bearer token is required (Authorization: Bearer <token>); {WHERE_TO_FIND}")
+        };
+        let peer = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| peer.to_string());
+        tracing::warn!(
+            peer = peer.as_deref().unwrap_or("unknown"),
+            path = %request.uri().path(),
+            "authentication failed"
+        );
+        return ApiError::new(ErrorCode::Unauthorized, message).into_response();
+    };
+    if !identity.role.allows(gate.role) {
+        return ApiError::new(
+            ErrorCode::Forbidden,
+            format!(
+                "{} {} needs the {} role; {} is a {}: ask for an identity with the {} role",
+                request.method(),
+                request.uri().path(),
+                gate.role,
+                identity.name,
+                identity.role,
+                gate.role
+            ),
         )
-        .into_response(),
-        None => ApiError::new(
-            ErrorCode::Unauthorized,
-            format!("a bearer token is required (Authorization: Bearer <token>); {WHERE_TO_FIND}"),
-        )
-        .into_response(),
+        .into_response();
     }
+    request.extensions_mut().insert(identity);
+    next.run(request).await
 }
 
 /// The credentials of a `Bearer` authorization value (scheme case-insensitive).

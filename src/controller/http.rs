@@ -11,23 +11,23 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tower_http::compression::CompressionLayer;
 
-use super::auth::{RequiredToken, require_token};
+use super::auth::{Gate, require_identity};
 use super::backend::{Backend, Operation, OperationRequest};
 use super::error::{ApiError, clip};
 use super::feed::Feed;
-use crate::api::{ACTOR_HEADER, AuditLog, ErrorCode, Health, StartRequest};
+use super::identities::Identities;
+use crate::api::{AuditLog, ErrorCode, Health, Identity, Role, StartRequest};
 
 /// Largest request body accepted.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
 const AUDIT_DEFAULT_LIMIT: u32 = 20;
 const AUDIT_MAX_LIMIT: u32 = 500;
-const ACTOR_MAX_CHARS: usize = 100;
 
 /// Every endpoint of the API. The router is built from this table, and a test checks
 /// `assets/openapi.yaml` against it.
@@ -41,11 +41,12 @@ pub enum Endpoint {
     Start,
     Pause,
     Events,
+    Whoami,
 }
 
 impl Endpoint {
     /// All endpoints.
-    pub const ALL: [Endpoint; 8] = [
+    pub const ALL: [Endpoint; 9] = [
         Endpoint::Health,
         Endpoint::Deployment,
         Endpoint::Writers,
@@ -54,6 +55,7 @@ impl Endpoint {
         Endpoint::Start,
         Endpoint::Pause,
         Endpoint::Events,
+        Endpoint::Whoami,
     ];
 
     /// HTTP method, upper case.
@@ -75,12 +77,22 @@ impl Endpoint {
             Endpoint::Start => "/v1/writers/{id}/start",
             Endpoint::Pause => "/v1/writers/{id}/pause",
             Endpoint::Events => "/v1/events",
+            Endpoint::Whoami => "/v1/whoami",
         }
     }
 
-    /// Whether the endpoint needs no token.
-    fn is_public(self) -> bool {
-        self == Endpoint::Health
+    /// The role a request needs; `None` for the one route that needs no token.
+    pub fn role_needed(self) -> Option<Role> {
+        match self {
+            Endpoint::Health => None,
+            Endpoint::Start | Endpoint::Pause => Some(Role::Operator),
+            Endpoint::Deployment
+            | Endpoint::Writers
+            | Endpoint::Writer
+            | Endpoint::Audit
+            | Endpoint::Events
+            | Endpoint::Whoami => Some(Role::Viewer),
+        }
     }
 
     fn handler(self) -> MethodRouter<AppState> {
@@ -97,6 +109,7 @@ impl Endpoint {
             Endpoint::Start => on(filter, start_writer),
             Endpoint::Pause => on(filter, pause_writer),
             Endpoint::Events => on(filter, events),
+            Endpoint::Whoami => on(filter, whoami),
         }
     }
 }
@@ -111,19 +124,24 @@ pub(crate) struct AppState {
 /// The whole application: routes, auth, body limit, JSON fallbacks, gzip when the client
 /// accepts it (never for the event stream: the default predicate skips `text/event-stream`),
 /// request logging.
-pub(crate) fn router(state: AppState, token: RequiredToken) -> Router {
-    let mut public = Router::new();
-    let mut protected = Router::new();
+pub(crate) fn router(state: AppState, identities: Arc<Identities>) -> Router {
+    let mut routes = Router::new();
     for endpoint in Endpoint::ALL {
-        if endpoint.is_public() {
-            public = public.route(endpoint.path(), endpoint.handler());
-        } else {
-            protected = protected.route(endpoint.path(), endpoint.handler());
-        }
+        let handler = match endpoint.role_needed() {
+            None => endpoint.handler(),
+            Some(role) => {
+                let gate = Gate {
+                    identities: identities.clone(),
+                    role,
+                };
+                endpoint
+                    .handler()
+                    .route_layer(middleware::from_fn_with_state(gate, require_identity))
+            }
+        };
+        routes = routes.route(endpoint.path(), handler);
     }
-    let protected = protected.route_layer(middleware::from_fn_with_state(token, require_token));
-    public
-        .merge(protected)
+    routes
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -176,6 +194,10 @@ async fn health() -> Json<Health> {
         status: "ok".into(),
         version: env!("CARGO_PKG_VERSION").into(),
     })
+}
+
+async fn whoami(Extension(identity): Extension<Identity>) -> Response {
+    Json(identity).into_response()
 }
 
 async fn deployment(State(state): State<AppState>) -> Response {
@@ -261,39 +283,44 @@ async fn writer_audit(
 
 async fn start_writer(
     State(state): State<AppState>,
+    Extension(identity): Extension<Identity>,
     id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let writer_id = writer_id(id)?;
     let replay_from = parse_start_body(body)?;
-    let request = operation_request(writer_id, &headers, Operation::Start { replay_from })?;
+    let operation = Operation::Start { replay_from };
+    let request = operation_request(writer_id, &headers, identity, operation)?;
     operate(state, request).await
 }
 
 async fn pause_writer(
     State(state): State<AppState>,
+    Extension(identity): Extension<Identity>,
     id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let writer_id = writer_id(id)?;
     parse_pause_body(body)?;
-    let request = operation_request(writer_id, &headers, Operation::Pause)?;
+    let request = operation_request(writer_id, &headers, identity, Operation::Pause)?;
     operate(state, request).await
 }
 
-/// `operation` on `writer_id`, with the If-Match version and the actor from `headers`.
+/// `operation` on `writer_id` by `identity` (the audit's actor), with the If-Match version
+/// from `headers`.
 fn operation_request(
     writer_id: String,
     headers: &HeaderMap,
+    identity: Identity,
     operation: Operation,
 ) -> Result<OperationRequest, ApiError> {
     Ok(OperationRequest {
         writer_id,
         operation,
         if_match: parse_if_match(headers)?,
-        actor: actor(headers),
+        actor: identity.name,
     })
 }
 
@@ -431,25 +458,6 @@ fn parse_if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     })
 }
 
-/// Who is acting, from the actor header: printable, at most 100 characters, `unknown` if absent.
-fn actor(headers: &HeaderMap) -> String {
-    let raw = headers
-        .get(ACTOR_HEADER)
-        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
-        .unwrap_or_default();
-    let clean: String = raw
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(ACTOR_MAX_CHARS)
-        .collect();
-    let clean = clean.trim();
-    if clean.is_empty() {
-        "unknown".into()
-    } else {
-        clean.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use axum::http::HeaderValue;
@@ -480,20 +488,6 @@ mod tests {
             let error = parse_if_match(&with("if-match", bad)).err();
             assert_eq!(error.map(|e| e.code), Some(ErrorCode::BadRequest), "{bad}");
         }
-    }
-
-    #[test]
-    fn actors_are_sanitised() {
-        assert_eq!(actor(&HeaderMap::new()), "unknown");
-        assert_eq!(actor(&with(ACTOR_HEADER, "  ")), "unknown");
-        assert_eq!(actor(&with(ACTOR_HEADER, "ops@bastion")), "ops@bastion");
-        let long = "x".repeat(300);
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            ACTOR_HEADER,
-            HeaderValue::from_str(&long).unwrap_or(HeaderValue::from_static("")),
-        );
-        assert_eq!(actor(&headers).len(), ACTOR_MAX_CHARS);
     }
 
     #[test]

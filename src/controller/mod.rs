@@ -15,6 +15,7 @@ mod error;
 mod feed;
 mod fleet;
 mod http;
+mod identities;
 mod list_body;
 mod serve;
 mod token;
@@ -35,13 +36,32 @@ pub use token::{ResolvedToken, TOKEN_FILE_NAME, resolve_token};
 
 use crate::domain::SharedClock;
 use crate::oms::{OmsConfig, OmsError};
-use auth::RequiredToken;
 use backend::{Backend, Oms, Simulated};
 use db::{AuditReader, Db};
 use engine::{DemoSeed, Engine};
 use feed::Feed;
 use fleet::Fleet;
 use http::AppState;
+use identities::Identities;
+
+/// Who may call a controller's API. `Debug` hides the token.
+#[derive(Clone)]
+pub enum Access {
+    /// One token, the identity `default` with the operator role.
+    Token(String),
+    /// The identities of a tokens file (see [`crate::tokens_file`]), read again when it
+    /// changes.
+    TokensFile(PathBuf),
+}
+
+impl std::fmt::Debug for Access {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Access::Token(_) => f.write_str("Token(<redacted>)"),
+            Access::TokensFile(path) => f.debug_tuple("TokensFile").field(path).finish(),
+        }
+    }
+}
 
 /// Everything a controller needs to run. Its `Debug` output hides the token.
 #[derive(Clone)]
@@ -50,8 +70,8 @@ pub struct ControllerConfig {
     pub listen: SocketAddr,
     /// Holds `jwctl.db` (and the token file when generated).
     pub data_dir: PathBuf,
-    /// The bearer token to require.
-    pub token: String,
+    /// Who may call the API.
+    pub access: Access,
     /// Seed this many demo writers if the database is empty.
     pub demo_fleet: Option<usize>,
     /// Demo regions; 1 makes a single-region deployment.
@@ -70,7 +90,7 @@ impl std::fmt::Debug for ControllerConfig {
         f.debug_struct("ControllerConfig")
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
-            .field("token", &"<redacted>")
+            .field("access", &self.access)
             .field("demo_fleet", &self.demo_fleet)
             .field("regions", &self.regions)
             .field("transition", &self.transition)
@@ -111,6 +131,8 @@ pub enum ControllerError {
     Oms(OmsError),
     #[error("{0}")]
     OmsSetup(String),
+    #[error(transparent)]
+    TokensFile(#[from] crate::tokens_file::TokensFileError),
 }
 
 /// A running controller.
@@ -177,13 +199,26 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
     let ControllerConfig {
         listen,
         data_dir,
-        token,
+        access,
         demo_fleet,
         regions,
         transition,
         clock,
         oms,
     } = config;
+    let identities = Arc::new(match access {
+        Access::Token(token) => Identities::single(&token),
+        Access::TokensFile(path) => {
+            let identities = Identities::from_file(&path)?;
+            if identities.len() == 0 {
+                tracing::warn!(
+                    path = %path.display(),
+                    "the tokens file has no identities: every request but health is refused"
+                );
+            }
+            identities
+        }
+    });
     token::create_private_dir(&data_dir)?;
     let db_path = data_dir.join(DB_FILE_NAME);
     let feed_db_path = db_path.clone();
@@ -237,15 +272,19 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
             backend: backend.clone(),
             feed: feed.clone(),
         },
-        RequiredToken(token.into()),
+        identities.clone(),
     );
+    tokio::spawn(identities::watch_file(identities, shutdown_rx.clone()));
     let mut server_stop = shutdown_rx.clone();
     let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = server_stop.wait_for(|stopping| *stopping).await;
-            })
-            .await
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = server_stop.wait_for(|stopping| *stopping).await;
+        })
+        .await
     });
     tracing::info!(%addr, writers = backend.fleet_size(), "controller started");
     Ok(ControllerHandle {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tracing::level_filters::LevelFilter;
 
-use super::{ControllerConfig, ControllerError, DB_FILE_NAME, resolve_token, start};
+use super::{Access, ControllerConfig, ControllerError, DB_FILE_NAME, resolve_token, start};
 use crate::cli::args::{BackendChoice, ServeArgs};
 use crate::config::{Config, OmsSection};
 use crate::domain::{SystemClock, Zone};
@@ -19,15 +19,27 @@ pub async fn serve(args: &ServeArgs) -> Result<(), ControllerError> {
         Some(dir) => dir.clone(),
         None => crate::config::default_data_dir().ok_or(ControllerError::NoDataDir)?,
     };
-    let token = resolve_token(&data_dir, args.token_file.as_deref())?;
-    if token.generated {
-        eprintln!(
-            "generated a bearer token in {} (mode 0600); clients read it from there",
-            token.path.display()
-        );
-    } else {
-        eprintln!("bearer token: {}", token.path.display());
-    }
+    let access = match &args.tokens_file {
+        Some(path) => {
+            eprintln!(
+                "identities: {} (read again when it changes)",
+                path.display()
+            );
+            Access::TokensFile(path.clone())
+        }
+        None => {
+            let token = resolve_token(&data_dir, args.token_file.as_deref())?;
+            if token.generated {
+                eprintln!(
+                    "generated a bearer token in {} (mode 0600); clients read it from there",
+                    token.path.display()
+                );
+            } else {
+                eprintln!("bearer token: {}", token.path.display());
+            }
+            Access::Token(token.token)
+        }
+    };
     let oms = match args.backend {
         BackendChoice::Simulated => None,
         BackendChoice::Oms => {
@@ -40,7 +52,7 @@ pub async fn serve(args: &ServeArgs) -> Result<(), ControllerError> {
     let handle = start(ControllerConfig {
         listen: args.listen,
         data_dir: data_dir.clone(),
-        token: token.token,
+        access,
         demo_fleet: args.demo_fleet,
         regions: args.regions,
         transition: Duration::from_millis(args.transition_ms),

@@ -2,7 +2,7 @@
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
-use crate::api::{AuditEntry, Deployment, StreamReset, WriterDelta};
+use crate::api::{AuditEntry, Deployment, Identity, StreamReset, WriterDelta};
 use crate::client::ClientError;
 use crate::domain::Writer;
 
@@ -24,6 +24,8 @@ pub enum Action {
     RefreshDue,
     /// Answer to `Effect::FetchDeployment`.
     DeploymentLoaded(Result<Deployment, ClientError>),
+    /// Answer to `Effect::FetchIdentity`.
+    IdentityLoaded(Result<Identity, ClientError>),
     /// So many bytes of the writer list have arrived (a large fleet takes a while).
     LoadProgress(u64),
     /// Answer to `Effect::FetchFleet`, with the search index already built.

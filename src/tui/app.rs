@@ -239,7 +239,7 @@ impl Embedded {
         let handle = controller::start(ControllerConfig {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             data_dir,
-            token: token.clone(),
+            access: controller::Access::Token(token.clone()),
             demo_fleet: Some(args.demo_fleet),
             regions: args.regions,
             transition: DEMO_TRANSITION,

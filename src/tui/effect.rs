@@ -16,6 +16,8 @@ use crate::search::{SearchHit, SearchIndex};
 pub enum Effect {
     /// `GET /v1/deployment` → `Action::DeploymentLoaded`.
     FetchDeployment,
+    /// `GET /v1/whoami` → `Action::IdentityLoaded`.
+    FetchIdentity,
     /// `GET /v1/writers`, then build the search index off the UI thread → `Action::FleetLoaded`.
     FetchFleet,
     /// Open `GET /v1/events?since=REV`, replacing any stream open → `Action::DeltaArrived`

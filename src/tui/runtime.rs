@@ -206,6 +206,12 @@ impl Executor {
         let client = self.client.clone();
         let tx = self.tx.clone();
         match effect {
+            Effect::FetchIdentity => {
+                tokio::spawn(async move {
+                    let result = client.whoami().await;
+                    let _ = tx.send(Action::IdentityLoaded(result));
+                });
+            }
             Effect::FetchDeployment => {
                 tokio::spawn(async move {
                     let result = client.deployment().await;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use ratatui::layout::Rect;
 
-use crate::api::{AuditEntry, Deployment};
+use crate::api::{AuditEntry, Deployment, Identity};
 use crate::config::TuiConfig;
 use crate::domain::{StatusSet, Writer, WriterStatus, Zone};
 use crate::search::SearchHit;
@@ -36,6 +36,9 @@ pub struct State {
     pub last_refresh: Option<DateTime<Utc>>,
     /// Regions of the deployment, once known.
     pub deployment: Option<Deployment>,
+    /// Who the token authenticates, once the controller said (a viewer's console is
+    /// read-only).
+    pub identity: Option<Identity>,
     /// The last writer list received, with its search index.
     pub fleet: Fleet,
     /// The table: which writers are shown in which order, selection and scroll.
@@ -414,6 +417,7 @@ impl State {
             connection: ConnectionState::Connecting,
             last_refresh: None,
             deployment: None,
+            identity: None,
             fleet: Fleet::empty(),
             table: TableState::default(),
             filter: Filter::default(),

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
 use jwctl::client::{Client, ClientOptions};
-use jwctl::controller::{ControllerConfig, ControllerHandle, start};
+use jwctl::controller::{Access, ControllerConfig, ControllerHandle, start};
 use jwctl::domain::{ManualClock, Writer, WriterStatus};
 
 pub const TOKEN: &str = "test-token-0123456789abcdef";
@@ -50,7 +50,7 @@ pub async fn controller(options: Options) -> TestController {
     let handle = start(ControllerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().to_path_buf(),
-        token: TOKEN.into(),
+        access: Access::Token(TOKEN.into()),
         demo_fleet: options.demo_fleet,
         regions: options.regions,
         transition: options.transition,
@@ -64,13 +64,7 @@ pub async fn controller(options: Options) -> TestController {
 
 impl TestController {
     pub fn client(&self) -> Client {
-        self.client_as("tester@test")
-    }
-
-    pub fn client_as(&self, actor: &str) -> Client {
-        let mut options = ClientOptions::new(self.handle.url(), Some(TOKEN.into()));
-        options.actor = actor.into();
-        Client::new(options).unwrap()
+        Client::new(ClientOptions::new(self.handle.url(), Some(TOKEN.into()))).unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -13,7 +13,7 @@ use assert_cmd::Command;
 use chrono::{DateTime, SecondsFormat, Utc};
 use jwctl::api::{AuditEntry, WriterList};
 use jwctl::client::{Client, ClientOptions};
-use jwctl::controller::{ControllerConfig, ControllerHandle};
+use jwctl::controller::{Access, ControllerConfig, ControllerHandle};
 use jwctl::domain::{SharedClock, SystemClock, Writer, WriterStatus};
 use tempfile::TempDir;
 
@@ -55,7 +55,7 @@ impl Fixture {
             .block_on(jwctl::controller::start(ControllerConfig {
                 listen: "127.0.0.1:0".parse().expect("address"),
                 data_dir: data.path().to_path_buf(),
-                token: TOKEN.into(),
+                access: Access::Token(TOKEN.into()),
                 demo_fleet: Some(size),
                 regions: 3,
                 transition: Duration::from_millis(200),

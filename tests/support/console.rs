@@ -109,7 +109,11 @@ pub fn loaded(list: Vec<Writer>) -> State {
     let effects = init(&mut state);
     assert!(matches!(
         effects.as_slice(),
-        [Effect::FetchDeployment, Effect::FetchFleet]
+        [
+            Effect::FetchIdentity,
+            Effect::FetchDeployment,
+            Effect::FetchFleet
+        ]
     ));
     update(&mut state, Action::DeploymentLoaded(Ok(deployment(true))));
     let effects = update(&mut state, Action::FleetLoaded(Ok(Fleet::new(1, list))));

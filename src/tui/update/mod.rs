@@ -22,6 +22,8 @@ use super::effect::Effect;
 use super::keymap::{self, Command};
 use super::memory::ViewMemory;
 use super::state::{Loadable, Mode, Notice, NoticeLevel, State};
+use crate::api::{Identity, Role};
+use crate::client::ClientError;
 
 pub use refresh::backoff;
 pub use table::next_column;
@@ -38,7 +40,11 @@ pub const WHEEL_ROWS: isize = 3;
 /// The effects to run when the console opens: load the deployment and the writers.
 pub fn init(state: &mut State) -> Vec<Effect> {
     state.refresh_in_flight = true;
-    vec![Effect::FetchDeployment, Effect::FetchFleet]
+    vec![
+        Effect::FetchIdentity,
+        Effect::FetchDeployment,
+        Effect::FetchFleet,
+    ]
 }
 
 /// Applies `action` to `state` and returns what the runtime must do next.
@@ -72,6 +78,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::DeploymentLoaded(result) => refresh::on_deployment(state, result),
+        Action::IdentityLoaded(result) => {
+            on_identity(state, result);
+            Vec::new()
+        }
         Action::LoadProgress(bytes) => {
             if state.refresh_in_flight {
                 state.loading = Some(bytes);
@@ -173,15 +183,34 @@ fn expire_notice(state: &mut State) {
     }
 }
 
+/// Who the token authenticates: a viewer's console turns read-only. A controller that cannot
+/// say (one from before identities) leaves the console as it was.
+fn on_identity(state: &mut State, result: Result<Identity, ClientError>) {
+    match result {
+        Ok(identity) => {
+            if !identity.role.allows(Role::Operator) {
+                state.settings.read_only = true;
+            }
+            state.identity = Some(identity);
+        }
+        Err(error) => tracing::info!(%error, "the controller did not say who the token is"),
+    }
+}
+
 /// Says why a start or pause is not offered, when the console is read-only.
 fn refuse_when_read_only(state: &mut State) -> bool {
     if state.settings.read_only {
-        notify(
-            state,
-            NoticeLevel::Warning,
-            "READ-ONLY: this console starts and pauses nothing (--read-only or read_only = true \
-             in the config)",
-        );
+        let message = match &state.identity {
+            Some(identity) if !identity.role.allows(Role::Operator) => format!(
+                "READ-ONLY: {} is a {}; starting and pausing need an identity with the \
+                 operator role",
+                identity.name, identity.role
+            ),
+            _ => "READ-ONLY: this console starts and pauses nothing (--read-only or \
+                  read_only = true in the config)"
+                .to_string(),
+        };
+        notify(state, NoticeLevel::Warning, message);
     }
     state.settings.read_only
 }

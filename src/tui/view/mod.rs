@@ -19,6 +19,7 @@ use super::keymap;
 use super::layout::{Areas, MIN_HEIGHT, MIN_WIDTH, layout};
 use super::state::{ConnectionState, Mode, NoticeLevel, Popup, State};
 use super::theme::Theme;
+use crate::api::DEFAULT_IDENTITY;
 use crate::domain::{WriterStatus, format_bytes, format_duration_ms};
 use text::fit_spans;
 
@@ -205,6 +206,15 @@ fn status_line(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
         ConnectionState::Failed { .. } => ("✖ disconnected", theme.error()),
     };
     spans.push(Span::styled(mark, style));
+    // Named identities only: a controller's single token is always `default`, an operator.
+    if let Some(identity) = state
+        .identity
+        .as_ref()
+        .filter(|identity| identity.name != DEFAULT_IDENTITY)
+    {
+        spans.push(Span::styled(" as ", theme.dim()));
+        spans.push(Span::raw(format!("{} ({})", identity.name, identity.role)));
+    }
     backend_spans(state, &mut spans, theme);
     spans.push(Span::styled(" · ", theme.dim()));
     spans.push(Span::raw(format!(

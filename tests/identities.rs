@@ -1,0 +1,221 @@
+//! Identities and roles: a controller started with a tokens file, every role against every
+//! route, the audit's actor, whoami, and tokens added and revoked while it runs.
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use jwctl::api::Role;
+use jwctl::client::{Client, ClientOptions};
+use jwctl::controller::{Access, ControllerConfig, ControllerHandle, Endpoint, start};
+use jwctl::domain::{ManualClock, Writer, WriterStatus};
+use jwctl::tokens_file;
+use reqwest::StatusCode;
+
+use common::{is_stopped_and_resumable, t0};
+
+struct Fixture {
+    handle: ControllerHandle,
+    tokens: std::path::PathBuf,
+    viewer: String,
+    operator: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = dir.path().join("tokens.toml");
+    let viewer = tokens_file::add(&tokens, "vera", Role::Viewer, Utc::now()).unwrap();
+    let operator = tokens_file::add(&tokens, "otto", Role::Operator, Utc::now()).unwrap();
+    let handle = start(ControllerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().join("data"),
+        access: Access::TokensFile(tokens.clone()),
+        demo_fleet: Some(60),
+        regions: 2,
+        transition: Duration::from_millis(100),
+        clock: Arc::new(ManualClock::new(t0())),
+        oms: None,
+    })
+    .await
+    .unwrap();
+    Fixture {
+        handle,
+        tokens,
+        viewer,
+        operator,
+        _dir: dir,
+    }
+}
+
+fn client(handle: &ControllerHandle, token: &str) -> Client {
+    Client::new(ClientOptions::new(handle.url(), Some(token.into()))).unwrap()
+}
+
+/// The status `token` (none: no Authorization header) gets on `endpoint`, asked of `writer`.
+async fn status_of(
+    handle: &ControllerHandle,
+    endpoint: Endpoint,
+    writer: &Writer,
+    token: Option<&str>,
+) -> StatusCode {
+    let path = endpoint.path().replace("{id}", &writer.id);
+    let http = reqwest::Client::new();
+    let url = format!("{}{path}", handle.url());
+    let mut request = match endpoint.method() {
+        "POST" => http.post(url).json(&serde_json::json!({})),
+        _ => http.get(url),
+    };
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap().status()
+}
+
+#[tokio::test]
+async fn every_role_on_every_route() {
+    let f = fixture().await;
+    let writers = client(&f.handle, &f.operator)
+        .list_writers(None)
+        .await
+        .unwrap()
+        .writers;
+    let running = writers.iter().filter(|w| w.status == WriterStatus::Running);
+    let stopped = writers.iter().filter(|w| is_stopped_and_resumable(w));
+    let (mut running, mut stopped) = (running.cloned(), stopped.cloned());
+    for endpoint in Endpoint::ALL {
+        // A writer the operation applies to, fresh for every endpoint.
+        let writer = match endpoint {
+            Endpoint::Start => stopped.next(),
+            _ => running.next(),
+        };
+        let Some(writer) = writer else {
+            panic!("the demo fleet has too few writers for {endpoint:?}");
+        };
+        let public = endpoint == Endpoint::Health;
+        let mutation = endpoint.method() == "POST";
+        let anonymous = status_of(&f.handle, endpoint, &writer, None).await;
+        let wrong = status_of(&f.handle, endpoint, &writer, Some("not-a-token")).await;
+        let viewer = status_of(&f.handle, endpoint, &writer, Some(&f.viewer)).await;
+        let operator = status_of(&f.handle, endpoint, &writer, Some(&f.operator)).await;
+        let expected_anonymous = if public {
+            StatusCode::OK
+        } else {
+            StatusCode::UNAUTHORIZED
+        };
+        assert_eq!(
+            anonymous, expected_anonymous,
+            "{endpoint:?} without a token"
+        );
+        assert_eq!(wrong, expected_anonymous, "{endpoint:?} with a wrong token");
+        let expected_viewer = if mutation {
+            StatusCode::FORBIDDEN
+        } else {
+            StatusCode::OK
+        };
+        assert_eq!(viewer, expected_viewer, "{endpoint:?} as a viewer");
+        assert_eq!(operator, StatusCode::OK, "{endpoint:?} as an operator");
+    }
+}
+
+#[tokio::test]
+async fn a_viewer_is_told_the_role_needed_and_the_audit_names_the_operator() {
+    let f = fixture().await;
+    let operator = client(&f.handle, &f.operator);
+    let viewer = client(&f.handle, &f.viewer);
+    let who = viewer.whoami().await.unwrap();
+    assert_eq!((who.name.as_str(), who.role), ("vera", Role::Viewer));
+    let who = operator.whoami().await.unwrap();
+    assert_eq!((who.name.as_str(), who.role), ("otto", Role::Operator));
+
+    let writers = operator.list_writers(None).await.unwrap().writers;
+    let writer = writers
+        .iter()
+        .find(|w| w.status == WriterStatus::Running)
+        .unwrap();
+    let refused = viewer.pause(&writer.id, None).await.unwrap_err();
+    assert_eq!(refused.code(), Some("forbidden"));
+    let message = refused.to_string();
+    assert!(
+        message.contains("operator role") && message.contains("vera"),
+        "{message}"
+    );
+
+    // A forged client label changes nothing: the actor is the identity of the token.
+    let url = format!("{}/v1/writers/{}/pause", f.handle.url(), writer.id);
+    let answer = reqwest::Client::new()
+        .post(url)
+        .bearer_auth(&f.operator)
+        .header("x-jwctl-actor", "vera")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let audit = operator.audit(&writer.id, 10).await.unwrap();
+    let actors: Vec<(&str, &str)> = audit
+        .iter()
+        .map(|e| (e.actor.as_str(), e.result.as_str()))
+        .collect();
+    assert_eq!(
+        actors,
+        [("otto", "ok")],
+        "the viewer's refusal never reached the writer"
+    );
+}
+
+/// Polls `check` until it holds, for at most 10 s.
+async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !check().await {
+        assert!(Instant::now() < deadline, "{what} within 10 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn tokens_added_and_revoked_take_effect_without_a_restart() {
+    let f = fixture().await;
+    let newcomer = tokens_file::add(&f.tokens, "nina", Role::Operator, Utc::now()).unwrap();
+    let nina = client(&f.handle, &newcomer);
+    eventually("a new identity is accepted", async || {
+        nina.whoami().await.is_ok()
+    })
+    .await;
+    tokens_file::revoke(&f.tokens, "vera").unwrap();
+    let vera = client(&f.handle, &f.viewer);
+    eventually("a revoked token is refused", async || {
+        vera.whoami()
+            .await
+            .is_err_and(|e| e.code() == Some("unauthorized"))
+    })
+    .await;
+    assert_no_token_in(&f.tokens, &[&f.viewer, &f.operator, &newcomer]);
+}
+
+fn assert_no_token_in(path: &Path, tokens: &[&str]) {
+    let text = std::fs::read_to_string(path).unwrap();
+    for token in tokens {
+        assert!(!text.contains(token), "the tokens file holds a token");
+    }
+}
+
+#[tokio::test]
+async fn a_controller_refuses_to_start_on_a_missing_tokens_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let error = start(ControllerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().join("data"),
+        access: Access::TokensFile(dir.path().join("nope.toml")),
+        demo_fleet: Some(5),
+        regions: 1,
+        transition: Duration::from_millis(100),
+        clock: Arc::new(ManualClock::new(t0())),
+        oms: None,
+    })
+    .await
+    .unwrap_err();
+    assert!(error.to_string().contains("jwctl token add"), "{error}");
+}
