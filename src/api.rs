@@ -232,6 +232,19 @@ pub struct AuditEntry {
     pub message: Option<String>,
 }
 
+/// What `GET /v1/audit` is asked for: each field given narrows the entries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// One writer's entries (its id).
+    pub writer: Option<String>,
+    /// One identity's entries.
+    pub actor: Option<String>,
+    /// Entries at or after this instant.
+    pub since: Option<DateTime<Utc>>,
+    /// At most this many (0 to 500), the newest.
+    pub limit: u32,
+}
+
 /// `GET /v1/writers/{id}/audit`: newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditLog {

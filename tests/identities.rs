@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use jwctl::api::Role;
+use jwctl::api::{AuditQuery, Role};
 use jwctl::client::{Client, ClientOptions};
 use jwctl::controller::{Access, ControllerConfig, ControllerHandle, Endpoint, start};
 use jwctl::domain::{ManualClock, Writer, WriterStatus};
@@ -218,4 +218,90 @@ async fn a_controller_refuses_to_start_on_a_missing_tokens_file() {
     .await
     .unwrap_err();
     assert!(error.to_string().contains("jwctl token add"), "{error}");
+}
+
+#[tokio::test]
+async fn the_audit_across_writers_is_narrowed_by_writer_actor_and_time() {
+    let f = fixture().await;
+    let (otto, vera) = (client(&f.handle, &f.operator), client(&f.handle, &f.viewer));
+    let writers = otto.list_writers(None).await.unwrap().writers;
+    let mut running = writers.iter().filter(|w| w.status == WriterStatus::Running);
+    let (first, second) = (running.next().unwrap(), running.next().unwrap());
+    otto.pause(&first.id, None).await.unwrap();
+    otto.pause(&second.id, None).await.unwrap();
+    let nina_token = tokens_file::add(&f.tokens, "nina", Role::Operator, Utc::now()).unwrap();
+    let nina = client(&f.handle, &nina_token);
+    eventually("nina is accepted", async || nina.whoami().await.is_ok()).await;
+    // A pause of a writer already pausing: a no-op, audited too.
+    nina.pause(&second.id, None).await.unwrap();
+
+    let query = |writer: Option<&Writer>, actor: Option<&str>| AuditQuery {
+        writer: writer.map(|w| w.id.clone()),
+        actor: actor.map(str::to_string),
+        since: None,
+        limit: 20,
+    };
+    let seen = |entries: Vec<jwctl::api::AuditEntry>| -> Vec<(String, String)> {
+        entries
+            .into_iter()
+            .map(|e| (e.actor, e.writer_id))
+            .collect()
+    };
+    let all = seen(vera.audit_log(&query(None, None)).await.unwrap());
+    let (a, b) = (first.id.clone(), second.id.clone());
+    assert_eq!(
+        all,
+        [
+            ("nina".to_string(), b.clone()),
+            ("otto".to_string(), b.clone()),
+            ("otto".to_string(), a.clone())
+        ],
+        "newest first"
+    );
+    let by_otto = seen(vera.audit_log(&query(None, Some("otto"))).await.unwrap());
+    assert_eq!(
+        by_otto,
+        [("otto".to_string(), b.clone()), ("otto".to_string(), a)]
+    );
+    let of_second = seen(vera.audit_log(&query(Some(second), None)).await.unwrap());
+    assert_eq!(of_second.len(), 2);
+    let both = seen(
+        vera.audit_log(&query(Some(second), Some("nina")))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(both, [("nina".to_string(), b)]);
+    let one = AuditQuery {
+        limit: 1,
+        ..query(None, None)
+    };
+    assert_eq!(vera.audit_log(&one).await.unwrap().len(), 1);
+    // The controller's clock is manual: every entry is at t0.
+    let at_t0 = AuditQuery {
+        since: Some(t0()),
+        ..query(None, None)
+    };
+    assert_eq!(vera.audit_log(&at_t0).await.unwrap().len(), 3);
+    let later = AuditQuery {
+        since: Some(t0() + chrono::Duration::seconds(1)),
+        ..query(None, None)
+    };
+    assert!(vera.audit_log(&later).await.unwrap().is_empty());
+
+    let http = reqwest::Client::new();
+    for bad in [
+        "limit=501",
+        "since=yesterday",
+        "since=2026-11-24",
+        "colour=red",
+    ] {
+        let url = format!("{}/v1/audit?{bad}", f.handle.url());
+        let answer = http.get(url).bearer_auth(&f.viewer).send().await.unwrap();
+        assert_eq!(answer.status(), StatusCode::BAD_REQUEST, "{bad}");
+        let body = answer.text().await.unwrap();
+        assert!(
+            body.contains("limit must be a number from 0 to 500"),
+            "{bad}: {body}"
+        );
+    }
 }

@@ -144,12 +144,43 @@ pub enum Command {
     /// Exit status: 0 done (no-ops included), 1 any writer failed, or a selection that
     /// matches nothing, 2 usage error.
     Pause(PauseArgs),
+    /// Who started or paused which writer, when, and how it ended: the controller's audit
+    /// log, newest first, across writers or for one (--writer), by identity (--actor), from a
+    /// time on (--since).
+    Audit(AuditArgs),
     /// Manage the identities of a tokens file (`jwctl serve --tokens-file`).
     ///
     /// The file holds each identity's name, role and the SHA-256 of its token, never the
     /// token: `add` prints the new token once, alone on stdout. A running controller picks
     /// up an addition or a revocation within seconds.
     Token(TokenArgs),
+}
+
+/// `jwctl audit`.
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    #[command(flatten)]
+    pub zone: ZoneArg,
+    #[command(flatten)]
+    pub theme: ThemeArg,
+    /// Only this writer's entries (its id or unique name).
+    #[arg(long, value_name = "WRITER")]
+    pub writer: Option<String>,
+    /// Only the entries of this identity (as `jwctl token list` names it).
+    #[arg(long, value_name = "NAME")]
+    pub actor: Option<String>,
+    /// Only entries at or after this time: RFC 3339, a wall time in --tz, or relative (-2h).
+    #[arg(long, value_name = "TS")]
+    pub since: Option<String>,
+    /// At most this many entries, the newest (0 to 500).
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u32).range(0..=500))]
+    pub limit: u32,
+    /// Output format. table: aligned columns on stdout, a count on stderr. json: stdout is
+    /// one JSON document shaped like GET /v1/audit, {"entries":[…]}.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
 }
 
 /// `jwctl token`.

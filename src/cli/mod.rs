@@ -2,6 +2,7 @@
 //! commands for scripts.
 
 pub mod args;
+pub mod audit;
 pub mod batch;
 pub mod confirm;
 pub mod connection;
@@ -20,7 +21,7 @@ pub mod token;
 
 use std::process::ExitCode;
 
-use crate::cli::args::{ListArgs, PauseArgs, ReadOnlyArg, StartArgs};
+use crate::cli::args::{AuditArgs, ListArgs, PauseArgs, ReadOnlyArg, StartArgs};
 use crate::cli::context::Context;
 use crate::cli::error::CliError;
 
@@ -30,6 +31,7 @@ pub enum Script {
     List(ListArgs),
     Start(StartArgs),
     Pause(PauseArgs),
+    Audit(AuditArgs),
 }
 
 /// Runs `script` on its own tokio runtime and returns the process exit code: 0 done,
@@ -72,6 +74,15 @@ async fn execute(script: Script) -> Result<(), CliError> {
         Script::Pause(args) => {
             let ctx = Context::load(&args.client, None, args.theme, args.read_only)?;
             mutate::pause(&ctx, &args).await
+        }
+        Script::Audit(args) => {
+            let ctx = Context::load(
+                &args.client,
+                args.zone.tz,
+                args.theme,
+                ReadOnlyArg::default(),
+            )?;
+            audit::run(&ctx, &args).await
         }
     }
 }

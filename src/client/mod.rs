@@ -17,7 +17,8 @@ use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 
 use crate::api::{
-    AuditEntry, AuditLog, Deployment, ErrorBody, Health, Identity, StartRequest, WriterList,
+    AuditEntry, AuditLog, AuditQuery, Deployment, ErrorBody, Health, Identity, StartRequest,
+    WriterList,
 };
 use crate::domain::{Writer, format_utc, interning};
 use crate::http_errors::{body_excerpt, root_cause};
@@ -245,6 +246,24 @@ impl Client {
                 &[("limit", limit.as_str())],
             )
             .await?;
+        Ok(log.entries)
+    }
+
+    /// `GET /v1/audit`: the newest entries across writers that `query` admits, newest first.
+    pub async fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, ClientError> {
+        let limit = query.limit.to_string();
+        let since = query.since.map(format_utc);
+        let mut params = vec![("limit", limit.as_str())];
+        if let Some(writer) = &query.writer {
+            params.push(("writer", writer));
+        }
+        if let Some(actor) = &query.actor {
+            params.push(("actor", actor));
+        }
+        if let Some(since) = &since {
+            params.push(("since", since));
+        }
+        let log: AuditLog = self.get(&["v1", "audit"], &params).await?;
         Ok(log.entries)
     }
 

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::types::Type;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
+use super::backend::AuditFilter;
 use super::fleet::{Slot, StoreModel, WriterIdentity, WriterState};
 use crate::api::{AuditAction, AuditEntry};
 use crate::domain::{Project, SharedStr, UnknownKind, WriterStatus, interning};
@@ -391,13 +392,36 @@ impl AuditReader {
         Ok(AuditReader { conn })
     }
 
-    /// The newest `limit` audit entries of writer `id`, newest first.
-    pub fn audit(&self, id: &str, limit: u32) -> rusqlite::Result<Vec<AuditEntry>> {
-        let mut stmt = self.conn.prepare_cached(
+    /// The newest `filter.limit` audit entries `filter` admits, newest first. Only the
+    /// conditions given are in the statement, so a writer's entries come from its index.
+    pub fn audit(&self, filter: &AuditFilter) -> rusqlite::Result<Vec<AuditEntry>> {
+        let mut conditions = Vec::new();
+        let mut values: Vec<rusqlite::types::Value> = Vec::new();
+        let mut narrow = |condition: &str, value: rusqlite::types::Value| {
+            values.push(value);
+            conditions.push(format!("{condition} ?{}", values.len()));
+        };
+        if let Some(writer) = &filter.writer {
+            narrow("writer_id =", writer.clone().into());
+        }
+        if let Some(actor) = &filter.actor {
+            narrow("actor =", actor.clone().into());
+        }
+        if let Some(since) = filter.since {
+            narrow("at_ms >=", since.timestamp_millis().into());
+        }
+        values.push(i64::from(filter.limit).into());
+        let limit = values.len();
+        let condition = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT id, at_ms, actor, writer_id, action, replay_from_ms, result, message
-             FROM audit WHERE writer_id = ?1 ORDER BY id DESC LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![id, limit], |row| {
+             FROM audit {condition} ORDER BY id DESC LIMIT ?{limit}",
+        ))?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(values), |row| {
             let action = match row.get_ref(4)?.as_str()? {
                 "start" => AuditAction::Start,
                 "pause" => AuditAction::Pause,

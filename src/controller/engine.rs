@@ -13,7 +13,7 @@ use axum::body::Body;
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
-use super::backend::{Operation, OperationRequest, Verdict, WriterView, judge, lock};
+use super::backend::{AuditFilter, Operation, OperationRequest, Verdict, WriterView, judge, lock};
 use super::db::{AuditReader, Db, NewAudit, SavedCheckpoint};
 use super::error::ApiError;
 use super::fleet::{Fleet, Slot, StoreModel, WriterJson, now_ms};
@@ -223,15 +223,12 @@ impl Engine {
         )
     }
 
-    /// `GET /v1/writers/{id}/audit`.
-    pub fn audit(&self, id: &str, limit: u32) -> Result<Vec<AuditEntry>, ApiError> {
-        if lock(&self.fleet).get(id).is_none() {
-            return Err(ApiError::writer_not_found(id));
-        }
+    /// The audit entries `filter` admits, newest first.
+    pub fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, ApiError> {
         let reader = lock(&self.audit_reader);
         let reader = reader.as_ref().ok_or_else(shutting_down)?;
         reader
-            .audit(id, limit)
+            .audit(filter)
             .map_err(|e| ApiError::internal("reading the audit log failed", &e))
     }
 

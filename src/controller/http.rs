@@ -16,18 +16,16 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tower_http::compression::CompressionLayer;
 
+use super::audit_routes as audit;
 use super::auth::{Gate, require_identity};
 use super::backend::{Backend, Operation, OperationRequest};
 use super::error::{ApiError, clip};
 use super::feed::Feed;
 use super::identities::Identities;
-use crate::api::{AuditLog, ErrorCode, Health, Identity, Role, StartRequest};
+use crate::api::{ErrorCode, Health, Identity, Role, StartRequest};
 
 /// Largest request body accepted.
 pub const BODY_LIMIT: usize = 64 * 1024;
-
-const AUDIT_DEFAULT_LIMIT: u32 = 20;
-const AUDIT_MAX_LIMIT: u32 = 500;
 
 /// Every endpoint of the API. The router is built from this table, and a test checks
 /// `assets/openapi.yaml` against it.
@@ -42,11 +40,12 @@ pub enum Endpoint {
     Pause,
     Events,
     Whoami,
+    AuditLog,
 }
 
 impl Endpoint {
     /// All endpoints.
-    pub const ALL: [Endpoint; 9] = [
+    pub const ALL: [Endpoint; 10] = [
         Endpoint::Health,
         Endpoint::Deployment,
         Endpoint::Writers,
@@ -56,6 +55,7 @@ impl Endpoint {
         Endpoint::Pause,
         Endpoint::Events,
         Endpoint::Whoami,
+        Endpoint::AuditLog,
     ];
 
     /// HTTP method, upper case.
@@ -78,6 +78,7 @@ impl Endpoint {
             Endpoint::Pause => "/v1/writers/{id}/pause",
             Endpoint::Events => "/v1/events",
             Endpoint::Whoami => "/v1/whoami",
+            Endpoint::AuditLog => "/v1/audit",
         }
     }
 
@@ -91,7 +92,8 @@ impl Endpoint {
             | Endpoint::Writer
             | Endpoint::Audit
             | Endpoint::Events
-            | Endpoint::Whoami => Some(Role::Viewer),
+            | Endpoint::Whoami
+            | Endpoint::AuditLog => Some(Role::Viewer),
         }
     }
 
@@ -105,7 +107,8 @@ impl Endpoint {
             Endpoint::Deployment => on(filter, deployment),
             Endpoint::Writers => on(filter, list_writers),
             Endpoint::Writer => on(filter, get_writer),
-            Endpoint::Audit => on(filter, writer_audit),
+            Endpoint::Audit => on(filter, audit::writer_audit),
+            Endpoint::AuditLog => on(filter, audit::audit_log),
             Endpoint::Start => on(filter, start_writer),
             Endpoint::Pause => on(filter, pause_writer),
             Endpoint::Events => on(filter, events),
@@ -254,33 +257,6 @@ async fn get_writer(
     Ok(Json(state.backend.writer(&id)?).into_response())
 }
 
-#[derive(Debug, Deserialize)]
-struct AuditQuery {
-    limit: Option<u32>,
-}
-
-async fn writer_audit(
-    State(state): State<AppState>,
-    id: Result<Path<String>, PathRejection>,
-    query: Result<Query<AuditQuery>, QueryRejection>,
-) -> Result<Response, ApiError> {
-    let id = writer_id(id)?;
-    let Query(query) = query.map_err(|e| {
-        ApiError::bad_request(format!(
-            "{}; limit must be a number from 0 to {AUDIT_MAX_LIMIT}",
-            query_problem(&e)
-        ))
-    })?;
-    let limit = query.limit.unwrap_or(AUDIT_DEFAULT_LIMIT);
-    if limit > AUDIT_MAX_LIMIT {
-        return Err(ApiError::bad_request(format!(
-            "limit {limit} is too large; limit must be a number from 0 to {AUDIT_MAX_LIMIT}"
-        )));
-    }
-    let entries = state.backend.clone().audit(id, limit).await?;
-    Ok(Json(AuditLog { entries }).into_response())
-}
-
 async fn start_writer(
     State(state): State<AppState>,
     Extension(identity): Extension<Identity>,
@@ -339,11 +315,11 @@ fn json_body(body: Body) -> Response {
         .into_response()
 }
 
-fn query_problem(rejection: &QueryRejection) -> String {
+pub(super) fn query_problem(rejection: &QueryRejection) -> String {
     format!("the query string is not valid ({})", rejection.body_text())
 }
 
-fn writer_id(id: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+pub(super) fn writer_id(id: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
     id.map(|Path(id)| id).map_err(|e| {
         ApiError::bad_request(format!(
             "the writer id in the path is not valid ({}); percent-encode it as UTF-8",

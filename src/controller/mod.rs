@@ -4,6 +4,7 @@
 //! [`start`] runs a controller in the current tokio runtime (the TUI embeds one, tests start
 //! them on `127.0.0.1:0`); [`serve`] is the `jwctl serve` command around it.
 
+mod audit_routes;
 mod auth;
 mod backend;
 mod db;

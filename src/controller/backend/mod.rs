@@ -38,6 +38,16 @@ pub(crate) struct OperationRequest {
     pub actor: String,
 }
 
+/// Which audit entries to read: each field given narrows them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct AuditFilter {
+    pub writer: Option<String>,
+    pub actor: Option<String>,
+    /// At or after this instant.
+    pub since: Option<DateTime<Utc>>,
+    pub limit: u32,
+}
+
 /// The operation itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Operation {
@@ -181,12 +191,8 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
     /// applied, a transition ended, a poll taken in), so the change feed scans at once.
     fn changes(&self) -> Arc<Notify>;
 
-    /// The newest `limit` audit entries of writer `id`, newest first.
-    fn audit(
-        self: Arc<Self>,
-        id: String,
-        limit: u32,
-    ) -> BoxFuture<Result<Vec<AuditEntry>, ApiError>>;
+    /// The newest `filter.limit` audit entries `filter` admits, newest first.
+    fn audit(self: Arc<Self>, filter: AuditFilter) -> BoxFuture<Result<Vec<AuditEntry>, ApiError>>;
 
     /// Applies a start or pause; answers the writer as it is after the change (unchanged for
     /// a no-op).

@@ -15,7 +15,9 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-use super::{Backend, BoxFuture, OperationRequest, Verdict, WriterView, blocking, judge, lock};
+use super::{
+    AuditFilter, Backend, BoxFuture, OperationRequest, Verdict, WriterView, blocking, judge, lock,
+};
 use crate::api::{AuditEntry, BackendInfo, BackendKind, Deployment, ErrorCode, FailedProject};
 use crate::controller::db::{AuditReader, Db, NewAudit};
 use crate::controller::error::ApiError;
@@ -466,23 +468,15 @@ impl Backend for Oms {
         self.changes.clone()
     }
 
-    fn audit(
-        self: Arc<Self>,
-        id: String,
-        limit: u32,
-    ) -> BoxFuture<Result<Vec<AuditEntry>, ApiError>> {
-        Box::pin(async move {
-            self.writer(&id)?;
-            const FAILED: &str = "reading the audit log failed";
-            blocking(FAILED, move || {
-                let reader = lock(&self.audit_reader);
-                let reader = reader.as_ref().ok_or_else(shutting_down)?;
-                reader
-                    .audit(&id, limit)
-                    .map_err(|e| ApiError::internal(FAILED, &e))
-            })
-            .await
-        })
+    fn audit(self: Arc<Self>, filter: AuditFilter) -> BoxFuture<Result<Vec<AuditEntry>, ApiError>> {
+        const FAILED: &str = "reading the audit log failed";
+        Box::pin(blocking(FAILED, move || {
+            let reader = lock(&self.audit_reader);
+            let reader = reader.as_ref().ok_or_else(shutting_down)?;
+            reader
+                .audit(&filter)
+                .map_err(|e| ApiError::internal(FAILED, &e))
+        }))
     }
 
     fn apply(self: Arc<Self>, request: OperationRequest) -> BoxFuture<Result<Writer, ApiError>> {

@@ -8,7 +8,7 @@ use axum::body::Body;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-use super::{Backend, BoxFuture, OperationRequest, WriterView, blocking};
+use super::{AuditFilter, Backend, BoxFuture, OperationRequest, WriterView, blocking};
 use crate::api::{AuditEntry, Deployment};
 use crate::controller::engine::Engine;
 use crate::controller::error::ApiError;
@@ -87,13 +87,9 @@ impl Backend for Simulated {
         self.engine.changes()
     }
 
-    fn audit(
-        self: Arc<Self>,
-        id: String,
-        limit: u32,
-    ) -> BoxFuture<Result<Vec<AuditEntry>, ApiError>> {
+    fn audit(self: Arc<Self>, filter: AuditFilter) -> BoxFuture<Result<Vec<AuditEntry>, ApiError>> {
         Box::pin(blocking("reading the audit log failed", move || {
-            self.engine.audit(&id, limit)
+            self.engine.audit(&filter)
         }))
     }
 

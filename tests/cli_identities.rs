@@ -1,5 +1,5 @@
-//! `jwctl token add|list|revoke` run as a new user would, and the scripting commands of a
-//! viewer against a controller that reads the tokens file they wrote.
+//! `jwctl token add|list|revoke` run as a new user would, the scripting commands of a viewer
+//! against a controller that reads the tokens file they wrote, and `jwctl audit`.
 
 #[path = "support/cli_fixture.rs"]
 mod cli_fixture;
