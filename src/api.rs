@@ -274,6 +274,8 @@ pub enum ErrorCode {
     Unauthorized,
     /// The identity's role does not allow the request (the message names the role needed).
     Forbidden,
+    /// Too many failed authentications from the peer's address: wait (`Retry-After`).
+    RateLimited,
     WriterNotFound,
     NotFound,
     MethodNotAllowed,
@@ -301,6 +303,7 @@ impl ErrorCode {
             ErrorCode::BadRequest => "bad_request",
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::Forbidden => "forbidden",
+            ErrorCode::RateLimited => "rate_limited",
             ErrorCode::WriterNotFound => "writer_not_found",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
@@ -323,6 +326,7 @@ impl ErrorCode {
             ErrorCode::BadRequest => 400,
             ErrorCode::Unauthorized => 401,
             ErrorCode::Forbidden => 403,
+            ErrorCode::RateLimited => 429,
             ErrorCode::WriterNotFound | ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::InvalidState => 409,

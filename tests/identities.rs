@@ -55,15 +55,26 @@ fn client(handle: &ControllerHandle, token: &str) -> Client {
     Client::new(ClientOptions::new(handle.url(), Some(token.into()))).unwrap()
 }
 
-/// The status `token` (none: no Authorization header) gets on `endpoint`, asked of `writer`.
+/// An HTTP client whose requests come from `source` (any 127.x.y.z is this machine): failed
+/// authentications are counted per address.
+fn http_from(source: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(source))
+        .build()
+        .unwrap()
+}
+
+/// The status `token` (none: no Authorization header) gets on `endpoint`, asked of `writer`
+/// from `source`.
 async fn status_of(
     handle: &ControllerHandle,
     endpoint: Endpoint,
     writer: &Writer,
     token: Option<&str>,
+    source: [u8; 4],
 ) -> StatusCode {
     let path = endpoint.path().replace("{id}", &writer.id);
-    let http = reqwest::Client::new();
+    let http = http_from(source);
     let url = format!("{}{path}", handle.url());
     let mut request = match endpoint.method() {
         "POST" => http.post(url).json(&serde_json::json!({})),
@@ -97,10 +108,14 @@ async fn every_role_on_every_route() {
         };
         let public = endpoint == Endpoint::Health;
         let mutation = endpoint.method() == "POST";
-        let anonymous = status_of(&f.handle, endpoint, &writer, None).await;
-        let wrong = status_of(&f.handle, endpoint, &writer, Some("not-a-token")).await;
-        let viewer = status_of(&f.handle, endpoint, &writer, Some(&f.viewer)).await;
-        let operator = status_of(&f.handle, endpoint, &writer, Some(&f.operator)).await;
+        // The two failures per route come from addresses of their own, below the rate limit.
+        let anonymous = status_of(&f.handle, endpoint, &writer, None, [127, 0, 0, 2]).await;
+        let wrong = Some("not-a-token");
+        let wrong = status_of(&f.handle, endpoint, &writer, wrong, [127, 0, 0, 3]).await;
+        let viewer = Some(f.viewer.as_str());
+        let viewer = status_of(&f.handle, endpoint, &writer, viewer, [127, 0, 0, 1]).await;
+        let operator = Some(f.operator.as_str());
+        let operator = status_of(&f.handle, endpoint, &writer, operator, [127, 0, 0, 1]).await;
         let expected_anonymous = if public {
             StatusCode::OK
         } else {
@@ -304,4 +319,48 @@ async fn the_audit_across_writers_is_narrowed_by_writer_actor_and_time() {
             "{bad}: {body}"
         );
     }
+}
+
+#[tokio::test]
+async fn failed_authentications_are_rate_limited_per_address() {
+    let f = fixture().await;
+    let url = format!("{}/v1/whoami", f.handle.url());
+    let guesser = http_from([127, 0, 0, 9]);
+    let status = |request: reqwest::RequestBuilder| async move {
+        let answer = request.send().await.unwrap();
+        let retry_after = answer.headers().get("retry-after").cloned();
+        (answer.status(), retry_after)
+    };
+    for guess in 0..10 {
+        let (code, _) = status(guesser.get(&url).bearer_auth(format!("guess-{guess}"))).await;
+        assert_eq!(code, StatusCode::UNAUTHORIZED, "guess {guess}");
+    }
+    // Limited now: even the right token is refused from that address, and says when to retry.
+    let (code, retry_after) = status(guesser.get(&url).bearer_auth(&f.viewer)).await;
+    assert_eq!(code, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        retry_after.as_ref().and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    let body = guesser
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains("rate_limited") && body.contains("try again in 1 s"),
+        "{body}"
+    );
+    // Other addresses are not affected.
+    let (code, _) = status(http_from([127, 0, 0, 1]).get(&url).bearer_auth(&f.viewer)).await;
+    assert_eq!(code, StatusCode::OK);
+    // The right token works again from the limited address within seconds.
+    let viewer = f.viewer.clone();
+    eventually("the right token works again", async || {
+        status(guesser.get(&url).bearer_auth(&viewer)).await.0 == StatusCode::OK
+    })
+    .await;
 }

@@ -2,12 +2,15 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use super::auth_limit::{BURST, FailedAuthLimiter};
 use super::error::ApiError;
 use super::identities::Identities;
 use crate::api::{ErrorCode, Role};
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::header::AUTHORIZATION;
+use axum::http::HeaderValue;
+use axum::http::header::{AUTHORIZATION, RETRY_AFTER};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -19,17 +22,27 @@ runs with --tokens-file";
 #[derive(Debug, Clone)]
 pub(crate) struct Gate {
     pub identities: Arc<Identities>,
+    pub limiter: Arc<FailedAuthLimiter>,
     pub role: Role,
 }
 
 /// Middleware: passes the request on only with `Authorization: Bearer <token>` of an identity
-/// whose role allows the route; the identity goes with the request (the audit's actor).
-/// Failures are logged with the peer address, never with what was presented.
+/// whose role allows the route; the identity goes with the request (the audit's actor). A
+/// peer that failed too often is refused (429) before its token is looked at. Failures are
+/// logged with the peer address, never with what was presented.
 pub(crate) async fn require_identity(
     State(gate): State<Gate>,
     mut request: Request,
     next: Next,
 ) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| *peer);
+    let now = Instant::now();
+    if let Some(wait) = peer.and_then(|peer| gate.limiter.wait(peer.ip(), now)) {
+        return rate_limited(wait);
+    }
     let presented = request
         .headers()
         .get(AUTHORIZATION)
@@ -44,15 +57,16 @@ pub(crate) async fn require_identity(
         } else {
             format!("a bearer token is required (Authorization: Bearer <token>); {WHERE_TO_FIND}")
         };
-        let peer = request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(peer)| peer.to_string());
-        tracing::warn!(
-            peer = peer.as_deref().unwrap_or("unknown"),
-            path = %request.uri().path(),
-            "authentication failed"
-        );
+        let peer_text = peer.map_or_else(|| "unknown".to_string(), |p| p.to_string());
+        tracing::warn!(peer = %peer_text, path = %request.uri().path(), "authentication failed");
+        if let Some(peer) = peer
+            && gate.limiter.failed(peer.ip(), now)
+        {
+            tracing::warn!(
+                peer = %peer_text,
+                "{BURST} failed authentications in a row: refusing this peer's requests for a while"
+            );
+        }
         return ApiError::new(ErrorCode::Unauthorized, message).into_response();
     };
     if !identity.role.allows(gate.role) {
@@ -72,6 +86,23 @@ pub(crate) async fn require_identity(
     }
     request.extensions_mut().insert(identity);
     next.run(request).await
+}
+
+/// 429 with the seconds to wait, whole and at least one, in `Retry-After`.
+fn rate_limited(wait: Duration) -> Response {
+    let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+    let mut response = ApiError::new(
+        ErrorCode::RateLimited,
+        format!(
+            "too many failed authentications from this address; try again in {seconds} s \
+             with a valid token"
+        ),
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from(seconds));
+    response
 }
 
 /// The credentials of a `Bearer` authorization value (scheme case-insensitive).

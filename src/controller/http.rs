@@ -18,6 +18,7 @@ use tower_http::compression::CompressionLayer;
 
 use super::audit_routes as audit;
 use super::auth::{Gate, require_identity};
+use super::auth_limit::FailedAuthLimiter;
 use super::backend::{Backend, Operation, OperationRequest};
 use super::error::{ApiError, clip};
 use super::feed::Feed;
@@ -128,6 +129,7 @@ pub(crate) struct AppState {
 /// accepts it (never for the event stream: the default predicate skips `text/event-stream`),
 /// request logging.
 pub(crate) fn router(state: AppState, identities: Arc<Identities>) -> Router {
+    let limiter = Arc::new(FailedAuthLimiter::default());
     let mut routes = Router::new();
     for endpoint in Endpoint::ALL {
         let handler = match endpoint.role_needed() {
@@ -135,6 +137,7 @@ pub(crate) fn router(state: AppState, identities: Arc<Identities>) -> Router {
             Some(role) => {
                 let gate = Gate {
                     identities: identities.clone(),
+                    limiter: limiter.clone(),
                     role,
                 };
                 endpoint

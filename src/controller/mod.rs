@@ -6,6 +6,7 @@
 
 mod audit_routes;
 mod auth;
+mod auth_limit;
 mod backend;
 mod db;
 mod demo;
