@@ -31,6 +31,7 @@ fn controller_benches(c: &mut Criterion) {
             transition: Duration::ZERO,
             clock: Arc::new(SystemClock),
             oms: None,
+            tls: None,
         }))
         .expect("controller starts");
     eprintln!(

@@ -17,6 +17,8 @@ pub struct Config {
     pub token: Option<String>,
     /// File holding the bearer token.
     pub token_file: Option<PathBuf>,
+    /// PEM certificate of the CA of an `https://` controller.
+    pub ca_cert: Option<PathBuf>,
     /// Zone for wall times: `local`, `UTC`, `+08:00`, `Asia/Shanghai`.
     pub tz: Option<String>,
     /// Offer and send no start or pause, in the console and the CLI.

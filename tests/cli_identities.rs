@@ -87,6 +87,7 @@ fn tokens_are_added_listed_and_revoked_and_a_viewer_cannot_pause() {
             transition: Duration::from_millis(100),
             clock: Arc::new(SystemClock),
             oms: None,
+            tls: None,
         }))
         .unwrap();
     let url = handle.url();

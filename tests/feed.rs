@@ -439,6 +439,7 @@ async fn a_quiet_stream_gets_heartbeats_and_ends_when_the_controller_stops() {
         transition: Duration::ZERO,
         clock: Arc::new(ManualClock::new(start_at)),
         oms: None,
+        tls: None,
     })
     .await
     .expect("controller starts");
@@ -499,6 +500,7 @@ async fn an_oms_backend_publishes_changes_and_removals_alike() {
         transition: Duration::ZERO,
         clock: Arc::new(ManualClock::new(now)),
         oms: Some(oms),
+        tls: None,
     })
     .await
     .expect("the controller starts on the stand-in");

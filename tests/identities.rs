@@ -39,6 +39,7 @@ async fn fixture() -> Fixture {
         transition: Duration::from_millis(100),
         clock: Arc::new(ManualClock::new(t0())),
         oms: None,
+        tls: None,
     })
     .await
     .unwrap();
@@ -229,6 +230,7 @@ async fn a_controller_refuses_to_start_on_a_missing_tokens_file() {
         transition: Duration::from_millis(100),
         clock: Arc::new(ManualClock::new(t0())),
         oms: None,
+        tls: None,
     })
     .await
     .unwrap_err();

@@ -32,6 +32,7 @@ async fn controller(oms: OmsConfig) -> (ControllerHandle, Client, tempfile::Temp
         transition: Duration::ZERO,
         clock: Arc::new(ManualClock::new(now)),
         oms: Some(oms),
+        tls: None,
     })
     .await
     .expect("the controller starts on the stand-in");
@@ -283,6 +284,7 @@ async fn wrong_credentials_or_no_oms_fail_at_start_with_a_clear_error() {
             DateTime::from_timestamp(NOW, 0).expect("now"),
         )),
         oms: Some(wrong),
+        tls: None,
     })
     .await;
     let Err(error @ ControllerError::Oms(_)) = refused else {

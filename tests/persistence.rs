@@ -215,6 +215,7 @@ async fn running_writers_resume_from_the_checkpoint_saved_at_shutdown() {
         transition: Duration::ZERO,
         clock: clock.clone(),
         oms: None,
+        tls: None,
     };
     let first = start(config.clone()).await.unwrap();
     let api = Client::new(ClientOptions::new(first.url(), Some("t".into()))).unwrap();
@@ -263,6 +264,7 @@ async fn a_corrupt_database_is_reported_not_overwritten() {
         transition: Duration::ZERO,
         clock: Arc::new(ManualClock::new(Utc::now())),
         oms: None,
+        tls: None,
     })
     .await;
     let error = result.err().unwrap();
@@ -288,6 +290,7 @@ async fn a_database_failure_is_a_500_and_changes_nothing() {
         transition: Duration::ZERO,
         clock: Arc::new(ManualClock::new(Utc::now())),
         oms: None,
+        tls: None,
     })
     .await
     .unwrap();

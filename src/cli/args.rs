@@ -61,6 +61,10 @@ pub struct ClientArgs {
     /// File holding the bearer token.
     #[arg(long, value_name = "PATH")]
     pub token_file: Option<PathBuf>,
+    /// PEM certificate of the CA that signed an https:// controller's certificate (when the
+    /// system does not trust it).
+    #[arg(long, value_name = "PATH")]
+    pub ca_cert: Option<PathBuf>,
     /// Config file (default: $XDG_CONFIG_HOME/jwctl/config.toml).
     #[arg(long, env = "JWCTL_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
@@ -216,9 +220,20 @@ pub enum TokenAction {
 /// `jwctl serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Address to listen on. Keep it on loopback unless the network is trusted.
+    /// Address to listen on. Beyond loopback it needs --tls-cert and --tls-key (or
+    /// --insecure-listen).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7465")]
     pub listen: SocketAddr,
+    /// PEM certificate chain to serve HTTPS with (with --tls-key).
+    #[arg(long, value_name = "PATH", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, value_name = "PATH", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Listen beyond loopback on plain HTTP anyway: tokens and all traffic can then be read
+    /// on the network.
+    #[arg(long)]
+    pub insecure_listen: bool,
     /// Where the SQLite database and the generated token live
     /// (default: $XDG_DATA_HOME/jwctl).
     #[arg(long, value_name = "DIR")]

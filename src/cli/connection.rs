@@ -17,6 +17,8 @@ pub struct Connection {
     pub token: Option<String>,
     /// Whether the URL was named (flag, environment, config) rather than the default.
     pub named: bool,
+    /// PEM certificates to trust for `https://` (`--ca-cert`, else the config's `ca_cert`).
+    pub ca_cert: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -25,6 +27,7 @@ impl std::fmt::Debug for Connection {
             .field("url", &self.url)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("named", &self.named)
+            .field("ca_cert", &self.ca_cert.is_some())
             .finish()
     }
 }
@@ -41,6 +44,13 @@ pub enum ConnectionError {
     },
     #[error("token file {path} is empty; put the controller's token in it")]
     EmptyTokenFile { path: PathBuf },
+    #[error(
+        "cannot read the CA certificate {path}: {source}; check --ca-cert or ca_cert in the config"
+    )]
+    CaCert {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// The controller named by `--controller`/`JWCTL_CONTROLLER` or the config, else the local
@@ -54,6 +64,7 @@ pub fn resolve(args: &ClientArgs, config: &Config) -> Result<Connection, Connect
         named: named.is_some(),
         url: named.unwrap_or_else(|| DEFAULT_CONTROLLER.to_string()),
         token: token(args, config)?,
+        ca_cert: ca_cert(args, config)?,
     })
 }
 
@@ -75,6 +86,18 @@ fn token(global: &ClientArgs, config: &Config) -> Result<Option<String>, Connect
         Some(path) if path.is_file() => read_token_file(&path).map(Some),
         _ => Ok(None),
     }
+}
+
+fn ca_cert(args: &ClientArgs, config: &Config) -> Result<Option<Vec<u8>>, ConnectionError> {
+    let Some(path) = args.ca_cert.as_ref().or(config.ca_cert.as_ref()) else {
+        return Ok(None);
+    };
+    std::fs::read(path)
+        .map(Some)
+        .map_err(|source| ConnectionError::CaCert {
+            path: path.clone(),
+            source,
+        })
 }
 
 /// Reads a token file, trimming surrounding white space.
@@ -117,6 +140,7 @@ mod tests {
                 url: "http://flag:2".into(),
                 token: Some("from-flag".into()),
                 named: true,
+                ca_cert: None,
             })
         );
         let from_config = resolve(&ClientArgs::default(), &config).ok();
@@ -157,6 +181,7 @@ mod tests {
             url: "http://x:1".into(),
             token: Some("s3cr3t".into()),
             named: true,
+            ca_cert: None,
         };
         assert!(!format!("{connection:?}").contains("s3cr3t"));
     }

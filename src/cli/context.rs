@@ -49,7 +49,9 @@ impl Context {
         let connection = resolve(args, &config)?;
         let zone = tz.or_else(|| config.zone()).unwrap_or_default();
         let has_token = connection.token.is_some();
-        let client = Client::new(ClientOptions::new(connection.url, connection.token))?;
+        let mut options = ClientOptions::new(connection.url, connection.token);
+        options.ca_cert = connection.ca_cert;
+        let client = Client::new(options)?;
         let read_only = if read_only.read_only {
             Some(ReadOnly::Flag)
         } else if config.read_only {

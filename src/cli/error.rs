@@ -43,7 +43,9 @@ impl CliError {
 impl From<ClientError> for CliError {
     fn from(error: ClientError) -> Self {
         match error {
-            ClientError::InvalidUrl { .. } => CliError::Usage(error.to_string()),
+            ClientError::InvalidUrl { .. } | ClientError::BadCaCert { .. } => {
+                CliError::Usage(error.to_string())
+            }
             other => CliError::Failed(other.to_string()),
         }
     }

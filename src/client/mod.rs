@@ -44,6 +44,8 @@ pub struct ClientOptions {
     pub request_timeout: Duration,
     /// How many times a failed GET is tried again (within `request_timeout`).
     pub get_retries: u32,
+    /// PEM certificates trusted for `https://` besides the system's (a private CA).
+    pub ca_cert: Option<Vec<u8>>,
 }
 
 impl ClientOptions {
@@ -55,6 +57,7 @@ impl ClientOptions {
             connect_timeout: Duration::from_secs(3),
             request_timeout: Duration::from_secs(15),
             get_retries: 2,
+            ca_cert: None,
         }
     }
 }
@@ -67,6 +70,7 @@ impl std::fmt::Debug for ClientOptions {
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
             .field("get_retries", &self.get_retries)
+            .field("ca_cert", &self.ca_cert.as_ref().map(Vec::len))
             .finish()
     }
 }
@@ -76,6 +80,8 @@ impl std::fmt::Debug for ClientOptions {
 pub enum ClientError {
     #[error("invalid controller URL '{url}': {reason}; give one like http://127.0.0.1:7465")]
     InvalidUrl { url: String, reason: String },
+    #[error("the CA certificate is not usable ({reason}); give a PEM file with --ca-cert")]
+    BadCaCert { reason: String },
     #[error(
         "cannot reach the controller at {url} ({detail}); check that it is running and that --controller points at it"
     )]
@@ -119,7 +125,9 @@ impl ClientError {
         match self {
             ClientError::Unreachable { .. } | ClientError::Timeout { .. } => true,
             ClientError::Api { status, .. } => matches!(status, 502..=504),
-            ClientError::InvalidUrl { .. } | ClientError::Decode { .. } => false,
+            ClientError::InvalidUrl { .. }
+            | ClientError::BadCaCert { .. }
+            | ClientError::Decode { .. } => false,
         }
     }
 }
@@ -164,7 +172,22 @@ impl Client {
                     .parse::<std::net::IpAddr>()
                     .is_ok_and(|ip| ip.is_loopback())
         });
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if let Some(pem) = &options.ca_cert {
+            let certs =
+                reqwest::Certificate::from_pem_bundle(pem).map_err(|e| ClientError::BadCaCert {
+                    reason: e.to_string(),
+                })?;
+            if certs.is_empty() {
+                return Err(ClientError::BadCaCert {
+                    reason: "it holds no PEM certificate".into(),
+                });
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let http = builder
             .gzip(!loopback)
             .default_headers(headers)
             .connect_timeout(options.connect_timeout)

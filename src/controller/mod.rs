@@ -20,13 +20,16 @@ mod http;
 mod identities;
 mod list_body;
 mod serve;
+mod tls;
 mod token;
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -34,6 +37,7 @@ pub use db::DB_FILE_NAME;
 pub use demo::demo_writers;
 pub use http::{BODY_LIMIT, Endpoint};
 pub use serve::serve;
+pub use tls::TlsFiles;
 pub use token::{ResolvedToken, TOKEN_FILE_NAME, resolve_token};
 
 use crate::domain::SharedClock;
@@ -85,6 +89,8 @@ pub struct ControllerConfig {
     /// An OMS to drive instead of the simulated fleet (`demo_fleet`, `regions` and
     /// `transition` are then unused).
     pub oms: Option<OmsConfig>,
+    /// Serve HTTPS with this certificate and key instead of plain HTTP.
+    pub tls: Option<TlsFiles>,
 }
 
 impl std::fmt::Debug for ControllerConfig {
@@ -98,6 +104,7 @@ impl std::fmt::Debug for ControllerConfig {
             .field("transition", &self.transition)
             .field("clock", &self.clock)
             .field("oms", &self.oms)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -135,12 +142,21 @@ pub enum ControllerError {
     OmsSetup(String),
     #[error(transparent)]
     TokensFile(#[from] crate::tokens_file::TokensFileError),
+    #[error("cannot serve HTTPS with {0}")]
+    Tls(String),
+    #[error(
+        "refusing to listen on {0} on plain HTTP: beyond loopback, tokens and all traffic could \
+         be read on the network; give --tls-cert and --tls-key, listen on 127.0.0.1 (behind an \
+         SSH tunnel), or pass --insecure-listen if the network is trusted"
+    )]
+    PlainBeyondLoopback(SocketAddr),
 }
 
 /// A running controller.
 #[derive(Debug)]
 pub struct ControllerHandle {
     addr: SocketAddr,
+    scheme: &'static str,
     backend: Arc<dyn Backend>,
     feed: Arc<Feed>,
     seeded: bool,
@@ -156,7 +172,7 @@ impl ControllerHandle {
 
     /// Its base URL, e.g. `http://127.0.0.1:7465`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// How many writers it owns.
@@ -207,7 +223,10 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
         transition,
         clock,
         oms,
+        tls,
     } = config;
+    // A certificate that cannot be used is reported before anything else starts.
+    let acceptor = tls.as_ref().map(tls::acceptor).transpose()?;
     let identities = Arc::new(match access {
         Access::Token(token) => Identities::single(&token),
         Access::TokensFile(path) => {
@@ -278,19 +297,31 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
     );
     tokio::spawn(identities::watch_file(identities, shutdown_rx.clone()));
     let mut server_stop = shutdown_rx.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = server_stop.wait_for(|stopping| *stopping).await;
-        })
-        .await
-    });
+    let stopping = async move {
+        let _ = server_stop.wait_for(|stopping| *stopping).await;
+    };
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
+    let server = match acceptor {
+        None => tokio::spawn(
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stopping)
+                .into_future(),
+        ),
+        Some(acceptor) => {
+            // `tap_io` only to get the peer address through as the connection's info.
+            let listener = tls::TlsListener::new(listener, addr, acceptor).tap_io(|_| {});
+            tokio::spawn(
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(stopping)
+                    .into_future(),
+            )
+        }
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(%addr, writers = backend.fleet_size(), "controller started");
     Ok(ControllerHandle {
         addr,
+        scheme,
         backend,
         feed,
         seeded,

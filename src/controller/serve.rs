@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use tracing::level_filters::LevelFilter;
 
-use super::{Access, ControllerConfig, ControllerError, DB_FILE_NAME, resolve_token, start};
+use super::{
+    Access, ControllerConfig, ControllerError, DB_FILE_NAME, TlsFiles, resolve_token, start,
+};
 use crate::cli::args::{BackendChoice, ServeArgs};
 use crate::config::{Config, OmsSection};
 use crate::domain::{SystemClock, Zone};
@@ -15,6 +17,16 @@ use crate::oms::{OmsConfig, read_password_file};
 /// (never the token), runs until SIGINT/SIGTERM, then shuts down gracefully.
 pub async fn serve(args: &ServeArgs) -> Result<(), ControllerError> {
     crate::logging::to_stderr(LevelFilter::INFO);
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ => None,
+    };
+    if tls.is_none() && !args.listen.ip().is_loopback() && !args.insecure_listen {
+        return Err(ControllerError::PlainBeyondLoopback(args.listen));
+    }
     let data_dir = match &args.data_dir {
         Some(dir) => dir.clone(),
         None => crate::config::default_data_dir().ok_or(ControllerError::NoDataDir)?,
@@ -58,6 +70,7 @@ pub async fn serve(args: &ServeArgs) -> Result<(), ControllerError> {
         transition: Duration::from_millis(args.transition_ms),
         clock: Arc::new(SystemClock),
         oms,
+        tls: tls.clone(),
     })
     .await?;
     let size = handle.fleet_size();
@@ -84,7 +97,7 @@ pub async fn serve(args: &ServeArgs) -> Result<(), ControllerError> {
         }
         eprintln!("serving {size} writers from {}", db_path.display());
     }
-    if !handle.addr().ip().is_loopback() {
+    if tls.is_none() && !handle.addr().ip().is_loopback() {
         eprintln!(
             "warning: listening beyond loopback on plain HTTP: the token and all traffic can be \
              read on the network; prefer 127.0.0.1 behind an SSH tunnel or a TLS proxy"

@@ -108,19 +108,27 @@ pub fn run(cli: &Cli) -> Result<(), TuiError> {
     runtime.block_on(async move {
         let clock: SharedClock = Arc::new(SystemClock);
         let target = choose_controller(args, connection).await;
-        let (url, token, embedded, fallback) = match target {
-            Target::Controller(connection) => (connection.url, connection.token, None, None),
+        let (url, token, ca_cert, embedded, fallback) = match target {
+            Target::Controller(connection) => (
+                connection.url,
+                connection.token,
+                connection.ca_cert,
+                None,
+                None,
+            ),
             Target::Demo { instead_of } => {
                 let embedded = Embedded::start(args, Arc::clone(&clock)).await?;
                 (
                     embedded.handle.url(),
                     Some(embedded.token.clone()),
+                    None,
                     Some(embedded),
                     instead_of,
                 )
             }
         };
         let mut options = ClientOptions::new(url.clone(), token);
+        options.ca_cert = ca_cert;
         options.request_timeout = CALL_BUDGET;
         let client = Client::new(options);
         let result = match client {
@@ -189,6 +197,7 @@ async fn choose_controller(args: &ConsoleArgs, connection: Connection) -> Target
 /// Whether a controller answers its health check at `connection.url` within [`PROBE_TIMEOUT`].
 async fn answers(connection: &Connection) -> bool {
     let mut options = ClientOptions::new(connection.url.clone(), None);
+    options.ca_cert = connection.ca_cert.clone();
     options.connect_timeout = PROBE_TIMEOUT;
     options.request_timeout = PROBE_TIMEOUT;
     options.get_retries = 0;
@@ -245,6 +254,7 @@ impl Embedded {
             transition: DEMO_TRANSITION,
             clock,
             oms: None,
+            tls: None,
         })
         .await?;
         tracing::info!(url = %handle.url(), "embedded demo controller started");

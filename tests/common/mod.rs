@@ -56,6 +56,7 @@ pub async fn controller(options: Options) -> TestController {
         transition: options.transition,
         clock: clock.clone(),
         oms: None,
+        tls: None,
     })
     .await
     .unwrap();

@@ -61,6 +61,7 @@ impl Fixture {
                 transition: Duration::from_millis(200),
                 clock,
                 oms: None,
+                tls: None,
             }))
             .expect("controller starts");
         let url = handle.url();
