@@ -276,6 +276,9 @@ pub enum ErrorCode {
     Forbidden,
     /// Too many failed authentications from the peer's address: wait (`Retry-After`).
     RateLimited,
+    /// An `Idempotency-Key` already used (within 24 h, by the same identity) for another
+    /// request.
+    IdempotencyKeyReused,
     WriterNotFound,
     NotFound,
     MethodNotAllowed,
@@ -304,6 +307,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
             ErrorCode::WriterNotFound => "writer_not_found",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
@@ -336,7 +340,8 @@ impl ErrorCode {
             ErrorCode::ReplayNotSupported
             | ErrorCode::ReplayOutOfRange
             | ErrorCode::CheckpointExpired
-            | ErrorCode::OmsRefused => 422,
+            | ErrorCode::OmsRefused
+            | ErrorCode::IdempotencyKeyReused => 422,
             ErrorCode::OmsUnavailable => 502,
             ErrorCode::OmsTimeout => 504,
             ErrorCode::Internal => 500,

@@ -1,6 +1,7 @@
 //! Several writers at once: plan each with the shared rules, tell and ask the operator once,
-//! send the requests (at most [`IN_FLIGHT`] at a time, each with its own `If-Match`, never
-//! retried), and report every writer's result.
+//! send the requests (at most [`IN_FLIGHT`] at a time, each with its own `If-Match` and
+//! `Idempotency-Key`, sent a second time only when the controller could not be reached), and
+//! report every writer's result.
 
 use std::future::Future;
 

@@ -75,6 +75,22 @@ impl std::fmt::Debug for ClientOptions {
     }
 }
 
+/// The header that makes a POST safe to send again.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// 16 random bytes, hex; from the clock when the system's random source fails (a key need
+/// only be unique among one identity's requests of a day).
+fn idempotency_key() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        bytes = nanos.to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// What can go wrong talking to the controller.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClientError {
@@ -372,23 +388,43 @@ impl Client {
         }
     }
 
+    /// A POST with an `Idempotency-Key` of its own: when the controller could not be reached
+    /// (the request may or may not have arrived), it is sent once more with the same key,
+    /// within what is left of the budget, and the controller acts at most once.
     async fn post<B: serde::Serialize, T: DeserializeOwned>(
         &self,
         segments: &[&str],
         body: Option<&B>,
         if_match: Option<u64>,
     ) -> Result<T, ClientError> {
-        let mut request = self
-            .http
-            .request(Method::POST, self.url(segments)?)
-            .timeout(self.options.request_timeout);
-        if let Some(body) = body {
-            request = request.json(body);
+        let key = idempotency_key();
+        let started = std::time::Instant::now();
+        let request = |budget: Duration| -> Result<reqwest::RequestBuilder, ClientError> {
+            let mut request = self
+                .http
+                .request(Method::POST, self.url(segments)?)
+                .timeout(budget)
+                .header(IDEMPOTENCY_KEY, &key);
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            if let Some(version) = if_match {
+                request = request.header(IF_MATCH, version.to_string());
+            }
+            Ok(request)
+        };
+        match self.send(request(self.options.request_timeout)?).await {
+            Err(ClientError::Unreachable { .. })
+                if started.elapsed() < self.options.request_timeout =>
+            {
+                let left = self
+                    .options
+                    .request_timeout
+                    .saturating_sub(started.elapsed());
+                self.send(request(left)?).await
+            }
+            other => other,
         }
-        if let Some(version) = if_match {
-            request = request.header(IF_MATCH, version.to_string());
-        }
-        self.send(request).await
     }
 
     async fn send<T: DeserializeOwned>(

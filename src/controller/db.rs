@@ -64,6 +64,16 @@ CREATE TABLE IF NOT EXISTS audit (
     message        TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_by_writer ON audit (writer_id, id);
+CREATE TABLE IF NOT EXISTS idempotency (
+    identity       TEXT NOT NULL,
+    key            TEXT NOT NULL,
+    fingerprint    TEXT NOT NULL,
+    status         INTEGER NOT NULL,
+    content_type   TEXT,
+    body           BLOB NOT NULL,
+    at_ms          INTEGER NOT NULL,
+    PRIMARY KEY (identity, key)
+);
 ";
 
 /// An audit record about to be written.
@@ -323,7 +333,8 @@ impl Db {
 }
 
 /// Opens (creating if needed) the database at `path` for writing, with its schema.
-fn open_writable(path: &Path) -> rusqlite::Result<Connection> {
+/// A read-write connection to the database at `path`, its schema created when missing.
+pub(crate) fn open_writable(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;

@@ -22,6 +22,7 @@ use super::auth_limit::FailedAuthLimiter;
 use super::backend::{Backend, Operation, OperationRequest};
 use super::error::{ApiError, clip};
 use super::feed::Feed;
+use super::idempotency::{IdempotencyStore, idempotent};
 use super::identities::Identities;
 use crate::api::{ErrorCode, Health, Identity, Role, StartRequest};
 
@@ -128,7 +129,11 @@ pub(crate) struct AppState {
 /// The whole application: routes, auth, body limit, JSON fallbacks, gzip when the client
 /// accepts it (never for the event stream: the default predicate skips `text/event-stream`),
 /// request logging.
-pub(crate) fn router(state: AppState, identities: Arc<Identities>) -> Router {
+pub(crate) fn router(
+    state: AppState,
+    identities: Arc<Identities>,
+    idempotency: Arc<IdempotencyStore>,
+) -> Router {
     let limiter = Arc::new(FailedAuthLimiter::default());
     let mut routes = Router::new();
     for endpoint in Endpoint::ALL {
@@ -140,9 +145,15 @@ pub(crate) fn router(state: AppState, identities: Arc<Identities>) -> Router {
                     limiter: limiter.clone(),
                     role,
                 };
-                endpoint
-                    .handler()
-                    .route_layer(middleware::from_fn_with_state(gate, require_identity))
+                let mut handler = endpoint.handler();
+                if endpoint.method() == "POST" {
+                    // Inside the gate: the key is the identity's.
+                    handler = handler.route_layer(middleware::from_fn_with_state(
+                        idempotency.clone(),
+                        idempotent,
+                    ));
+                }
+                handler.route_layer(middleware::from_fn_with_state(gate, require_identity))
             }
         };
         routes = routes.route(endpoint.path(), handler);

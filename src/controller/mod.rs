@@ -17,6 +17,7 @@ mod error;
 mod feed;
 mod fleet;
 mod http;
+mod idempotency;
 mod identities;
 mod list_body;
 mod serve;
@@ -48,6 +49,7 @@ use engine::{DemoSeed, Engine};
 use feed::Feed;
 use fleet::Fleet;
 use http::AppState;
+use idempotency::IdempotencyStore;
 use identities::Identities;
 
 /// Who may call a controller's API. `Debug` hides the token.
@@ -243,6 +245,7 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
     token::create_private_dir(&data_dir)?;
     let db_path = data_dir.join(DB_FILE_NAME);
     let feed_db_path = db_path.clone();
+    let idempotency_db_path = db_path.clone();
     let (shutdown, shutdown_rx) = watch::channel(false);
     let (backend, seed): (Arc<dyn Backend>, _) = match oms {
         Some(oms) => {
@@ -267,7 +270,13 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
         }
     };
     // The feed reserves its revisions before a demo fleet's long transaction begins.
-    let feed = Feed::start(backend.clone(), clock, feed_db_path, shutdown_rx.clone()).await?;
+    let feed = Feed::start(
+        backend.clone(),
+        clock.clone(),
+        feed_db_path,
+        shutdown_rx.clone(),
+    )
+    .await?;
     let seeded = seed.is_some();
     if let Some((engine, (db, seed))) = seed {
         // A thread of its own: a shutdown abandons it rather than waiting for it.
@@ -288,12 +297,26 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
             addr: listen,
             source,
         })?;
+    let idempotency = {
+        let clock = clock.clone();
+        tokio::task::spawn_blocking(move || {
+            IdempotencyStore::open(&idempotency_db_path, clock).map_err(|source| {
+                ControllerError::Database {
+                    path: idempotency_db_path.clone(),
+                    source,
+                }
+            })
+        })
+        .await
+        .map_err(|e| ControllerError::Runtime(e.to_string()))??
+    };
     let app = http::router(
         AppState {
             backend: backend.clone(),
             feed: feed.clone(),
         },
         identities.clone(),
+        Arc::new(idempotency),
     );
     tokio::spawn(identities::watch_file(identities, shutdown_rx.clone()));
     let mut server_stop = shutdown_rx.clone();

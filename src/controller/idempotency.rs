@@ -1,0 +1,258 @@
+//! `Idempotency-Key` on the POSTs: the first answer to a key (error answers included) is kept
+//! in the database for 24 hours, per identity, and given again to a request that repeats
+//! it, without acting again — across a restart too. The same key with a different request
+//! (method, path, If-Match or body) is 422 `idempotency_key_reused`. Requests with the same
+//! key that arrive together are answered one after the other, so only the first acts.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::header::{CONTENT_TYPE, IF_MATCH};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::Duration;
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+
+use super::backend::{blocking, lock};
+use super::db::open_writable;
+use super::error::ApiError;
+use super::http::BODY_LIMIT;
+use crate::api::{ErrorCode, Identity};
+use crate::domain::SharedClock;
+
+/// The request header.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// Set on an answer given again for a repeated key.
+pub const REPLAYED: &str = "idempotent-replayed";
+/// How long a key's answer is kept.
+pub const KEPT_FOR: Duration = Duration::hours(24);
+/// The longest key.
+pub const KEY_MAX_CHARS: usize = 128;
+
+/// An answer as kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Kept {
+    fingerprint: String,
+    status: u16,
+    content_type: Option<String>,
+    body: Vec<u8>,
+}
+
+/// Held while a request with one (identity, key) is being answered.
+type KeyLock = Arc<tokio::sync::Mutex<()>>;
+
+/// The answers of idempotent requests, in the controller's database.
+pub(crate) struct IdempotencyStore {
+    conn: Mutex<Connection>,
+    clock: SharedClock,
+    /// One lock per (identity, key) while a request with it is being answered.
+    in_flight: Mutex<HashMap<(String, String), KeyLock>>,
+}
+
+impl std::fmt::Debug for IdempotencyStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdempotencyStore").finish_non_exhaustive()
+    }
+}
+
+impl IdempotencyStore {
+    /// Opens its own connection to the database at `path`.
+    pub fn open(path: &Path, clock: SharedClock) -> rusqlite::Result<IdempotencyStore> {
+        Ok(IdempotencyStore {
+            conn: Mutex::new(open_writable(path)?),
+            clock,
+            in_flight: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn find(&self, identity: &str, key: &str) -> rusqlite::Result<Option<Kept>> {
+        let oldest = (self.clock.now() - KEPT_FOR).timestamp_millis();
+        lock(&self.conn)
+            .prepare_cached(
+                "SELECT fingerprint, status, content_type, body FROM idempotency
+                 WHERE identity = ?1 AND key = ?2 AND at_ms >= ?3",
+            )?
+            .query_row(params![identity, key, oldest], |row| {
+                Ok(Kept {
+                    fingerprint: row.get(0)?,
+                    status: row.get(1)?,
+                    content_type: row.get(2)?,
+                    body: row.get(3)?,
+                })
+            })
+            .optional()
+    }
+
+    fn keep(&self, identity: &str, key: &str, kept: &Kept) -> rusqlite::Result<()> {
+        let now = self.clock.now();
+        let conn = lock(&self.conn);
+        conn.prepare_cached("DELETE FROM idempotency WHERE at_ms < ?1")?
+            .execute([(now - KEPT_FOR).timestamp_millis()])?;
+        conn.prepare_cached(
+            "INSERT OR REPLACE INTO idempotency
+                 (identity, key, fingerprint, status, content_type, body, at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![
+            identity,
+            key,
+            kept.fingerprint,
+            kept.status,
+            kept.content_type,
+            kept.body,
+            now.timestamp_millis()
+        ])?;
+        Ok(())
+    }
+
+    fn key_lock(&self, identity: &str, key: &str) -> KeyLock {
+        let mut in_flight = lock(&self.in_flight);
+        // Forget the locks nobody holds or waits for.
+        in_flight.retain(|_, lock| Arc::strong_count(lock) > 1);
+        in_flight
+            .entry((identity.to_string(), key.to_string()))
+            .or_default()
+            .clone()
+    }
+}
+
+/// What makes two requests the same: method, path, If-Match and body.
+fn fingerprint(request: &axum::http::request::Parts, body: &[u8]) -> String {
+    let mut hash = Sha256::new();
+    for part in [
+        request.method.as_str().as_bytes(),
+        request.uri.path().as_bytes(),
+        request
+            .headers
+            .get(IF_MATCH)
+            .map_or(&b""[..], HeaderValue::as_bytes),
+    ] {
+        hash.update((part.len() as u64).to_be_bytes());
+        hash.update(part);
+    }
+    hash.update(body);
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn replay(kept: Kept) -> Response {
+    let status = StatusCode::from_u16(kept.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, kept.body).into_response();
+    if let Some(value) = kept
+        .content_type
+        .and_then(|c| HeaderValue::from_str(&c).ok())
+    {
+        response.headers_mut().insert(CONTENT_TYPE, value);
+    }
+    response.headers_mut().insert(
+        HeaderName::from_static(REPLAYED),
+        HeaderValue::from_static("true"),
+    );
+    response
+}
+
+fn key_of(request: &Request) -> Result<Option<String>, ApiError> {
+    let Some(value) = request.headers().get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let key = value.to_str().ok().map(str::trim).filter(|k| {
+        !k.is_empty() && k.len() <= KEY_MAX_CHARS && k.bytes().all(|b| b.is_ascii_graphic())
+    });
+    match key {
+        Some(key) => Ok(Some(key.to_string())),
+        None => Err(ApiError::bad_request(format!(
+            "the Idempotency-Key must be 1 to {KEY_MAX_CHARS} visible ASCII characters, e.g. a \
+             random UUID"
+        ))),
+    }
+}
+
+fn storage_error(error: impl std::fmt::Display) -> ApiError {
+    ApiError::internal(
+        "the idempotency record could not be read or written",
+        &error,
+    )
+}
+
+/// Middleware (after authentication): answers a repeated key from the store, otherwise runs
+/// the request and keeps its answer.
+pub(crate) async fn idempotent(
+    State(store): State<Arc<IdempotencyStore>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let key = match key_of(&request) {
+        Ok(Some(key)) => key,
+        Ok(None) => return next.run(request).await,
+        Err(error) => return error.into_response(),
+    };
+    let Some(identity) = request
+        .extensions()
+        .get::<Identity>()
+        .map(|i| i.name.clone())
+    else {
+        return next.run(request).await;
+    };
+    let (parts, body) = request.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+        return ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("the request body is larger than {} KiB", BODY_LIMIT / 1024),
+        )
+        .into_response();
+    };
+    let fingerprint = fingerprint(&parts, &body);
+    let key_lock = store.key_lock(&identity, &key);
+    let _answering = key_lock.lock().await;
+    let found = {
+        let (store, identity, key) = (store.clone(), identity.clone(), key.clone());
+        blocking("reading an idempotency record failed", move || {
+            store.find(&identity, &key).map_err(storage_error)
+        })
+        .await
+    };
+    match found {
+        Err(error) => return error.into_response(),
+        Ok(Some(kept)) if kept.fingerprint == fingerprint => return replay(kept),
+        Ok(Some(_)) => {
+            return ApiError::new(
+                ErrorCode::IdempotencyKeyReused,
+                format!(
+                    "the Idempotency-Key {key:?} was used within the last 24 h for a different \
+                     request; send a new key for a new request"
+                ),
+            )
+            .into_response();
+        }
+        Ok(None) => {}
+    }
+    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+    let (parts, body) = response.into_parts();
+    let body: Bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(body) => body,
+        Err(error) => return storage_error(error).into_response(),
+    };
+    let kept = Kept {
+        fingerprint,
+        status: parts.status.as_u16(),
+        content_type: parts
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        body: body.to_vec(),
+    };
+    let saved = blocking("keeping an idempotency record failed", move || {
+        store.keep(&identity, &key, &kept).map_err(storage_error)
+    })
+    .await;
+    if let Err(error) = saved {
+        // The operation was done; only its replay is lost. Say so in the log, answer as done.
+        tracing::error!("{}", error.message);
+    }
+    Response::from_parts(parts, Body::from(body))
+}
