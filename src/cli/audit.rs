@@ -51,8 +51,13 @@ pub async fn run(ctx: &Context, args: &AuditArgs) -> Result<(), CliError> {
         OutputFormat::Table => {
             let rows: Vec<[Cell; 6]> = entries.iter().map(|e| cells(e, &ctx.zone)).collect();
             output::stdout(&align(HEADERS, &rows, &[]))?;
+            let plural = if entries.len() == 1 {
+                "entry"
+            } else {
+                "entries"
+            };
             output::stderr(&format!(
-                "{} entries, newest first; times in {}",
+                "{} {plural}, newest first; times in {}",
                 entries.len(),
                 ctx.zone
             ));

@@ -104,6 +104,11 @@ pub enum ClientError {
     Unreachable { url: String, detail: String },
     #[error("the controller at {url} did not answer within {}s; try again", timeout.as_secs_f32())]
     Timeout { url: String, timeout: Duration },
+    #[error(
+        "the controller at {url} presented a certificate this machine does not trust ({detail}); \
+         give the CA that signed it with --ca-cert (or ca_cert in the config)"
+    )]
+    Untrusted { url: String, detail: String },
     /// The controller refused the request; `code` and `message` are its own. With
     /// `version_mismatch`, `current` is the writer as the controller has it now.
     #[error("{message}")]
@@ -143,6 +148,7 @@ impl ClientError {
             ClientError::Api { status, .. } => matches!(status, 502..=504),
             ClientError::InvalidUrl { .. }
             | ClientError::BadCaCert { .. }
+            | ClientError::Untrusted { .. }
             | ClientError::Decode { .. } => false,
         }
     }
@@ -495,8 +501,29 @@ impl Client {
             return self.timeout();
         }
         let detail = root_cause(&error);
+        if refused_certificate(&error) {
+            return ClientError::Untrusted { url, detail };
+        }
         ClientError::Unreachable { url, detail }
     }
+}
+
+/// Whether `error` comes from the TLS layer refusing the controller's certificate.
+fn refused_certificate(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if let Some(rustls::Error::InvalidCertificate(_)) = error.downcast_ref::<rustls::Error>() {
+            return true;
+        }
+        // An I/O error's `source` skips the error it wraps: look inside it instead.
+        cause = match error.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => error.source(),
+        };
+    }
+    false
 }
 
 /// Where the body of a successful answer goes, chunk by chunk as it arrives.
