@@ -25,24 +25,27 @@ struct Fixture {
     _dir: tempfile::TempDir,
 }
 
-async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let tokens = dir.path().join("tokens.toml");
-    let viewer = tokens_file::add(&tokens, "vera", Role::Viewer, Utc::now()).unwrap();
-    let operator = tokens_file::add(&tokens, "otto", Role::Operator, Utc::now()).unwrap();
-    let handle = start(ControllerConfig {
+/// A controller of 60 demo writers in `dir` that accepts the identities of `tokens`.
+fn config(dir: &Path, tokens: &Path) -> ControllerConfig {
+    ControllerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().join("data"),
-        access: Access::TokensFile(tokens.clone()),
+        data_dir: dir.join("data"),
+        access: Access::TokensFile(tokens.to_path_buf()),
         demo_fleet: Some(60),
         regions: 2,
         transition: Duration::from_millis(100),
         clock: Arc::new(ManualClock::new(t0())),
         oms: None,
         tls: None,
-    })
-    .await
-    .unwrap();
+    }
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = dir.path().join("tokens.toml");
+    let viewer = tokens_file::add(&tokens, "vera", Role::Viewer, Utc::now()).unwrap();
+    let operator = tokens_file::add(&tokens, "otto", Role::Operator, Utc::now()).unwrap();
+    let handle = start(config(dir.path(), &tokens)).await.unwrap();
     Fixture {
         handle,
         tokens,
@@ -221,19 +224,9 @@ fn assert_no_token_in(path: &Path, tokens: &[&str]) {
 #[tokio::test]
 async fn a_controller_refuses_to_start_on_a_missing_tokens_file() {
     let dir = tempfile::tempdir().unwrap();
-    let error = start(ControllerConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().join("data"),
-        access: Access::TokensFile(dir.path().join("nope.toml")),
-        demo_fleet: Some(5),
-        regions: 1,
-        transition: Duration::from_millis(100),
-        clock: Arc::new(ManualClock::new(t0())),
-        oms: None,
-        tls: None,
-    })
-    .await
-    .unwrap_err();
+    let error = start(config(dir.path(), &dir.path().join("nope.toml")))
+        .await
+        .unwrap_err();
     assert!(error.to_string().contains("jwctl token add"), "{error}");
 }
 

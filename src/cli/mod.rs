@@ -21,9 +21,12 @@ pub mod token;
 
 use std::process::ExitCode;
 
-use crate::cli::args::{AuditArgs, ListArgs, PauseArgs, ReadOnlyArg, StartArgs};
+use crate::cli::args::{
+    AuditArgs, ClientArgs, ListArgs, PauseArgs, ReadOnlyArg, StartArgs, ThemeArg,
+};
 use crate::cli::context::Context;
 use crate::cli::error::CliError;
+use crate::domain::Zone;
 
 /// A scripting command: one request-and-answer exchange with a controller, then exit.
 #[derive(Debug, Clone)]
@@ -58,12 +61,7 @@ pub fn run(script: Script) -> ExitCode {
 async fn execute(script: Script) -> Result<(), CliError> {
     match script {
         Script::List(args) => {
-            let ctx = Context::load(
-                &args.client,
-                args.zone.tz,
-                args.theme,
-                ReadOnlyArg::default(),
-            )?;
+            let ctx = reading(&args.client, args.zone.tz, args.theme)?;
             list::run(&ctx, &args).await
         }
         Script::Start(args) => {
@@ -76,13 +74,13 @@ async fn execute(script: Script) -> Result<(), CliError> {
             mutate::pause(&ctx, &args).await
         }
         Script::Audit(args) => {
-            let ctx = Context::load(
-                &args.client,
-                args.zone.tz,
-                args.theme,
-                ReadOnlyArg::default(),
-            )?;
+            let ctx = reading(&args.client, args.zone.tz, args.theme)?;
             audit::run(&ctx, &args).await
         }
     }
+}
+
+/// The context of a command that only reads (read-only settings do not concern it).
+fn reading(client: &ClientArgs, tz: Option<Zone>, theme: ThemeArg) -> Result<Context, CliError> {
+    Context::load(client, tz, theme, ReadOnlyArg::default())
 }

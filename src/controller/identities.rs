@@ -108,14 +108,12 @@ impl Identities {
         found
     }
 
-    /// Reads the tokens file again if it changed since it was last read. A file that became
-    /// invalid keeps the identities read before, and is logged.
+    /// Reads the tokens file again if it changed since it was last read (or appeared, or
+    /// went). A file that became invalid or went keeps the identities read before, and is
+    /// logged once.
     pub fn reload_if_changed(&self) {
         let Some(file) = &self.file else { return };
-        let stamp = std::fs::metadata(&file.path)
-            .ok()
-            .map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()));
-        if stamp.is_some() && *lock(&file.seen) == stamp {
+        if *lock(&file.seen) == stamp(&file.path) {
             return;
         }
         match self.reload() {
@@ -132,11 +130,9 @@ impl Identities {
         let Some(file) = &self.file else {
             return Ok(self.len());
         };
-        let stamp = std::fs::metadata(&file.path)
-            .ok()
-            .map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()));
+        let seen = stamp(&file.path);
         let stored = tokens_file::load(&file.path);
-        *lock(&file.seen) = stamp;
+        *lock(&file.seen) = seen;
         let accepted: Arc<[Accepted]> = stored?
             .into_iter()
             .filter_map(|stored| {
@@ -156,6 +152,13 @@ impl Identities {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = accepted;
         Ok(count)
     }
+}
+
+/// The modification time and length of the file at `path`, if it is there.
+fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
+    std::fs::metadata(path)
+        .ok()
+        .map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()))
 }
 
 /// Checks the tokens file every [`RELOAD_EVERY`] until the controller stops.
@@ -205,6 +208,10 @@ mod tests {
         assert!(identities.identify(bob.as_bytes()).is_some());
         // A file broken meanwhile keeps the identities read before it.
         std::fs::write(&path, "[[identity]]\nname = 1\n").unwrap_or_else(|e| panic!("{e}"));
+        identities.reload_if_changed();
+        assert!(identities.identify(bob.as_bytes()).is_some());
+        // And one removed (it is read again once it is back).
+        std::fs::remove_file(&path).unwrap_or_else(|e| panic!("{e}"));
         identities.reload_if_changed();
         assert!(identities.identify(bob.as_bytes()).is_some());
         let single = Identities::single("secret");
