@@ -232,6 +232,45 @@ pub struct AuditEntry {
     pub message: Option<String>,
 }
 
+/// `GET /v1/fleet/health`: per region, writers by status and running writers by latency.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FleetHealth {
+    pub regions: Vec<RegionHealth>,
+}
+
+/// One region of [`FleetHealth`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegionHealth {
+    pub region: String,
+    /// Writers per status, every status named (zero included).
+    pub statuses: std::collections::BTreeMap<String, u64>,
+    pub latency_bands: LatencyBands,
+}
+
+/// Running writers by latency; one with no latency known is in none.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LatencyBands {
+    pub lt_1s: u64,
+    #[serde(rename = "1s_to_10s")]
+    pub from_1s_to_10s: u64,
+    #[serde(rename = "10s_to_60s")]
+    pub from_10s_to_60s: u64,
+    pub ge_60s: u64,
+}
+
+impl LatencyBands {
+    /// Counts a running writer `latency_ms` behind.
+    pub fn count(&mut self, latency_ms: u64) {
+        let band = match latency_ms {
+            0..1_000 => &mut self.lt_1s,
+            1_000..10_000 => &mut self.from_1s_to_10s,
+            10_000..60_000 => &mut self.from_10s_to_60s,
+            _ => &mut self.ge_60s,
+        };
+        *band += 1;
+    }
+}
+
 /// What `GET /v1/audit` is asked for: each field given narrows the entries.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditQuery {

@@ -15,6 +15,7 @@ fn main() -> ExitCode {
         Some(Command::Start(args)) => jwctl::cli::run(Script::Start(args)),
         Some(Command::Pause(args)) => jwctl::cli::run(Script::Pause(args)),
         Some(Command::Audit(args)) => jwctl::cli::run(Script::Audit(args)),
+        Some(Command::Health(args)) => jwctl::cli::run(Script::Health(args)),
         Some(Command::Token(args)) => jwctl::cli::token::run(&args),
         None => tui(&cli),
     }

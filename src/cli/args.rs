@@ -152,6 +152,9 @@ pub enum Command {
     /// log, newest first, across writers or for one (--writer), by identity (--actor), from a
     /// time on (--since).
     Audit(AuditArgs),
+    /// The fleet's health: per region, writers by status and running writers by latency
+    /// (under 1 s, 1–10 s, 10–60 s, 60 s and more).
+    Health(HealthArgs),
     /// Manage the identities of a tokens file (`jwctl serve --tokens-file`).
     ///
     /// The file holds each identity's name, role and the SHA-256 of its token, never the
@@ -183,6 +186,19 @@ pub struct AuditArgs {
     pub limit: u32,
     /// Output format. table: aligned columns on stdout, a count on stderr. json: stdout is
     /// one JSON document shaped like GET /v1/audit, {"entries":[…]}.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+}
+
+/// `jwctl health`.
+#[derive(Debug, Clone, Args)]
+pub struct HealthArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    #[command(flatten)]
+    pub theme: ThemeArg,
+    /// Output format. table: a line per region on stdout. json: stdout is one JSON document
+    /// shaped like GET /v1/fleet/health, {"regions":[…]}.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
 }

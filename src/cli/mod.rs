@@ -8,6 +8,7 @@ pub mod confirm;
 pub mod connection;
 pub mod context;
 pub mod error;
+pub mod health;
 pub mod list;
 pub mod mutate;
 pub mod output;
@@ -22,7 +23,7 @@ pub mod token;
 use std::process::ExitCode;
 
 use crate::cli::args::{
-    AuditArgs, ClientArgs, ListArgs, PauseArgs, ReadOnlyArg, StartArgs, ThemeArg,
+    AuditArgs, ClientArgs, HealthArgs, ListArgs, PauseArgs, ReadOnlyArg, StartArgs, ThemeArg,
 };
 use crate::cli::context::Context;
 use crate::cli::error::CliError;
@@ -35,6 +36,7 @@ pub enum Script {
     Start(StartArgs),
     Pause(PauseArgs),
     Audit(AuditArgs),
+    Health(HealthArgs),
 }
 
 /// Runs `script` on its own tokio runtime and returns the process exit code: 0 done,
@@ -76,6 +78,10 @@ async fn execute(script: Script) -> Result<(), CliError> {
         Script::Audit(args) => {
             let ctx = reading(&args.client, args.zone.tz, args.theme)?;
             audit::run(&ctx, &args).await
+        }
+        Script::Health(args) => {
+            let ctx = reading(&args.client, None, args.theme)?;
+            health::run(&ctx, &args).await
         }
     }
 }

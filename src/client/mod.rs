@@ -17,8 +17,8 @@ use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 
 use crate::api::{
-    AuditEntry, AuditLog, AuditQuery, Deployment, ErrorBody, Health, Identity, StartRequest,
-    WriterList,
+    AuditEntry, AuditLog, AuditQuery, Deployment, ErrorBody, FleetHealth, Health, Identity,
+    StartRequest, WriterList,
 };
 use crate::domain::{Writer, format_utc, interning};
 use crate::http_errors::{body_excerpt, root_cause};
@@ -236,6 +236,11 @@ impl Client {
     /// `GET /v1/whoami`: the identity the token authenticates, and its role.
     pub async fn whoami(&self) -> Result<Identity, ClientError> {
         self.get(&["v1", "whoami"], &[]).await
+    }
+
+    /// `GET /v1/fleet/health`.
+    pub async fn fleet_health(&self) -> Result<FleetHealth, ClientError> {
+        self.get(&["v1", "fleet", "health"], &[]).await
     }
 
     /// `GET /v1/deployment`.

@@ -43,11 +43,12 @@ pub enum Endpoint {
     Events,
     Whoami,
     AuditLog,
+    FleetHealth,
 }
 
 impl Endpoint {
     /// All endpoints.
-    pub const ALL: [Endpoint; 10] = [
+    pub const ALL: [Endpoint; 11] = [
         Endpoint::Health,
         Endpoint::Deployment,
         Endpoint::Writers,
@@ -58,6 +59,7 @@ impl Endpoint {
         Endpoint::Events,
         Endpoint::Whoami,
         Endpoint::AuditLog,
+        Endpoint::FleetHealth,
     ];
 
     /// HTTP method, upper case.
@@ -81,6 +83,7 @@ impl Endpoint {
             Endpoint::Events => "/v1/events",
             Endpoint::Whoami => "/v1/whoami",
             Endpoint::AuditLog => "/v1/audit",
+            Endpoint::FleetHealth => "/v1/fleet/health",
         }
     }
 
@@ -95,7 +98,8 @@ impl Endpoint {
             | Endpoint::Audit
             | Endpoint::Events
             | Endpoint::Whoami
-            | Endpoint::AuditLog => Some(Role::Viewer),
+            | Endpoint::AuditLog
+            | Endpoint::FleetHealth => Some(Role::Viewer),
         }
     }
 
@@ -111,6 +115,7 @@ impl Endpoint {
             Endpoint::Writer => on(filter, get_writer),
             Endpoint::Audit => on(filter, audit::writer_audit),
             Endpoint::AuditLog => on(filter, audit::audit_log),
+            Endpoint::FleetHealth => on(filter, super::health::health),
             Endpoint::Start => on(filter, start_writer),
             Endpoint::Pause => on(filter, pause_writer),
             Endpoint::Events => on(filter, events),

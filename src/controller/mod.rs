@@ -16,6 +16,7 @@ mod engine_tests;
 mod error;
 mod feed;
 mod fleet;
+mod health;
 mod http;
 mod idempotency;
 mod identities;
