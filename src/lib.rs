@@ -7,6 +7,7 @@ pub mod client;
 pub mod config;
 pub mod controller;
 pub mod domain;
+pub mod hex;
 pub mod http_errors;
 pub mod logging;
 pub mod oms;

@@ -65,13 +65,14 @@ pub enum TokensFileError {
     Random(String),
 }
 
-/// The hex SHA-256 of `token`, as the file records it.
-pub fn token_sha256(token: &[u8]) -> String {
-    hex(&Sha256::digest(token))
+/// The SHA-256 of `token`.
+pub fn token_digest(token: &[u8]) -> [u8; 32] {
+    Sha256::digest(token).into()
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// The hex SHA-256 of `token`, as the file records it.
+pub fn token_sha256(token: &[u8]) -> String {
+    crate::hex::encode(&token_digest(token))
 }
 
 /// The identities in `path`; a missing file is [`TokensFileError::Missing`].
@@ -102,7 +103,7 @@ pub fn load(path: &Path) -> Result<Vec<StoredIdentity>, TokensFileError> {
             return Err(invalid(format!("the name {} appears twice", identity.name)));
         }
         let hash = &identity.token_sha256;
-        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if crate::hex::decode::<32>(hash).is_none() {
             return Err(invalid(format!(
                 "the token_sha256 of {} is not 64 hex digits",
                 identity.name
@@ -131,9 +132,7 @@ pub fn add(
             path: path.to_path_buf(),
         });
     }
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| TokensFileError::Random(e.to_string()))?;
-    let token = hex(&bytes);
+    let token = crate::hex::random::<32>().map_err(|e| TokensFileError::Random(e.to_string()))?;
     identities.push(StoredIdentity {
         name: name.to_string(),
         role,

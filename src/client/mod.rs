@@ -84,14 +84,12 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// 16 random bytes, hex; from the clock when the system's random source fails (a key need
 /// only be unique among one identity's requests of a day).
 fn idempotency_key() -> String {
-    let mut bytes = [0u8; 16];
-    if getrandom::fill(&mut bytes).is_err() {
+    crate::hex::random::<16>().unwrap_or_else(|_| {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
-        bytes = nanos.to_le_bytes();
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+        crate::hex::encode(&nanos.to_le_bytes())
+    })
 }
 
 /// A cheap-to-clone handle on one controller.

@@ -136,7 +136,7 @@ fn fingerprint(request: &axum::http::request::Parts, body: &[u8]) -> String {
         hash.update(part);
     }
     hash.update(body);
-    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex::encode(&hash.finalize())
 }
 
 fn replay(kept: Kept) -> Response {

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tokio::sync::watch;
 
@@ -42,18 +41,6 @@ impl std::fmt::Debug for Identities {
     }
 }
 
-fn sha256(token: &[u8]) -> [u8; 32] {
-    Sha256::digest(token).into()
-}
-
-fn decode_hex(hex: &str) -> Option<[u8; 32]> {
-    let mut bytes = [0u8; 32];
-    for (byte, pair) in bytes.iter_mut().zip(hex.as_bytes().chunks(2)) {
-        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
-    }
-    (hex.len() == 64).then_some(bytes)
-}
-
 impl Identities {
     /// One operator, `default`, with `token`.
     pub fn single(token: &str) -> Identities {
@@ -62,7 +49,7 @@ impl Identities {
                 name: DEFAULT_IDENTITY.to_string(),
                 role: Role::Operator,
             },
-            sha256: sha256(token.as_bytes()),
+            sha256: tokens_file::token_digest(token.as_bytes()),
         };
         Identities {
             accepted: RwLock::new(Arc::new([accepted])),
@@ -98,7 +85,7 @@ impl Identities {
     /// The identity `token` authenticates, if any. Every accepted hash is compared, in
     /// constant time.
     pub fn identify(&self, token: &[u8]) -> Option<Identity> {
-        let presented = sha256(token);
+        let presented = tokens_file::token_digest(token);
         let mut found = None;
         for accepted in self.current().iter() {
             if bool::from(accepted.sha256.ct_eq(&presented)) {
@@ -137,7 +124,7 @@ impl Identities {
             .into_iter()
             .filter_map(|stored| {
                 Some(Accepted {
-                    sha256: decode_hex(&stored.token_sha256)?,
+                    sha256: crate::hex::decode(&stored.token_sha256)?,
                     identity: Identity {
                         name: stored.name,
                         role: stored.role,

@@ -100,9 +100,7 @@ fn read_token(path: &Path) -> Result<String, ControllerError> {
 
 /// 32 random bytes from the operating system, hex-encoded.
 fn generate_token() -> Result<String, ControllerError> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| ControllerError::Random(e.to_string()))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    crate::hex::random::<32>().map_err(|e| ControllerError::Random(e.to_string()))
 }
 
 fn write_private(path: &Path, token: &str) -> std::io::Result<()> {
