@@ -5,13 +5,13 @@ use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::backend::AuditFilter;
 use super::error::ApiError;
 use super::http::{AppState, query_problem, writer_id};
 use crate::api::AuditLog;
+use crate::domain::rfc3339;
 
 /// Entries answered when the query gives no `limit`.
 pub(crate) const AUDIT_DEFAULT_LIMIT: u32 = 20;
@@ -79,13 +79,9 @@ pub(crate) async fn audit_log(
     let since = query
         .since
         .map(|text| {
-            DateTime::parse_from_rfc3339(text.trim())
-                .map(|at| at.with_timezone(&Utc))
-                .map_err(|e| {
-                    ApiError::bad_request(format!(
-                        "since {text:?} is not valid ({e}); {QUERY_RULES}"
-                    ))
-                })
+            rfc3339::parse(text.trim()).map_err(|e| {
+                ApiError::bad_request(format!("since {text:?} is not valid ({e}); {QUERY_RULES}"))
+            })
         })
         .transpose()?;
     let filter = AuditFilter {
