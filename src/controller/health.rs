@@ -1,7 +1,7 @@
 //! `GET /v1/fleet/health`: per region, how many writers are in each status and how many
 //! running writers are in each latency band — where an operator looks first.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::State;
@@ -11,34 +11,42 @@ use super::backend::{Backend, blocking};
 use super::error::ApiError;
 use super::http::AppState;
 use crate::api::{FleetHealth, LatencyBands, RegionHealth};
-use crate::domain::WriterStatus;
+use crate::domain::{SharedStr, WriterStatus};
 
-/// The health of `backend`'s fleet now, regions in name order.
+/// The health of `backend`'s fleet now, regions in name order. Writers are counted into
+/// arrays by status position under the backend's lock; names are made once per region.
 pub(crate) fn fleet_health(backend: &dyn Backend) -> FleetHealth {
-    let mut regions: BTreeMap<String, RegionHealth> = BTreeMap::new();
+    let mut regions: HashMap<SharedStr, ([u64; WriterStatus::ALL.len()], LatencyBands)> =
+        HashMap::new();
     backend.visit(&mut |view| {
-        let region = regions
-            .entry(view.region().to_string())
-            .or_insert_with(|| RegionHealth {
-                region: view.region().to_string(),
-                statuses: WriterStatus::ALL
-                    .iter()
-                    .map(|status| (status.as_str().to_string(), 0))
-                    .collect(),
-                latency_bands: LatencyBands::default(),
-            });
-        if let Some(count) = region.statuses.get_mut(view.status().as_str()) {
+        let (statuses, bands) = match regions.get_mut(view.region()) {
+            Some(region) => region,
+            None => regions.entry(view.region().clone()).or_default(),
+        };
+        let status = view.status();
+        if let Some(count) = statuses.get_mut(status.index()) {
             *count += 1;
         }
-        if view.status() == WriterStatus::Running
+        if status == WriterStatus::Running
             && let Some(latency) = view.latency_ms()
         {
-            region.latency_bands.count(latency);
+            bands.count(latency);
         }
     });
-    FleetHealth {
-        regions: regions.into_values().collect(),
-    }
+    let mut regions: Vec<RegionHealth> = regions
+        .into_iter()
+        .map(|(region, (statuses, latency_bands))| RegionHealth {
+            region: region.to_string(),
+            statuses: WriterStatus::ALL
+                .iter()
+                .zip(statuses)
+                .map(|(status, count)| (status.as_str().to_string(), count))
+                .collect(),
+            latency_bands,
+        })
+        .collect();
+    regions.sort_by(|a, b| a.region.cmp(&b.region));
+    FleetHealth { regions }
 }
 
 /// `GET /v1/fleet/health`.

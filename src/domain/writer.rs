@@ -140,6 +140,18 @@ impl WriterStatus {
         WriterStatus::Unknown,
     ];
 
+    /// Its position in [`WriterStatus::ALL`]: an index into per-status counts.
+    pub fn index(self) -> usize {
+        match self {
+            WriterStatus::Running => 0,
+            WriterStatus::Starting => 1,
+            WriterStatus::Pausing => 2,
+            WriterStatus::Stopped => 3,
+            WriterStatus::Failed => 4,
+            WriterStatus::Unknown => 5,
+        }
+    }
+
     /// Wire name (`running`, `stopped`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -231,6 +243,13 @@ impl FromStr for WriterStatus {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_status_index_is_its_place_in_all() {
+        for (at, status) in WriterStatus::ALL.iter().enumerate() {
+            assert_eq!(status.index(), at, "{status:?}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -85,11 +85,7 @@ fn search_hits(state: &State, rows: &[usize]) -> Option<HashSet<usize>> {
 }
 
 fn count(state: &mut State, status: WriterStatus, by: isize) {
-    if let Some(slot) = WriterStatus::ALL
-        .iter()
-        .position(|&s| s == status)
-        .and_then(|at| state.table.status_counts.get_mut(at))
-    {
+    if let Some(slot) = state.table.status_counts.get_mut(status.index()) {
         *slot = slot.saturating_add_signed(by);
     }
 }

@@ -40,11 +40,11 @@ pub fn recompute(state: &mut State) {
 pub fn status_counts(state: &State) -> [usize; WriterStatus::ALL.len()] {
     let mut counts = [0; WriterStatus::ALL.len()];
     for &row in &state.table.rows {
-        if let Some(status) = state.fleet.statuses.get(row)
-            && let Some(slot) = WriterStatus::ALL
-                .iter()
-                .position(|s| s == status)
-                .and_then(|at| counts.get_mut(at))
+        if let Some(slot) = state
+            .fleet
+            .statuses
+            .get(row)
+            .and_then(|status| counts.get_mut(status.index()))
         {
             *slot += 1;
         }
