@@ -5,7 +5,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{RuleViolation, Writer};
+use crate::domain::{HistoryWindow, RuleViolation, Writer, WriterStatus};
 
 /// What an identity may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -407,3 +407,68 @@ impl RuleViolation {
         }
     }
 }
+
+/// `GET /v1/writers/{id}/history?window=15m|6h`: one writer's latency and status, step by
+/// step, and what happened to it in the window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WriterHistory {
+    pub writer: String,
+    pub window: HistoryWindow,
+    pub step_s: u32,
+    /// Oldest first; the last is the step now filling.
+    pub points: Vec<HistoryPoint>,
+    /// Oldest first.
+    pub events: Vec<HistoryEvent>,
+}
+
+/// One step of a [`WriterHistory`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryPoint {
+    /// The start of the step.
+    pub t: DateTime<Utc>,
+    /// The highest latency seen in the step while the writer ran; null when it did not run or
+    /// nothing was seen.
+    pub latency_ms: Option<u64>,
+    /// The status when last seen in the step; null when it was not seen.
+    pub status: Option<WriterStatus>,
+}
+
+/// What a [`HistoryEvent`] records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HistoryEventKind {
+    /// Started from its checkpoint by an operator.
+    Start,
+    /// Started by an operator, replaying from `replay_from`.
+    Replay,
+    /// Paused by an operator.
+    Pause,
+    /// Its status changed (the step in which the controller saw the change).
+    Status,
+}
+
+/// Something that happened to a writer inside a history window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEvent {
+    pub t: DateTime<Utc>,
+    pub kind: HistoryEventKind,
+    /// Who did it (operations); null for status changes.
+    pub actor: Option<String>,
+    /// What happened, in words.
+    pub detail: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay_from: Option<DateTime<Utc>>,
+}
+
+/// `GET /v1/history?window=&ids=`: the latency series of several writers, for sparklines.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistorySeries {
+    pub step_s: u32,
+    /// Per writer, a latency per step, oldest first, the last the step now filling.
+    pub series: std::collections::BTreeMap<String, Vec<Option<u64>>>,
+    /// Ids asked for that the controller does not have.
+    pub unknown: Vec<String>,
+}
+
+/// The most ids one `GET /v1/history` may ask for.
+pub const HISTORY_MAX_IDS: usize = 200;

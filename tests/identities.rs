@@ -77,7 +77,10 @@ async fn status_of(
     token: Option<&str>,
     source: [u8; 4],
 ) -> StatusCode {
-    let path = endpoint.path().replace("{id}", &writer.id);
+    let mut path = endpoint.path().replace("{id}", &writer.id);
+    if endpoint == Endpoint::History {
+        path = format!("{path}?ids={}", writer.id);
+    }
     let http = http_from(source);
     let url = format!("{}{path}", handle.url());
     let mut request = match endpoint.method() {
@@ -101,7 +104,7 @@ async fn every_role_on_every_route() {
     let running = writers.iter().filter(|w| w.status == WriterStatus::Running);
     let stopped = writers.iter().filter(|w| is_stopped_and_resumable(w));
     let (mut running, mut stopped) = (running.cloned(), stopped.cloned());
-    for endpoint in Endpoint::ALL {
+    for (n, endpoint) in (1u8..).zip(Endpoint::ALL) {
         // A writer the operation applies to, fresh for every endpoint.
         let writer = match endpoint {
             Endpoint::Start => stopped.next(),
@@ -113,9 +116,9 @@ async fn every_role_on_every_route() {
         let public = endpoint == Endpoint::Health;
         let mutation = endpoint.method() == "POST";
         // The two failures per route come from addresses of their own, below the rate limit.
-        let anonymous = status_of(&f.handle, endpoint, &writer, None, [127, 0, 0, 2]).await;
+        let anonymous = status_of(&f.handle, endpoint, &writer, None, [127, 0, n, 2]).await;
         let wrong = Some("not-a-token");
-        let wrong = status_of(&f.handle, endpoint, &writer, wrong, [127, 0, 0, 3]).await;
+        let wrong = status_of(&f.handle, endpoint, &writer, wrong, [127, 0, n, 3]).await;
         let viewer = Some(f.viewer.as_str());
         let viewer = status_of(&f.handle, endpoint, &writer, viewer, [127, 0, 0, 1]).await;
         let operator = Some(f.operator.as_str());

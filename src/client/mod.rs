@@ -17,10 +17,10 @@ use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 
 use crate::api::{
-    AuditEntry, AuditLog, AuditQuery, Deployment, FleetHealth, Health, Identity, StartRequest,
-    WriterList,
+    AuditEntry, AuditLog, AuditQuery, Deployment, FleetHealth, Health, HistorySeries, Identity,
+    StartRequest, WriterHistory, WriterList,
 };
-use crate::domain::{Writer, format_utc, interning};
+use crate::domain::{HistoryWindow, Writer, format_utc, interning};
 use crate::http_errors::root_cause;
 
 mod error;
@@ -179,6 +179,34 @@ impl Client {
     /// `GET /v1/fleet/health`.
     pub async fn fleet_health(&self) -> Result<FleetHealth, ClientError> {
         self.get(&["v1", "fleet", "health"], &[]).await
+    }
+
+    /// `GET /v1/writers/{id}/history?window=W`: one writer's points and events.
+    pub async fn writer_history(
+        &self,
+        id: &str,
+        window: HistoryWindow,
+    ) -> Result<WriterHistory, ClientError> {
+        self.get(
+            &["v1", "writers", id, "history"],
+            &[("window", window.as_str())],
+        )
+        .await
+    }
+
+    /// `GET /v1/history?window=W&ids=…`: the latency series of up to
+    /// [`crate::api::HISTORY_MAX_IDS`] writers.
+    pub async fn history(
+        &self,
+        ids: &[&str],
+        window: HistoryWindow,
+    ) -> Result<HistorySeries, ClientError> {
+        let ids = ids.join(",");
+        self.get(
+            &["v1", "history"],
+            &[("window", window.as_str()), ("ids", ids.as_str())],
+        )
+        .await
     }
 
     /// `GET /v1/deployment`.

@@ -64,6 +64,10 @@ CREATE TABLE IF NOT EXISTS audit (
     message        TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_by_writer ON audit (writer_id, id);
+CREATE TABLE IF NOT EXISTS history (
+    writer_id TEXT PRIMARY KEY,
+    series    BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS idempotency (
     identity       TEXT NOT NULL,
     key            TEXT NOT NULL,
@@ -332,7 +336,6 @@ impl Db {
     }
 }
 
-/// Opens (creating if needed) the database at `path` for writing, with its schema.
 /// A read-write connection to the database at `path`, its schema created when missing.
 pub(crate) fn open_writable(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;

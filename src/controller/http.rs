@@ -44,11 +44,13 @@ pub enum Endpoint {
     Whoami,
     AuditLog,
     FleetHealth,
+    WriterHistory,
+    History,
 }
 
 impl Endpoint {
     /// All endpoints.
-    pub const ALL: [Endpoint; 11] = [
+    pub const ALL: [Endpoint; 13] = [
         Endpoint::Health,
         Endpoint::Deployment,
         Endpoint::Writers,
@@ -60,6 +62,8 @@ impl Endpoint {
         Endpoint::Whoami,
         Endpoint::AuditLog,
         Endpoint::FleetHealth,
+        Endpoint::WriterHistory,
+        Endpoint::History,
     ];
 
     /// HTTP method, upper case.
@@ -84,6 +88,8 @@ impl Endpoint {
             Endpoint::Whoami => "/v1/whoami",
             Endpoint::AuditLog => "/v1/audit",
             Endpoint::FleetHealth => "/v1/fleet/health",
+            Endpoint::WriterHistory => "/v1/writers/{id}/history",
+            Endpoint::History => "/v1/history",
         }
     }
 
@@ -99,7 +105,9 @@ impl Endpoint {
             | Endpoint::Events
             | Endpoint::Whoami
             | Endpoint::AuditLog
-            | Endpoint::FleetHealth => Some(Role::Viewer),
+            | Endpoint::FleetHealth
+            | Endpoint::WriterHistory
+            | Endpoint::History => Some(Role::Viewer),
         }
     }
 
@@ -116,6 +124,8 @@ impl Endpoint {
             Endpoint::Audit => on(filter, audit::writer_audit),
             Endpoint::AuditLog => on(filter, audit::audit_log),
             Endpoint::FleetHealth => on(filter, super::health::health),
+            Endpoint::WriterHistory => on(filter, super::history_routes::writer_history),
+            Endpoint::History => on(filter, super::history_routes::history),
             Endpoint::Start => on(filter, start_writer),
             Endpoint::Pause => on(filter, pause_writer),
             Endpoint::Events => on(filter, events),

@@ -17,6 +17,8 @@ mod error;
 mod feed;
 mod fleet;
 mod health;
+mod history;
+mod history_routes;
 mod http;
 mod idempotency;
 mod identities;

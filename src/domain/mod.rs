@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod format;
+pub mod history;
 pub mod id_index;
 pub mod rfc3339;
 pub mod rules;
@@ -15,6 +16,7 @@ pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use format::{
     format_ago, format_bytes, format_duration_ms, format_range, format_utc, localize_times,
 };
+pub use history::{HistoryWindow, UnknownWindow};
 pub use id_index::{IdIndex, Identified};
 pub use rules::{
     PausePlan, ReplaySpan, RuleViolation, StartPlan, check_replay, plan_pause, plan_start,

@@ -47,7 +47,16 @@ impl Default for Options {
 pub async fn controller(options: Options) -> TestController {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(t0()));
-    let handle = start(ControllerConfig {
+    let handle = start_in(&dir, &clock, &options).await;
+    TestController { handle, clock, dir }
+}
+
+async fn start_in(
+    dir: &tempfile::TempDir,
+    clock: &Arc<ManualClock>,
+    options: &Options,
+) -> ControllerHandle {
+    start(ControllerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().to_path_buf(),
         access: Access::Token(TOKEN.into()),
@@ -59,11 +68,19 @@ pub async fn controller(options: Options) -> TestController {
         tls: None,
     })
     .await
-    .unwrap();
-    TestController { handle, clock, dir }
+    .unwrap()
 }
 
 impl TestController {
+    /// Shuts the controller down gracefully and starts it again on the same database and
+    /// clock (on another port).
+    pub async fn restart(self, options: Options) -> TestController {
+        let TestController { handle, clock, dir } = self;
+        handle.shutdown().await;
+        let handle = start_in(&dir, &clock, &options).await;
+        TestController { handle, clock, dir }
+    }
+
     pub fn client(&self) -> Client {
         Client::new(ClientOptions::new(self.handle.url(), Some(TOKEN.into()))).unwrap()
     }

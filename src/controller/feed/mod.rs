@@ -21,8 +21,9 @@ use super::ControllerError;
 use super::backend::{Backend, blocking, lock};
 use super::db::RevisionStore;
 use super::error::ApiError;
-use crate::api::{ErrorCode, WriterDelta};
-use crate::domain::SharedClock;
+use super::history::{self, Point, Series};
+use crate::api::{ErrorCode, HistorySeries, WriterDelta};
+use crate::domain::{HistoryWindow, SharedClock};
 use stream::{Frame, Subscription, delta_frame, reset_frame};
 pub(crate) use tracker::{Changes, Rules, Tracker, Unanswerable};
 
@@ -51,6 +52,8 @@ struct Reservation {
 /// The change feed of a controller.
 #[derive(Debug)]
 pub(crate) struct Feed {
+    /// The controller's database: revisions are reserved and histories saved there.
+    db_path: PathBuf,
     backend: Arc<dyn Backend>,
     clock: SharedClock,
     tracker: Mutex<Tracker>,
@@ -74,6 +77,7 @@ impl Feed {
     ) -> Result<Arc<Feed>, ControllerError> {
         let visited = backend.clone();
         let now = clock.now();
+        let history_path = db_path.clone();
         let (reservation, tracker, took) = tokio::task::spawn_blocking(move || {
             let database = |source| ControllerError::Database {
                 path: db_path.clone(),
@@ -83,8 +87,9 @@ impl Feed {
             let start = store.used().map_err(database)?.saturating_add(1);
             let bound = start.saturating_add(RESERVE_BLOCK);
             store.reserve(bound).map_err(database)?;
+            let saved = history::load(&db_path).map_err(database)?;
             let started = Instant::now();
-            let tracker = Tracker::new(Rules::default(), start, now, |visit| {
+            let tracker = Tracker::new(Rules::default(), start, now, saved, |visit| {
                 visited.visit(visit);
             });
             Ok::<_, ControllerError>((Reservation { store, bound }, tracker, started.elapsed()))
@@ -98,6 +103,7 @@ impl Feed {
             "change feed started"
         );
         let feed = Arc::new(Feed {
+            db_path: history_path,
             revision: AtomicU64::new(tracker.revision()),
             backend,
             clock,
@@ -264,12 +270,61 @@ impl Feed {
         subscription.into_response()
     }
 
-    /// Waits for the scanner to end (after `stopping` turned true).
-    pub async fn close(&self) {
+    /// Waits for the scanner to end (after `stopping` turned true), then saves every writer's
+    /// history.
+    pub async fn close(self: &Arc<Self>) {
         let scanner = lock(&self.scanner).take();
-        if let Some(scanner) = scanner {
-            let _ = scanner.await;
+        let Some(scanner) = scanner else {
+            return;
+        };
+        let _ = scanner.await;
+        let feed = self.clone();
+        let saved = tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
+            let tracker = lock(&feed.tracker);
+            history::save(&feed.db_path, tracker.all_series()).map(|n| (n, started.elapsed()))
+        })
+        .await;
+        match saved {
+            Ok(Ok((writers, took))) => {
+                tracing::info!(writers, ms = took.as_millis() as u64, "histories saved")
+            }
+            Ok(Err(error)) => tracing::error!("saving histories at shutdown failed: {error}"),
+            Err(error) => tracing::error!("saving histories at shutdown failed: {error}"),
         }
+    }
+
+    /// Writer `id`'s points in `window` now: all null for a writer no scan has seen yet.
+    pub fn history(&self, id: &str, window: HistoryWindow) -> Vec<Point> {
+        let now = self.clock.now();
+        let tracker = lock(&self.tracker);
+        match tracker.series(id) {
+            Some(series) => series.points(window, now),
+            None => Series::new(now).points(window, now),
+        }
+    }
+
+    /// The latency series in `window` of each of `ids` the feed knows; the others in the
+    /// second list.
+    pub fn latencies(&self, ids: &[String], window: HistoryWindow) -> HistorySeries {
+        let now = self.clock.now();
+        let tracker = lock(&self.tracker);
+        let mut answer = HistorySeries {
+            step_s: window.step_secs(),
+            ..HistorySeries::default()
+        };
+        for id in ids {
+            match tracker.series(id) {
+                Some(series) => {
+                    let points = series.points(window, now);
+                    answer
+                        .series
+                        .insert(id.clone(), points.iter().map(|p| p.latency_ms).collect());
+                }
+                None => answer.unknown.push(id.clone()),
+            }
+        }
+        answer
     }
 }
 

@@ -1,5 +1,7 @@
 //! The publishing rules, with a clock the tests move.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use super::tracker::{Rules, Tracker, Unanswerable};
@@ -94,7 +96,7 @@ impl Fleet {
     }
 
     fn with_rules(views: Vec<View>, rules: Rules) -> Fleet {
-        let tracker = Tracker::new(rules, 100, t0(), |visit| {
+        let tracker = Tracker::new(rules, 100, t0(), HashMap::new(), |visit| {
             views.iter().for_each(|v| visit(v));
         });
         Fleet {

@@ -2,13 +2,14 @@
 //! what a scan of the backend's views publishes at which revision. Time comes in as an
 //! argument, so tests drive it.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use chrono::{DateTime, Duration, Utc};
 
 use crate::api::{Progress, WriterDelta};
 use crate::config::{DEFAULT_LATENCY_CRITICAL_SECS, DEFAULT_LATENCY_WARN_SECS};
 use crate::controller::backend::WriterView;
+use crate::controller::history::Series;
 use crate::domain::{IdIndex, Identified, SharedStr, WriterStatus};
 
 /// When progress is published and how long removals are kept.
@@ -114,10 +115,20 @@ struct Tracked {
     progress_at: DateTime<Utc>,
     /// The scan that last saw it.
     seen: u64,
+    /// What the scans saw of its latency and status.
+    series: Box<Series>,
 }
 
 impl Tracked {
-    fn new(view: &dyn WriterView, revision: u64, at: DateTime<Utc>, seen: u64) -> Tracked {
+    /// `view` as published at `revision`, with its history `series` (which the caller tells
+    /// what it saw).
+    fn new(
+        view: &dyn WriterView,
+        revision: u64,
+        at: DateTime<Utc>,
+        seen: u64,
+        series: Box<Series>,
+    ) -> Tracked {
         Tracked {
             id: view.shared_id(),
             region: view.region().clone(),
@@ -129,7 +140,20 @@ impl Tracked {
             progress: revision,
             progress_at: at,
             seen,
+            series,
         }
+    }
+
+    /// `view` published whole at `revision`; its history goes on.
+    fn publish_whole(&mut self, view: &dyn WriterView, revision: u64, at: DateTime<Utc>) {
+        self.region = view.region().clone();
+        self.stamp = view.stamp();
+        self.status = view.status();
+        self.checkpoint = view.checkpoint();
+        self.latency_ms = view.latency_ms();
+        self.whole = revision;
+        self.progress = revision;
+        self.progress_at = at;
     }
 }
 
@@ -219,12 +243,14 @@ fn verdict(rules: &Rules, last: &Tracked, view: &dyn WriterView, now: DateTime<U
 
 impl Tracker {
     /// A tracker at `revision` that knows the writers `visit` shows as they are now, published
-    /// at `revision` (nothing is published for them). Their first progress publications are
-    /// spread over the coalescing period, so they do not all go out in the same scan.
+    /// at `revision` (nothing is published for them), their histories going on from `saved`.
+    /// Their first progress publications are spread over the coalescing period, so they do
+    /// not all go out in the same scan.
     pub fn new(
         rules: Rules,
         revision: u64,
         now: DateTime<Utc>,
+        mut saved: HashMap<String, Box<Series>>,
         visit: impl FnOnce(&mut dyn FnMut(&dyn WriterView)),
     ) -> Tracker {
         let mut writers = Vec::new();
@@ -232,7 +258,12 @@ impl Tracker {
         visit(&mut |view| {
             let offset = (writers.len() as i64 % 10) * spread / 10;
             let at = now - Duration::milliseconds(offset);
-            writers.push(Tracked::new(view, revision, at, 0));
+            let series = saved.remove(view.id()).unwrap_or_else(|| Series::new(now));
+            let mut tracked = Tracked::new(view, revision, at, 0, series);
+            tracked
+                .series
+                .observe(now, view.status(), view.latency_ms());
+            writers.push(tracked);
         });
         let mut tracker = Tracker {
             rules,
@@ -255,6 +286,17 @@ impl Tracker {
     /// How many writers it tracks.
     pub fn len(&self) -> usize {
         self.writers.len()
+    }
+
+    /// The history of writer `id`, if it tracks it.
+    pub fn series(&self, id: &str) -> Option<&Series> {
+        let at = self.index.get(&self.writers, id)?;
+        self.writers.get(at).map(|t| &*t.series)
+    }
+
+    /// Every writer's id and history.
+    pub fn all_series(&self) -> impl Iterator<Item = (&str, &Series)> {
+        self.writers.iter().map(|t| (&*t.id, &*t.series))
     }
 
     /// Indexes the writers by id, keeping only the first of any id seen twice.
@@ -306,7 +348,10 @@ impl Tracker {
                     }
                     reorder = true;
                     delta.writers.push(view.writer());
-                    let tracked = Tracked::new(view, next, now, scan);
+                    let mut tracked = Tracked::new(view, next, now, scan, Series::new(now));
+                    tracked
+                        .series
+                        .observe(now, view.status(), view.latency_ms());
                     added_ids.insert(tracked.id.clone());
                     order.push(known + added.len());
                     added.push(tracked);
@@ -319,13 +364,14 @@ impl Tracker {
                     return; // the same id twice: the first counts
                 }
                 last.seen = scan;
+                last.series.observe(now, view.status(), view.latency_ms());
                 reorder |= j != at;
                 order.push(j);
                 match verdict(rules, last, view, now) {
                     Verdict::Same => {}
                     Verdict::Whole => {
                         delta.writers.push(view.writer());
-                        *last = Tracked::new(view, next, now, scan);
+                        last.publish_whole(view, next, now);
                     }
                     Verdict::Progress => {
                         last.checkpoint = view.checkpoint();
