@@ -10,7 +10,7 @@ mod screen;
 use chrono::{DateTime, Duration as Span, Utc};
 use crossterm::event::KeyCode;
 use jwctl::api::{BackendInfo, BackendKind, Deployment, FailedProject};
-use jwctl::domain::WriterStatus;
+use jwctl::domain::{HistoryWindow, WriterStatus};
 use jwctl::tui::action::Action;
 use jwctl::tui::effect::Effect;
 use jwctl::tui::state::{DetailView, Fleet, Loadable, State};
@@ -259,9 +259,8 @@ fn detail_of_a_writer_in_a_status_jwctl_does_not_know() {
     let id = unknown.id.clone();
     s.fleet = Fleet::new(8, writers);
     s.detail = Some(DetailView {
-        writer_id: id,
         audit: Loadable::Loaded(Vec::new()),
-        scroll: 0,
+        ..DetailView::new(id, HistoryWindow::Minutes15)
     });
     let text = screen::screen(&s);
     assert!(text.contains("MONITORING"), "{text}");
@@ -284,9 +283,8 @@ fn detail_of_a_writer_in_a_status_jwctl_does_not_know() {
 fn detail_says_the_backend_is_simulated() {
     let mut s = screen::state(40, 3, (80, 30));
     s.detail = Some(DetailView {
-        writer_id: s.fleet.writers[0].id.clone(),
         audit: Loadable::Loaded(Vec::new()),
-        scroll: 0,
+        ..DetailView::new(s.fleet.writers[0].id.clone(), HistoryWindow::Minutes15)
     });
     let text = screen::screen(&s);
     assert!(text.contains("Backend     simulated"), "{text}");

@@ -901,11 +901,14 @@ fn detail_loads_the_audit_of_the_selected_writer_only() {
         .unwrap_or_default();
     let effects = press(&mut state, KeyCode::Enter);
     // The writer is read afresh (the table's copy may hold progress up to 10 s old) with
-    // its audit.
+    // its audit and its history.
     assert!(matches!(
         effects.as_slice(),
-        [Effect::FetchWriter { id: fresh }, Effect::FetchAudit { id: asked }]
-            if *asked == id && *fresh == id
+        [
+            Effect::FetchWriter { id: fresh },
+            Effect::FetchAudit { id: asked },
+            Effect::FetchHistory { id: charted, .. },
+        ] if *asked == id && *fresh == id && *charted == id
     ));
     update(
         &mut state,

@@ -5,7 +5,7 @@ mod screen;
 
 use chrono::Duration as Span;
 use jwctl::api::{AuditAction, AuditEntry, Identity, Role};
-use jwctl::domain::WriterStatus;
+use jwctl::domain::{HistoryWindow, WriterStatus};
 use jwctl::tui::dialogs::{PauseDialog, PauseFocus};
 use jwctl::tui::start_form::StartFocus;
 use jwctl::tui::state::{
@@ -280,9 +280,8 @@ fn detail_with_audit_entries() {
         },
     ];
     s.detail = Some(DetailView {
-        writer_id: failed.id,
         audit: Loadable::Loaded(entries),
-        scroll: 0,
+        ..DetailView::new(failed.id, HistoryWindow::Minutes15)
     });
     insta::assert_snapshot!(screen(&s));
 }

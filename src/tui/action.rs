@@ -2,9 +2,9 @@
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
-use crate::api::{AuditEntry, Deployment, Identity, StreamReset, WriterDelta};
+use crate::api::{AuditEntry, Deployment, Identity, StreamReset, WriterDelta, WriterHistory};
 use crate::client::ClientError;
-use crate::domain::Writer;
+use crate::domain::{HistoryWindow, Writer};
 
 use super::effect::Operation;
 use super::state::{Fleet, SearchResults};
@@ -54,6 +54,12 @@ pub enum Action {
     AuditLoaded {
         id: String,
         result: Result<Vec<AuditEntry>, ClientError>,
+    },
+    /// Answer to `Effect::FetchHistory`.
+    HistoryLoaded {
+        id: String,
+        window: HistoryWindow,
+        result: Result<Box<WriterHistory>, ClientError>,
     },
     /// SIGTERM, SIGHUP or SIGINT arrived.
     Quit,

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use super::fleet::Fleet;
 use super::memory::ViewMemory;
 use crate::api::WriterDelta;
+use crate::domain::HistoryWindow;
 use crate::search::{SearchHit, SearchIndex};
 
 /// One piece of work for the runtime.
@@ -43,6 +44,8 @@ pub enum Effect {
     Operate(Operation),
     /// `GET /v1/writers/{id}/audit` → `Action::AuditLoaded`.
     FetchAudit { id: String },
+    /// `GET /v1/writers/{id}/history?window=W` → `Action::HistoryLoaded`.
+    FetchHistory { id: String, window: HistoryWindow },
     /// Put `text` on the clipboard of the operator's terminal (OSC 52).
     Copy(String),
     /// Save the view (regions, status filter, sort, search) and the command history.

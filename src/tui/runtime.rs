@@ -314,6 +314,12 @@ impl Executor {
                     let _ = tx.send(Action::AuditLoaded { id, result });
                 });
             }
+            Effect::FetchHistory { id, window } => {
+                tokio::spawn(async move {
+                    let result = client.writer_history(&id, window).await.map(Box::new);
+                    let _ = tx.send(Action::HistoryLoaded { id, window, result });
+                });
+            }
             // `update` has set `state.quit`; the loop ends.
             Effect::Quit => {}
         }

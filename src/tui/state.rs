@@ -8,9 +8,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use ratatui::layout::Rect;
 
-use crate::api::{AuditEntry, Deployment, Identity};
+use crate::api::{AuditEntry, Deployment, Identity, WriterHistory};
 use crate::config::TuiConfig;
-use crate::domain::{StatusSet, Writer, WriterStatus, Zone};
+use crate::domain::{HistoryWindow, StatusSet, Writer, WriterStatus, Zone};
 use crate::search::SearchHit;
 
 use super::batch::BatchDialog;
@@ -53,6 +53,8 @@ pub struct State {
     pub marks: HashSet<String>,
     /// The detail view of one writer, under any popup.
     pub detail: Option<DetailView>,
+    /// The latency chart's window the next detail view opens with (the last one chosen).
+    pub detail_window: HistoryWindow,
     /// The popup on top of the table (and of the detail view), if any.
     pub popup: Option<Popup>,
     /// The `:` command line, while open.
@@ -338,6 +340,32 @@ pub struct DetailView {
     pub audit: Loadable<Vec<AuditEntry>>,
     /// Scroll offset of the text.
     pub scroll: u16,
+    /// The window of the latency chart.
+    pub window: HistoryWindow,
+    /// The writer's history in that window.
+    pub history: Loadable<WriterHistory>,
+    /// Why the last reading of the history failed, while an older one is still shown.
+    pub history_error: Option<String>,
+    /// When the history was last asked for.
+    pub history_asked: Option<DateTime<Utc>>,
+    /// Whether an answer is awaited.
+    pub history_in_flight: bool,
+}
+
+impl DetailView {
+    /// The view of writer `id`, its chart over `window`, nothing loaded yet.
+    pub fn new(id: String, window: HistoryWindow) -> DetailView {
+        DetailView {
+            writer_id: id,
+            audit: Loadable::Loading,
+            scroll: 0,
+            window,
+            history: Loadable::Loading,
+            history_error: None,
+            history_asked: None,
+            history_in_flight: false,
+        }
+    }
 }
 
 /// Data fetched on demand.
@@ -425,6 +453,7 @@ impl State {
             search: SearchState::default(),
             marks: HashSet::new(),
             detail: None,
+            detail_window: HistoryWindow::default(),
             popup: None,
             command: None,
             history: Vec::new(),

@@ -187,6 +187,11 @@ impl Theme {
         )
     }
 
+    /// The latency line of a chart.
+    pub fn chart_line(&self) -> Style {
+        self.pick(Style::new().fg(Color::Cyan), Style::new())
+    }
+
     /// Popup borders.
     pub fn border(&self) -> Style {
         self.pick(Style::new().fg(Color::Cyan), Style::new())

@@ -157,3 +157,51 @@ pub fn stopped_row(state: &State) -> usize {
         .position(|w| w.status == WriterStatus::Stopped && w.kind == WriterKind::Incremental)
         .expect("a stopped incremental writer")
 }
+
+/// The screen followed by its styles, a letter per cell: in colour the foreground (`r`ed,
+/// `g`reen, `y`ellow, `b`lue, `m`agenta, `c`yan, `w`hite, blac`k`, `d`ark grey, `.` none);
+/// in mono the strongest emphasis (`R`eversed, `B`old, `D`im, `U`nderlined, `I`talic, `.`).
+/// What a colour or a monochrome snapshot must keep.
+pub fn styled_screen(state: &State) -> String {
+    use ratatui::style::{Color, Modifier};
+    let terminal = render(state);
+    let buffer = terminal.backend().buffer();
+    let mut out = screen(state);
+    out.push_str("--- styles ---\n");
+    for y in 0..buffer.area.height {
+        let line: String = (0..buffer.area.width)
+            .map(|x| {
+                let cell = &buffer[(x, y)];
+                if state.settings.mono {
+                    let m = cell.modifier;
+                    [
+                        (Modifier::REVERSED, 'R'),
+                        (Modifier::BOLD, 'B'),
+                        (Modifier::DIM, 'D'),
+                        (Modifier::UNDERLINED, 'U'),
+                        (Modifier::ITALIC, 'I'),
+                    ]
+                    .into_iter()
+                    .find(|(flag, _)| m.contains(*flag))
+                    .map_or('.', |(_, c)| c)
+                } else {
+                    match cell.fg {
+                        Color::Red | Color::LightRed => 'r',
+                        Color::Green | Color::LightGreen => 'g',
+                        Color::Yellow | Color::LightYellow => 'y',
+                        Color::Blue | Color::LightBlue => 'b',
+                        Color::Magenta | Color::LightMagenta => 'm',
+                        Color::Cyan | Color::LightCyan => 'c',
+                        Color::White | Color::Gray => 'w',
+                        Color::Black => 'k',
+                        Color::DarkGray => 'd',
+                        _ => '.',
+                    }
+                }
+            })
+            .collect();
+        out.push_str(line.trim_end_matches('.'));
+        out.push('\n');
+    }
+    out
+}

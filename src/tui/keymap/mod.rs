@@ -72,6 +72,7 @@ pub enum Command {
     SortNext,
     SortReverse,
     Detail,
+    Window,
     Start,
     Pause,
     Mark,

@@ -151,6 +151,13 @@ pub const DETAIL: Keymap = Keymap {
         bind(&[key(K::PageUp)], "PgUp", C::PageUp, "a page up"),
         bind(&[key(K::PageDown)], "PgDn", C::PageDown, "a page down"),
         bind(&[ch('g'), key(K::Home)], "g Home", C::First, "to the top"),
+        bind(
+            &[ch('w')],
+            "w",
+            C::Window,
+            "chart the last 15 minutes or 6 hours",
+        )
+        .hint("15m/6h"),
         bind(&[ch('s')], "s", C::Start, "start this writer")
             .hint("start")
             .mutating(),

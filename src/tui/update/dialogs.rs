@@ -1,4 +1,4 @@
-//! Opening and driving the popups: help, region picker, detail view, and the Start and Pause
+//! Opening and driving the popups: help, region picker, and the Start and Pause
 //! dialogs — of one writer, or of the marked writers as a batch.
 
 use crossterm::event::KeyEvent;
@@ -9,11 +9,9 @@ use super::super::effect::{Effect, Operation, OperationKind, Origin};
 use super::super::help;
 use super::super::keymap::{Command, START};
 use super::super::start_form::FormOutcome;
-use super::super::state::{
-    DetailView, HelpView, Loadable, NoticeLevel, Popup, RegionPicker, State,
-};
+use super::super::state::{HelpView, NoticeLevel, Popup, RegionPicker, State};
 use super::super::table;
-use super::{notify, quit, refresh, refuse_when_read_only, table as table_keys};
+use super::{notify, quit, refuse_when_read_only};
 use crate::domain::{Writer, WriterStatus, plan_pause};
 
 pub(super) fn open_help(state: &mut State) {
@@ -36,22 +34,6 @@ pub(super) fn open_region_picker(state: &mut State) {
         }
         Some(_) => state.popup = Some(Popup::Regions(RegionPicker::new(&state.filter.regions))),
     }
-}
-
-pub(super) fn open_detail(state: &mut State) -> Vec<Effect> {
-    let Some(id) = state.selected_writer().map(|w| w.id.clone()) else {
-        return Vec::new();
-    };
-    state.detail = Some(DetailView {
-        writer_id: id.clone(),
-        audit: Loadable::Loading,
-        scroll: 0,
-    });
-    // The table's copy may hold progress up to 10 s old: the detail reads the writer afresh.
-    vec![
-        Effect::FetchWriter { id: id.clone() },
-        Effect::FetchAudit { id },
-    ]
 }
 
 /// The writer `s` and `p` act on: the detail view's, else the selected one.
@@ -155,28 +137,6 @@ pub(super) fn open_pause(state: &mut State) -> Vec<Effect> {
         _ => format!("{} is already stopped", writer.name),
     };
     notify(state, NoticeLevel::Warning, text);
-    Vec::new()
-}
-
-pub(super) fn on_detail_key(state: &mut State, command: Option<Command>) -> Vec<Effect> {
-    let Some(detail) = &mut state.detail else {
-        return Vec::new();
-    };
-    match command {
-        Some(Command::Up) => detail.scroll = detail.scroll.saturating_sub(1),
-        Some(Command::Down) => detail.scroll = detail.scroll.saturating_add(1),
-        Some(Command::PageUp) => detail.scroll = detail.scroll.saturating_sub(10),
-        Some(Command::PageDown) => detail.scroll = detail.scroll.saturating_add(10),
-        Some(Command::First) => detail.scroll = 0,
-        Some(Command::Close) => state.detail = None,
-        Some(Command::Start) => return open_start(state),
-        Some(Command::Pause) => return open_pause(state),
-        Some(Command::Copy) => return table_keys::copy_selected(state),
-        Some(Command::Refresh) => return refresh::refresh_now(state),
-        Some(Command::Help) => open_help(state),
-        Some(Command::Quit) => return quit(state),
-        _ => {}
-    }
     Vec::new()
 }
 

@@ -6,6 +6,7 @@
 
 mod batch;
 mod command;
+mod detail;
 mod dialogs;
 mod follow;
 mod refresh;
@@ -66,7 +67,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 super::table::recompute(state);
             }
             batch::on_tick(state);
-            follow::on_tick(state)
+            let mut effects = follow::on_tick(state);
+            effects.extend(detail::on_tick(state));
+            effects
         }
         Action::RefreshDue => follow::on_refresh_due(state),
         Action::DeltaArrived { stream, delta } => follow::on_delta_arrived(state, stream, delta),
@@ -117,6 +120,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Action::HistoryLoaded { id, window, result } => {
+            detail::on_history_loaded(state, &id, window, result.map(|h| *h));
+            Vec::new()
+        }
         Action::Quit => quit(state),
     };
     // The banner and the terminal size change the page; keep the selection in view.
@@ -149,7 +156,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Mode::Table => table::on_key(state, keymap::TABLE.command(&key)),
         Mode::Search => search::on_key(state, key),
         Mode::Command => command::on_key(state, key),
-        Mode::Detail => dialogs::on_detail_key(state, keymap::DETAIL.command(&key)),
+        Mode::Detail => detail::on_detail_key(state, keymap::DETAIL.command(&key)),
         Mode::Help => dialogs::on_help_key(state, keymap::HELP.command(&key)),
         Mode::Regions => dialogs::on_regions_key(state, keymap::REGIONS.command(&key)),
         Mode::Start => dialogs::on_start_key(state, key),

@@ -34,10 +34,12 @@ pub(super) fn on_operation(
             Origin::Dialog => changes::apply(state, change),
         }
     }
-    match operation.origin {
+    let mut effects = super::detail::after_operation(state, &operation.id);
+    effects.extend(match operation.origin {
         Origin::Batch { batch, item } => batch::on_answer(state, batch, item, &result),
         Origin::Dialog => on_dialog_answer(state, &operation, result),
-    }
+    });
+    effects
 }
 
 /// The writer as the dialog waiting for `operation` showed it, if one waits.

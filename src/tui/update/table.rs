@@ -51,7 +51,7 @@ pub(super) fn on_key(state: &mut State, command: Option<Command>) -> Vec<Effect>
             let (column, descending) = (state.sort.column, !state.sort.descending);
             sort_by(state, column, descending);
         }
-        Command::Detail => return dialogs::open_detail(state),
+        Command::Detail => return super::detail::open_detail(state),
         Command::Start => return dialogs::open_start(state),
         Command::Pause => return dialogs::open_pause(state),
         Command::Mark => toggle_mark(state),

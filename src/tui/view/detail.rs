@@ -7,7 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::boxes::{centered, frame_box};
-use crate::api::{AuditAction, AuditEntry, BackendKind};
+use super::chart;
+use crate::api::{AuditAction, AuditEntry, BackendKind, WriterHistory};
 use crate::domain::{Writer, WriterStatus, format_ago, format_duration_ms, localize_times};
 use crate::tui::state::{DetailView, Loadable, State};
 use crate::tui::theme::Theme;
@@ -19,19 +20,75 @@ fn field(label: &str, value: impl Into<String>, theme: &Theme) -> Line<'static> 
     ])
 }
 
-/// The detail of the writer `detail` names, with its recent audit entries.
+/// The chart shows from this terminal size up; below, the numbers alone.
+const CHART_FROM: (u16, u16) = (80, 24);
+/// The most rows the chart takes.
+const CHART_MAX_HEIGHT: u16 = 16;
+
+/// The detail of the writer `detail` names: its latency chart (when the terminal is large
+/// enough), its record and its recent audit entries.
 pub fn draw(state: &State, detail: &DetailView, frame: &mut Frame, area: Rect, theme: &Theme) {
     let rect = centered(area, 100, area.height.saturating_sub(2));
     let writer = state.fleet.get(&detail.writer_id);
     let title = writer.map_or("Writer".to_string(), |w| w.name.clone());
     let inner = frame_box(frame, rect, &title, theme);
-    let mut lines = match writer {
+    let body = Rect::new(
+        inner.x + 1,
+        inner.y,
+        inner.width.saturating_sub(2),
+        inner.height,
+    );
+    let fits_chart = area.width >= CHART_FROM.0 && area.height >= CHART_FROM.1;
+    let mut lines = Vec::new();
+    let text_area = match &detail.history {
+        Loadable::Loaded(history) if fits_chart => {
+            let height = (body.height * 2 / 5).clamp(chart::MIN_HEIGHT, CHART_MAX_HEIGHT);
+            let chart_area = Rect::new(body.x, body.y, body.width, height);
+            draw_chart(state, detail, history, frame, chart_area, theme);
+            // A blank row between the chart and the text.
+            let below = height + 1;
+            Rect::new(
+                body.x,
+                body.y + below,
+                body.width,
+                body.height.saturating_sub(below),
+            )
+        }
+        Loadable::Loaded(_) => {
+            lines.push(Line::styled(
+                format!(
+                    "The latency chart needs a terminal of {}x{} or more.",
+                    CHART_FROM.0, CHART_FROM.1
+                ),
+                theme.dim(),
+            ));
+            body
+        }
+        Loadable::Loading => {
+            lines.push(Line::styled("Latency history: loading …", theme.dim()));
+            body
+        }
+        Loadable::Failed(error) => {
+            lines.push(Line::styled(
+                format!("Latency history could not be loaded: {error}"),
+                theme.error(),
+            ));
+            body
+        }
+    };
+    if let Some(error) = &detail.history_error {
+        lines.push(Line::styled(
+            format!("The chart was not refreshed: {error}"),
+            theme.warning(),
+        ));
+    }
+    lines.extend(match writer {
         Some(writer) => writer_lines(state, writer, theme),
         None => vec![Line::styled(
             format!("Writer {} is no longer in the fleet.", detail.writer_id),
             theme.warning(),
         )],
-    };
+    });
     lines.push(Line::raw(""));
     lines.push(Line::styled("Recent operations", theme.header()));
     match &detail.audit {
@@ -52,13 +109,39 @@ pub fn draw(state: &State, detail: &DetailView, frame: &mut Frame, area: Rect, t
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
             .scroll((detail.scroll, 0)),
-        Rect::new(
-            inner.x + 1,
-            inner.y,
-            inner.width.saturating_sub(2),
-            inner.height,
-        ),
+        text_area,
     );
+}
+
+/// The chart of `history`, the step now filling raised to the table's latency.
+fn draw_chart(
+    state: &State,
+    detail: &DetailView,
+    history: &WriterHistory,
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+) {
+    let live_latency_ms = state
+        .fleet
+        .row_of(&detail.writer_id)
+        .filter(|&row| {
+            state
+                .fleet
+                .writers
+                .get(row)
+                .is_some_and(|w| w.status == WriterStatus::Running)
+        })
+        .and_then(|row| state.fleet.latency_ms(row, state.now));
+    let data = chart::ChartData {
+        history,
+        live_latency_ms,
+        now: state.now,
+        warn_ms: state.settings.latency_warn_ms,
+        critical_ms: state.settings.latency_critical_ms,
+        zone: &state.zone,
+    };
+    chart::draw(frame, area, &data, theme);
 }
 
 fn writer_lines(state: &State, writer: &Writer, theme: &Theme) -> Vec<Line<'static>> {

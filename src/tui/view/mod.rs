@@ -2,6 +2,7 @@
 
 mod batch;
 mod boxes;
+mod chart;
 mod detail;
 mod dialogs;
 mod popups;

@@ -1,0 +1,340 @@
+//! The latency chart of the detail view: the writer's latency step by step (a braille line of
+//! ratatui's `Chart`, broken where nothing was seen or the writer did not run), the warning
+//! and critical thresholds as lines, the operations and status changes as lettered markers,
+//! and the time axis as wall-clock HH:MM in the operator's zone. Without colour the parts
+//! still differ: braille for latency, `┄` for the warning threshold, `━` for the critical
+//! one, `┊` under a marker's letter.
+
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
+
+use crate::api::{HistoryEvent, HistoryEventKind, WriterHistory};
+use crate::domain::Zone;
+use crate::tui::theme::Theme;
+
+/// Rows the chart needs: a title, at least four of graph, the time axis and the events.
+pub const MIN_HEIGHT: u16 = 7;
+/// Columns left of the graph for the latency labels.
+const LABELS_WIDTH: u16 = 7;
+
+/// What the chart is drawn from.
+pub struct ChartData<'a> {
+    pub history: &'a WriterHistory,
+    /// The latency now, when the writer runs: raises the step now filling, so the line
+    /// follows the table between two readings of the history.
+    pub live_latency_ms: Option<u64>,
+    /// The console's clock: the live latency counts only while the last point's step lasts.
+    pub now: DateTime<Utc>,
+    pub warn_ms: u64,
+    pub critical_ms: u64,
+    pub zone: &'a Zone,
+}
+
+/// The letter marking an event on the chart.
+fn letter(kind: HistoryEventKind) -> char {
+    match kind {
+        HistoryEventKind::Pause => 'P',
+        HistoryEventKind::Start => 'S',
+        HistoryEventKind::Replay => 'R',
+        HistoryEventKind::Status => '*',
+    }
+}
+
+/// A latency in few characters: `850ms`, `2.5s`, `65s`, `10m`, `12m05s`, `3h02m`.
+pub fn short_latency(ms: u64) -> String {
+    let secs = ms / 1000;
+    match ms {
+        0 => "0s".to_string(),
+        1..1_000 => format!("{ms}ms"),
+        1_000..10_000 => format!("{:.1}s", ms as f64 / 1000.0),
+        10_000..120_000 => format!("{secs}s"),
+        120_000..3_600_000 if secs.is_multiple_of(60) => format!("{}m", secs / 60),
+        120_000..3_600_000 => format!("{}m{:02}s", secs / 60, secs % 60),
+        _ => format!("{}h{:02}m", secs / 3600, secs / 60 % 60),
+    }
+}
+
+/// `HH:MM` of `at` in `zone`.
+fn hour_minute(zone: &Zone, at: DateTime<Utc>) -> String {
+    let full = zone.format(at);
+    full.get(11..16).unwrap_or(&full).to_string()
+}
+
+/// The latencies of the points, the last raised by the live one.
+fn latencies(data: &ChartData) -> Vec<Option<u64>> {
+    let mut values: Vec<Option<u64>> = data.history.points.iter().map(|p| p.latency_ms).collect();
+    let filling = data
+        .history
+        .points
+        .last()
+        .is_some_and(|p| (data.now - p.t).num_seconds() < i64::from(data.history.step_s));
+    if let (Some(last), Some(live), true) = (values.last_mut(), data.live_latency_ms, filling) {
+        *last = Some(last.map_or(live, |seen| seen.max(live)));
+    }
+    values
+}
+
+/// The runs of consecutive known latencies, as chart points (index, seconds).
+fn runs(values: &[Option<u64>]) -> Vec<Vec<(f64, f64)>> {
+    let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut current = Vec::new();
+    for (i, value) in values.iter().enumerate() {
+        match value {
+            Some(ms) => current.push((i as f64, *ms as f64 / 1000.0)),
+            None if !current.is_empty() => runs.push(std::mem::take(&mut current)),
+            None => {}
+        }
+    }
+    if !current.is_empty() {
+        runs.push(current);
+    }
+    runs
+}
+
+/// The top of the latency scale: room above the peak, and a threshold within three times the
+/// peak is brought in, so a writer nearing one sees it while a writer far below it still sees
+/// its own line move.
+fn scale_top(peak_ms: u64, data: &ChartData) -> f64 {
+    let mut top = peak_ms.max(1000) as f64;
+    for threshold in [data.warn_ms, data.critical_ms] {
+        if threshold <= peak_ms.saturating_mul(3) {
+            top = top.max(threshold as f64);
+        }
+    }
+    top * 1.15
+}
+
+/// Draws the chart in `area` (at least [`MIN_HEIGHT`] rows).
+pub fn draw(frame: &mut Frame, area: Rect, data: &ChartData, theme: &Theme) {
+    let history = data.history;
+    let points = history.points.len();
+    if area.height < MIN_HEIGHT || area.width <= LABELS_WIDTH + 10 || points < 2 {
+        return;
+    }
+    let values = latencies(data);
+    let highest = values.iter().flatten().copied().max().unwrap_or(0);
+    let top_ms = scale_top(highest, data);
+    let top = top_ms / 1000.0;
+    let last = (points - 1) as f64;
+
+    let title = Rect::new(area.x, area.y, area.width, 1);
+    let graph = Rect::new(
+        area.x + LABELS_WIDTH,
+        area.y + 1,
+        area.width - LABELS_WIDTH,
+        area.height - 3,
+    );
+    let axis = Rect::new(graph.x, graph.bottom(), graph.width, 1);
+    let events_row = Rect::new(area.x, axis.bottom(), area.width, 1);
+
+    frame.render_widget(
+        Paragraph::new(title_line(data, highest, top_ms, theme)),
+        title,
+    );
+
+    // Thresholds first: the latency line is drawn over them.
+    let row_of = |ms: u64| -> Option<u16> {
+        let fraction = ms as f64 / top_ms;
+        (fraction <= 1.0).then(|| {
+            let from_bottom = (fraction * f64::from(graph.height - 1)).round() as u16;
+            graph.bottom() - 1 - from_bottom
+        })
+    };
+    let column_of = |index: f64| -> u16 {
+        let fraction = (index / last).clamp(0.0, 1.0);
+        graph.x + (fraction * f64::from(graph.width - 1)).round() as u16
+    };
+    let buffer = frame.buffer_mut();
+    for (ms, glyph, style) in [
+        (data.warn_ms, "┄", theme.warning()),
+        (data.critical_ms, "━", theme.error()),
+    ] {
+        if let Some(row) = row_of(ms) {
+            for x in graph.left()..graph.right() {
+                if let Some(cell) = buffer.cell_mut((x, row)) {
+                    cell.set_symbol(glyph).set_style(style);
+                }
+            }
+        }
+    }
+
+    let runs = runs(&values);
+    let datasets: Vec<Dataset> = runs
+        .iter()
+        .map(|run| {
+            let graph_type = if run.len() == 1 {
+                GraphType::Scatter
+            } else {
+                GraphType::Line
+            };
+            Dataset::default()
+                .marker(Marker::Braille)
+                .graph_type(graph_type)
+                .style(theme.chart_line())
+                .data(run)
+        })
+        .collect();
+    let chart = Chart::new(datasets)
+        .x_axis(Axis::default().bounds([0.0, last]))
+        .y_axis(Axis::default().bounds([0.0, top]));
+    // Drawn into a scratch buffer and copied over where it drew, so the thresholds under it
+    // stay visible between its dots.
+    let mut scratch = ratatui::buffer::Buffer::empty(graph);
+    ratatui::widgets::Widget::render(chart, graph, &mut scratch);
+    let buffer = frame.buffer_mut();
+    for y in graph.top()..graph.bottom() {
+        for x in graph.left()..graph.right() {
+            let Some(drawn) = scratch.cell((x, y)) else {
+                continue;
+            };
+            if drawn.symbol() != " "
+                && let Some(cell) = buffer.cell_mut((x, y))
+            {
+                *cell = drawn.clone();
+            }
+        }
+    }
+
+    // Event markers: a letter on the top row, a dotted guide below it where nothing is drawn.
+    let start = history.points.first().map(|p| p.t);
+    let step = f64::from(history.step_s.max(1));
+    // Status changes first: an operator's operation at the same column wins the letter.
+    let (status_changes, operations): (Vec<&HistoryEvent>, Vec<&HistoryEvent>) = history
+        .events
+        .iter()
+        .partition(|e| e.kind == HistoryEventKind::Status);
+    for event in status_changes.into_iter().chain(operations) {
+        let Some(start) = start else { break };
+        let index = (event.t - start).num_milliseconds() as f64 / 1000.0 / step;
+        let x = column_of(index);
+        for y in graph.top() + 1..graph.bottom() {
+            if let Some(cell) = buffer.cell_mut((x, y))
+                && cell.symbol() == " "
+            {
+                cell.set_symbol("┊").set_style(theme.dim());
+            }
+        }
+        if let Some(cell) = buffer.cell_mut((x, graph.top())) {
+            cell.set_char(letter(event.kind)).set_style(theme.key());
+        }
+    }
+
+    // The latency scale: the top, the middle, zero.
+    for (row, ms) in [
+        (graph.top(), top_ms),
+        (graph.top() + (graph.height - 1) / 2, top_ms / 2.0),
+        (graph.bottom() - 1, 0.0),
+    ] {
+        let label = format!("{:>6}", short_latency(ms.round() as u64));
+        frame.render_widget(
+            Paragraph::new(Span::styled(label, theme.dim())),
+            Rect::new(area.x, row, LABELS_WIDTH - 1, 1),
+        );
+    }
+    frame.render_widget(
+        Paragraph::new(time_axis(data, axis.width)).style(theme.dim()),
+        axis,
+    );
+    frame.render_widget(Paragraph::new(events_line(data, theme)), events_row);
+}
+
+fn title_line(data: &ChartData, highest: u64, top_ms: f64, theme: &Theme) -> Line<'static> {
+    // A threshold above the scale is said to be so.
+    let above = |ms: u64| if ms as f64 > top_ms { " ↑" } else { "" };
+    let window = match data.history.window {
+        crate::domain::HistoryWindow::Minutes15 => "last 15 min",
+        crate::domain::HistoryWindow::Hours6 => "last 6 h",
+    };
+    let peak = if highest > 0 {
+        format!(", peak {}", short_latency(highest))
+    } else {
+        String::new()
+    };
+    Line::from(vec![
+        Span::styled(format!("Latency, {window}{peak}  "), theme.header()),
+        Span::styled("⣀ latency ", theme.chart_line()),
+        Span::styled(
+            format!(
+                "┄ warn {}{} ",
+                short_latency(data.warn_ms),
+                above(data.warn_ms)
+            ),
+            theme.warning(),
+        ),
+        Span::styled(
+            format!(
+                "━ critical {}{}",
+                short_latency(data.critical_ms),
+                above(data.critical_ms)
+            ),
+            theme.error(),
+        ),
+    ])
+}
+
+/// The start, the middle and the end of the window as HH:MM, spread over `width` columns.
+fn time_axis(data: &ChartData, width: u16) -> String {
+    let points = &data.history.points;
+    let (Some(first), Some(middle), Some(last)) =
+        (points.first(), points.get(points.len() / 2), points.last())
+    else {
+        return String::new();
+    };
+    let [a, b, c] = [first.t, middle.t, last.t].map(|t| hour_minute(data.zone, t));
+    let width = usize::from(width);
+    let gap = width.saturating_sub(a.len() + b.len() + c.len());
+    let left = gap / 2;
+    format!("{a}{}{b}{}{c}", " ".repeat(left), " ".repeat(gap - left))
+}
+
+/// An event in few words: `P 09:53 paused by alice`, `R 09:54 bob replays from 09:00`,
+/// `* 09:54 → running`.
+fn event_text(event: &HistoryEvent, zone: &Zone) -> String {
+    let actor = event.actor.as_deref().unwrap_or("?");
+    let what = match (event.kind, event.replay_from) {
+        (HistoryEventKind::Pause, _) => format!("paused by {actor}"),
+        (HistoryEventKind::Start, _) => format!("started by {actor}"),
+        (HistoryEventKind::Replay, Some(from)) => {
+            format!("{actor} replays from {}", hour_minute(zone, from))
+        }
+        (HistoryEventKind::Replay, None) => format!("{actor} replays"),
+        (HistoryEventKind::Status, _) => match event.detail.split_once('→') {
+            Some((_, to)) => format!("→ {}", to.trim()),
+            None => event.detail.clone(),
+        },
+    };
+    format!(
+        "{} {} {what}",
+        letter(event.kind),
+        hour_minute(zone, event.t)
+    )
+}
+
+/// The operations, newest first, then the status changes: what matters most comes first
+/// when they do not all fit.
+fn events_line(data: &ChartData, theme: &Theme) -> Line<'static> {
+    let events = &data.history.events;
+    if events.is_empty() {
+        return Line::styled(
+            "No operations or status changes in this window",
+            theme.dim(),
+        );
+    }
+    let is_status = |e: &&HistoryEvent| e.kind == HistoryEventKind::Status;
+    let operations = events.iter().rev().filter(|e| !is_status(e));
+    let mut spans = Vec::new();
+    for (i, event) in operations
+        .chain(events.iter().rev().filter(is_status))
+        .enumerate()
+    {
+        if i > 0 {
+            spans.push(Span::styled(" · ", theme.dim()));
+        }
+        spans.push(Span::raw(event_text(event, data.zone)));
+    }
+    Line::from(spans)
+}
