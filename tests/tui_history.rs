@@ -1,12 +1,12 @@
-//! The console's history: the detail view's latency chart (drawn with a fixed clock in UTC,
-//! in colour and mono, at 80x24 and 160x48) and how the detail view reads it.
+//! The console's history: the detail view's latency chart and the trend column (drawn with a
+//! fixed clock in UTC, in colour and mono, at 80x24 and 160x48), and how they are read.
 
 #[path = "support/screen.rs"]
 mod screen;
 
 use chrono::{DateTime, Duration as Span, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use jwctl::api::{HistoryEvent, HistoryEventKind, HistoryPoint, WriterHistory};
+use jwctl::api::{HistoryEvent, HistoryEventKind, HistoryPoint, HistorySeries, WriterHistory};
 use jwctl::client::ClientError;
 use jwctl::domain::{HistoryWindow, WriterStatus};
 use jwctl::tui::action::Action;
@@ -282,4 +282,105 @@ fn the_detail_reads_its_history_switches_windows_and_follows() {
         Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
     );
     assert_eq!(history_fetches(&again), [(id, HistoryWindow::Hours6)]);
+}
+
+/// Series for the first `n` writers of the table: rising, flat, gapped (paused for a while)
+/// or critical.
+fn load_trends(s: &mut State, n: usize) {
+    let ids: Vec<String> = s.table.rows[..n]
+        .iter()
+        .map(|&r| s.fleet.writers[r].id.clone())
+        .collect();
+    let series = ids
+        .iter()
+        .enumerate()
+        .map(|(n, id)| {
+            let points = (0..90u64)
+                .map(|i| match n % 4 {
+                    0 => Some(1_000 + i * 700),
+                    1 => Some(2_000),
+                    2 if (30..60).contains(&i) => None,
+                    2 => Some(5_000 + (i % 7) * 1_000),
+                    _ => Some(600_000 + i * 1_000),
+                })
+                .collect();
+            (id.clone(), points)
+        })
+        .collect();
+    let answer = HistorySeries {
+        step_s: 10,
+        series,
+        unknown: Vec::new(),
+    };
+    s.trends.asked();
+    s.trends.answered(Some(answer), &ids, now());
+}
+
+#[test]
+fn the_trend_column_in_colour_and_mono_at_80x24_and_160x48() {
+    for size in [(80, 24), (160, 48)] {
+        for mono in [false, true] {
+            let mut s = state(60, 3, size);
+            s.settings.mono = mono;
+            // On by default from 120 columns; at 80 the operator turned it on with `t`.
+            if size.0 < 120 {
+                key(&mut s, 't');
+            }
+            load_trends(&mut s, 60);
+            let text = screen(&s);
+            let what = format!("{}x{} mono={mono}", size.0, size.1);
+            assert!(text.contains("Trend 15m"), "{what}: {text}");
+            assert!(
+                text.contains("▁▂▂▃▃▄▄▅▅▆▆▇▇██"),
+                "{what}: the rising one: {text}"
+            );
+            assert!(text.contains("▂▂▂▂▂     ▂▂▂▂▂"), "{what}: the gap: {text}");
+            let name = format!(
+                "trend_column_{}x{}_{}",
+                size.0,
+                size.1,
+                if mono { "mono" } else { "colour" }
+            );
+            insta::assert_snapshot!(name, styled_screen(&s));
+        }
+    }
+}
+
+#[test]
+fn the_trend_column_asks_for_the_visible_rows_only_in_one_request() {
+    let mut s = state(300, 3, (160, 48));
+    let fetches = |effects: &[Effect]| -> Vec<Vec<String>> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::FetchTrends { ids } => Some(ids.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let first = fetches(&update(&mut s, Action::Tick));
+    let visible: Vec<String> = s.table.rows[s.table.offset..s.table.offset + 44]
+        .iter()
+        .map(|&r| s.fleet.writers[r].id.clone())
+        .collect();
+    assert_eq!(first, [visible], "the 44 rows on screen, once");
+    assert!(
+        fetches(&update(&mut s, Action::Tick)).is_empty(),
+        "one at a time"
+    );
+    load_trends(&mut s, 44);
+    assert!(fetches(&update(&mut s, Action::Tick)).is_empty(), "fresh");
+    // Scrolled to the end: the rows now on screen, in one request.
+    let scrolled = fetches(&key(&mut s, 'G'));
+    let now_visible: Vec<String> = s.table.rows[s.table.offset..]
+        .iter()
+        .map(|&r| s.fleet.writers[r].id.clone())
+        .collect();
+    assert_eq!(now_visible.len(), 44);
+    assert_eq!(scrolled, [now_visible]);
+    // Turned off: nothing is asked.
+    let mut off = state(300, 3, (160, 48));
+    key(&mut off, 't');
+    assert!(fetches(&update(&mut off, Action::Tick)).is_empty());
+    assert!(!screen(&off).contains("Trend 15m"));
 }

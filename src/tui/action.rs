@@ -2,7 +2,9 @@
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
-use crate::api::{AuditEntry, Deployment, Identity, StreamReset, WriterDelta, WriterHistory};
+use crate::api::{
+    AuditEntry, Deployment, HistorySeries, Identity, StreamReset, WriterDelta, WriterHistory,
+};
 use crate::client::ClientError;
 use crate::domain::{HistoryWindow, Writer};
 
@@ -60,6 +62,11 @@ pub enum Action {
         id: String,
         window: HistoryWindow,
         result: Result<Box<WriterHistory>, ClientError>,
+    },
+    /// Answer to `Effect::FetchTrends` for `ids`.
+    TrendsLoaded {
+        ids: Vec<String>,
+        result: Result<HistorySeries, ClientError>,
     },
     /// SIGTERM, SIGHUP or SIGINT arrived.
     Quit,

@@ -7,6 +7,7 @@ use crate::domain::{Writer, format_duration_ms};
 use ratatui::layout::Rect;
 
 use super::state::{Column, State};
+use super::trend;
 
 /// Cells between two columns.
 pub const SPACING: u16 = 1;
@@ -159,10 +160,16 @@ pub struct Placed {
     pub width: u16,
 }
 
-/// The columns drawn in a table `width` cells wide, after the mark column, for the rows in
-/// `window`.
+/// The columns drawn in a table `width` cells wide, after the mark column and before the
+/// trend column (when shown), for the rows in `window`.
 pub fn placed(state: &State, width: u16, window: &[OnScreen]) -> Vec<Placed> {
     let lead = MARK_WIDTH + SPACING;
+    // The trend column, when shown, is at the right edge.
+    let width = if state.trends.shown(state.size.0) {
+        width.saturating_sub(trend::WIDTH + SPACING)
+    } else {
+        width
+    };
     let mut x = lead;
     visible_columns(state, width.saturating_sub(lead), window)
         .into_iter()

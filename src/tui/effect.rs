@@ -44,6 +44,8 @@ pub enum Effect {
     Operate(Operation),
     /// `GET /v1/writers/{id}/audit` → `Action::AuditLoaded`.
     FetchAudit { id: String },
+    /// `GET /v1/history?ids=…` (the 15 minute window) → `Action::TrendsLoaded`.
+    FetchTrends { ids: Vec<String> },
     /// `GET /v1/writers/{id}/history?window=W` → `Action::HistoryLoaded`.
     FetchHistory { id: String, window: HistoryWindow },
     /// Put `text` on the clipboard of the operator's terminal (OSC 52).

@@ -26,5 +26,6 @@ pub mod state;
 pub mod table;
 pub mod text_input;
 pub mod theme;
+pub mod trend;
 pub mod update;
 pub mod view;

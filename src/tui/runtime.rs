@@ -22,7 +22,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
 use crate::client::{Client, ClientError, StreamEvent};
-use crate::domain::SharedClock;
+use crate::domain::{HistoryWindow, SharedClock};
 
 use super::action::{Action, StreamEnd};
 use super::clipboard::osc52;
@@ -312,6 +312,13 @@ impl Executor {
                 tokio::spawn(async move {
                     let result = client.audit(&id, AUDIT_ENTRIES).await;
                     let _ = tx.send(Action::AuditLoaded { id, result });
+                });
+            }
+            Effect::FetchTrends { ids } => {
+                tokio::spawn(async move {
+                    let asked: Vec<&str> = ids.iter().map(String::as_str).collect();
+                    let result = client.history(&asked, HistoryWindow::Minutes15).await;
+                    let _ = tx.send(Action::TrendsLoaded { ids, result });
                 });
             }
             Effect::FetchHistory { id, window } => {

@@ -18,6 +18,7 @@ use super::command::CommandLine;
 use super::dialogs::{PauseDialog, StartDialog};
 pub use super::fleet::Fleet;
 use super::layout;
+use super::trend::Trends;
 
 /// The whole state of the console.
 #[derive(Debug)]
@@ -55,6 +56,8 @@ pub struct State {
     pub detail: Option<DetailView>,
     /// The latency chart's window the next detail view opens with (the last one chosen).
     pub detail_window: HistoryWindow,
+    /// The trend column: whether it shows, and the visible writers' series.
+    pub trends: Trends,
     /// The popup on top of the table (and of the detail view), if any.
     pub popup: Option<Popup>,
     /// The `:` command line, while open.
@@ -454,6 +457,7 @@ impl State {
             marks: HashSet::new(),
             detail: None,
             detail_window: HistoryWindow::default(),
+            trends: Trends::default(),
             popup: None,
             command: None,
             history: Vec::new(),

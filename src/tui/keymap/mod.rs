@@ -73,6 +73,7 @@ pub enum Command {
     SortReverse,
     Detail,
     Window,
+    Trend,
     Start,
     Pause,
     Mark,

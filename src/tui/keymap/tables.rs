@@ -33,6 +33,12 @@ pub const TABLE: Keymap = Keymap {
         bind(&[ch('o')], "o", C::SortNext, "sort by the next column").hint("sort"),
         bind(&[ch('O')], "O", C::SortReverse, "reverse the order"),
         bind(
+            &[ch('t')],
+            "t",
+            C::Trend,
+            "latency trend column (15 min) on / off",
+        ),
+        bind(
             &[key(K::Enter)],
             "Enter",
             C::Detail,

@@ -13,6 +13,7 @@ mod refresh;
 mod results;
 mod search;
 mod table;
+mod trend;
 
 use std::time::Duration;
 
@@ -124,10 +125,15 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             detail::on_history_loaded(state, &id, window, result.map(|h| *h));
             Vec::new()
         }
+        Action::TrendsLoaded { ids, result } => {
+            trend::on_loaded(state, &ids, result);
+            Vec::new()
+        }
         Action::Quit => quit(state),
     };
     // The banner and the terminal size change the page; keep the selection in view.
     super::table::keep_visible(state);
+    effects.extend(trend::fetch_due(state));
     if let Some(view) = remembered(state)
         && before.as_ref() != Some(&view)
     {

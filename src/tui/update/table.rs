@@ -57,6 +57,7 @@ pub(super) fn on_key(state: &mut State, command: Option<Command>) -> Vec<Effect>
         Command::Mark => toggle_mark(state),
         Command::MarkShown => mark_shown(state),
         Command::ClearMarks => clear_marks(state),
+        Command::Trend => state.trends.toggle(state.size.0),
         Command::CommandLine => state.command = Some(Default::default()),
         Command::Copy => return copy_selected(state),
         Command::Refresh => return refresh::refresh_now(state),

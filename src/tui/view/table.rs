@@ -13,6 +13,7 @@ use crate::search::Highlights;
 use crate::tui::columns::{MARK_WIDTH, OnScreen, SPACING, on_screen, placed};
 use crate::tui::state::{Column, ConnectionState, State};
 use crate::tui::theme::{LatencyLevel, Theme};
+use crate::tui::trend;
 
 /// The glyph of a marked writer in the mark column.
 pub const MARK: &str = "●";
@@ -25,25 +26,31 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
         .into_iter()
         .map(|p| (p.column, p.width))
         .collect();
+    let trend = state.trends.shown(state.size.0);
+    let trend_width = trend.then_some(Constraint::Length(trend::WIDTH));
     let widths: Vec<Constraint> = std::iter::once(Constraint::Length(MARK_WIDTH))
         .chain(columns.iter().map(|(_, w)| Constraint::Length(*w)))
+        .chain(trend_width)
         .collect();
     // While hits are ranked by relevance no column orders the table.
     let ranked = state.query().is_some() && state.search.relevance;
-    let header = Row::new(std::iter::once(Cell::from("")).chain(columns.iter().map(
-        |(column, width)| {
-            let arrow = match state.sort {
-                _ if ranked => "",
-                sort if sort.column == *column && sort.descending => " ▼",
-                sort if sort.column == *column => " ▲",
-                _ => "",
-            };
-            Cell::from(fit(
-                &format!("{}{arrow}", column.title()),
-                usize::from(*width),
-            ))
-        },
-    )))
+    let titles = columns.iter().map(|(column, width)| {
+        let arrow = match state.sort {
+            _ if ranked => "",
+            sort if sort.column == *column && sort.descending => " ▼",
+            sort if sort.column == *column => " ▲",
+            _ => "",
+        };
+        Cell::from(fit(
+            &format!("{}{arrow}", column.title()),
+            usize::from(*width),
+        ))
+    });
+    let header = Row::new(
+        std::iter::once(Cell::from(""))
+            .chain(titles)
+            .chain(trend.then(|| Cell::from("Trend 15m"))),
+    )
     .style(theme.header());
     let table = |rows: Vec<Row<'static>>| {
         Table::new(rows, widths.clone())
@@ -69,11 +76,13 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
                 if is_marked { MARK } else { " " },
                 theme.mark(),
             ));
-            let cells = std::iter::once(mark).chain(
-                columns
-                    .iter()
-                    .map(|(column, width)| cell(state, theme, *column, row, &marks, *width)),
-            );
+            let cells = std::iter::once(mark)
+                .chain(
+                    columns
+                        .iter()
+                        .map(|(column, width)| cell(state, theme, *column, row, &marks, *width)),
+                )
+                .chain(trend.then(|| sparkline(state, theme, &row.writer.id)));
             let mut style = Style::new();
             if stale {
                 style = style.add_modifier(Modifier::DIM);
@@ -145,6 +154,29 @@ fn cell(
         }
     };
     Cell::from(line)
+}
+
+/// The writer's last 15 minutes as bars, the highest of each cell's points on a scale up to
+/// its peak or the warning threshold, coloured by the thresholds; blank where nothing is
+/// known.
+fn sparkline(state: &State, theme: &Theme, id: &str) -> Cell<'static> {
+    let Some(series) = state.trends.series(id) else {
+        return Cell::from(Span::styled("…", theme.dim()));
+    };
+    let cells = trend::buckets(series, usize::from(trend::WIDTH));
+    let top = trend::scale(&cells, state.settings.latency_warn_ms);
+    let spans: Vec<Span> = cells
+        .iter()
+        .map(|value| {
+            let level = LatencyLevel::of(
+                *value,
+                state.settings.latency_warn_ms,
+                state.settings.latency_critical_ms,
+            );
+            Span::styled(trend::bar(*value, top).to_string(), theme.latency(level))
+        })
+        .collect();
+    Cell::from(Line::from(spans))
 }
 
 fn empty_message(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
