@@ -5,7 +5,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{HistoryWindow, RuleViolation, Writer, WriterStatus};
+use crate::domain::{HistoryWindow, LatencyBand, RuleViolation, Writer, WriterStatus};
 
 /// What an identity may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -261,11 +261,11 @@ pub struct LatencyBands {
 impl LatencyBands {
     /// Counts a running writer `latency_ms` behind.
     pub fn count(&mut self, latency_ms: u64) {
-        let band = match latency_ms {
-            0..1_000 => &mut self.lt_1s,
-            1_000..10_000 => &mut self.from_1s_to_10s,
-            10_000..60_000 => &mut self.from_10s_to_60s,
-            _ => &mut self.ge_60s,
+        let band = match LatencyBand::of(latency_ms) {
+            LatencyBand::Under1s => &mut self.lt_1s,
+            LatencyBand::From1sTo10s => &mut self.from_1s_to_10s,
+            LatencyBand::From10sTo60s => &mut self.from_10s_to_60s,
+            LatencyBand::From60s => &mut self.ge_60s,
         };
         *band += 1;
     }

@@ -74,7 +74,7 @@ fn an_unknown_command_or_value_says_what_is_accepted_and_keeps_the_line() {
         .unwrap_or_else(|| panic!("still open"));
     let error = line.error.unwrap_or_default();
     assert!(
-        error.contains("use region, status, sort, mark, help, q"),
+        error.contains("use region, status, sort, mark, health, help, q"),
         "{error}"
     );
     assert_eq!(line.input.value, "stauts failed", "kept to correct");

@@ -5,6 +5,7 @@ pub mod clock;
 pub mod format;
 pub mod history;
 pub mod id_index;
+pub mod latency_band;
 pub mod rfc3339;
 pub mod rules;
 pub mod shared_str;
@@ -18,6 +19,7 @@ pub use format::{
 };
 pub use history::{HistoryWindow, UnknownWindow};
 pub use id_index::{IdIndex, Identified};
+pub use latency_band::LatencyBand;
 pub use rules::{
     PausePlan, ReplaySpan, RuleViolation, StartPlan, check_replay, plan_pause, plan_start,
 };

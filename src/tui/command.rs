@@ -18,6 +18,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "sort name|ip|project|region|kind|status|latency|checkpoint [asc|desc]",
     ),
     ("mark", "mark all|none — mark every writer shown, or none"),
+    (
+        "health",
+        "health — regions by status and latency; Enter filters the table",
+    ),
     ("help", "help — every key and command"),
     ("q", "q — quit (also quit)"),
 ];
@@ -38,6 +42,8 @@ pub enum ConsoleCommand {
     },
     /// Mark every writer shown (`true`) or clear the marks.
     Mark(bool),
+    /// Open the fleet health view.
+    Health,
     Help,
     Quit,
 }
@@ -132,9 +138,12 @@ pub fn parse(line: &str, regions: &[String]) -> Result<ConsoleCommand, String> {
             [arg] if arg.eq_ignore_ascii_case("none") => Ok(ConsoleCommand::Mark(false)),
             _ => Err(usage("mark")),
         },
+        "health" if args.is_empty() => Ok(ConsoleCommand::Health),
         "help" | "h" | "?" if args.is_empty() => Ok(ConsoleCommand::Help),
         "q" | "quit" | "q!" if args.is_empty() => Ok(ConsoleCommand::Quit),
-        "help" | "h" | "?" | "q" | "quit" | "q!" => Err(format!(":{name} takes no arguments")),
+        "health" | "help" | "h" | "?" | "q" | "quit" | "q!" => {
+            Err(format!(":{name} takes no arguments"))
+        }
         other => Err(unknown_command(other)),
     }
 }
@@ -375,7 +384,10 @@ mod tests {
         assert_eq!(parse("mark none", &r), Ok(ConsoleCommand::Mark(false)));
         assert_eq!(parse("q", &r), Ok(ConsoleCommand::Quit));
         for (line, says) in [
-            ("regoin x", "use region, status, sort, mark, help, q"),
+            (
+                "regoin x",
+                "use region, status, sort, mark, health, help, q",
+            ),
             (
                 "region mars",
                 "the regions are cn-beijing, cn-hangzhou, cn-shanghai",

@@ -14,6 +14,7 @@ pub mod command;
 pub mod dialogs;
 pub mod effect;
 pub mod fleet;
+pub mod health;
 pub mod help;
 pub mod keymap;
 pub mod layout;

@@ -10,13 +10,14 @@ use ratatui::layout::Rect;
 
 use crate::api::{AuditEntry, Deployment, Identity, WriterHistory};
 use crate::config::TuiConfig;
-use crate::domain::{HistoryWindow, StatusSet, Writer, WriterStatus, Zone};
+use crate::domain::{HistoryWindow, LatencyBand, StatusSet, Writer, WriterStatus, Zone};
 use crate::search::SearchHit;
 
 use super::batch::BatchDialog;
 use super::command::CommandLine;
 use super::dialogs::{PauseDialog, StartDialog};
 pub use super::fleet::Fleet;
+use super::health::HealthView;
 use super::layout;
 use super::trend::Trends;
 
@@ -196,6 +197,10 @@ pub struct Filter {
     pub regions: BTreeSet<String>,
     /// Statuses shown (`f` cycles the quick filters, `:status` sets any set).
     pub status: StatusSet,
+    /// Only running writers in this latency band (chosen in the health view).
+    pub latency: Option<LatencyBand>,
+    /// Set by the health view: `Esc` in the table clears the whole filter.
+    pub from_health: bool,
 }
 
 /// Table columns, in display order.
@@ -325,6 +330,7 @@ pub enum Popup {
     Start(StartDialog),
     Pause(PauseDialog),
     Batch(BatchDialog),
+    Health(HealthView),
 }
 
 /// The help screen.
@@ -425,6 +431,7 @@ pub enum Mode {
     Detail,
     Help,
     Regions,
+    Health,
     Start,
     Pause,
     BatchRunning,
@@ -510,6 +517,7 @@ impl State {
         match &self.popup {
             Some(Popup::Help(_)) => return Mode::Help,
             Some(Popup::Regions(_)) => return Mode::Regions,
+            Some(Popup::Health(_)) => return Mode::Health,
             Some(Popup::Start(_)) => return Mode::Start,
             Some(Popup::Pause(_)) => return Mode::Pause,
             Some(Popup::Batch(batch)) => return batch.mode(),

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 
 use ratatui::layout::Rect;
 
-use crate::domain::{Writer, WriterKind, WriterStatus};
+use crate::domain::{LatencyBand, Writer, WriterKind, WriterStatus};
 
 use super::layout;
 use super::state::{Column, Sort, State};
@@ -65,6 +65,11 @@ pub fn admits(state: &State, row: usize) -> bool {
                 .writers
                 .get(row)
                 .is_some_and(|w| state.filter.regions.contains(w.region.as_str())))
+        && state.filter.latency.is_none_or(|band| {
+            fleet
+                .latency_ms(row, state.now)
+                .is_some_and(|ms| LatencyBand::of(ms) == band)
+        })
 }
 
 /// The rows the table should show, in display order.

@@ -74,6 +74,7 @@ pub enum Command {
     Detail,
     Window,
     Trend,
+    Health,
     Start,
     Pause,
     Mark,

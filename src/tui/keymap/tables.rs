@@ -55,6 +55,13 @@ pub const TABLE: Keymap = Keymap {
         bind(&[ch('*')], "*", C::MarkShown, "mark every writer shown"),
         bind(&[ch('u')], "u", C::ClearMarks, "clear all marks"),
         bind(&[ch(':')], ":", C::CommandLine, "command line").hint("command"),
+        bind(
+            &[ch('H')],
+            "H",
+            C::Health,
+            "fleet health: regions by status and latency",
+        )
+        .hint("health"),
         bind(&[ch('y')], "y", C::Copy, "copy the writer id (OSC 52)"),
         bind(&[ch('R')], "R", C::Refresh, "reload the whole list now"),
         bind(&[ch('?')], "?", C::Help, "this help").hint("help"),
@@ -243,6 +250,43 @@ pub const REGIONS: Keymap = Keymap {
     ],
 };
 
+/// The fleet health view.
+pub const HEALTH: Keymap = Keymap {
+    title: "Health view",
+    bindings: &[
+        bind(UP, "↑ k", C::Up, "previous region").hint_as("↑↓", "region"),
+        bind(DOWN, "↓ j", C::Down, "next region"),
+        bind(
+            &[key(K::Left), ch('h'), key(K::BackTab)],
+            "← h",
+            C::PrevFocus,
+            "previous status or band",
+        )
+        .hint_as("←→", "status/band"),
+        bind(
+            &[key(K::Right), ch('l'), key(K::Tab)],
+            "→ l",
+            C::NextFocus,
+            "next status or band",
+        ),
+        bind(
+            &[key(K::Enter)],
+            "Enter",
+            C::Activate,
+            "show these writers in the table (Esc there clears it)",
+        )
+        .hint("filter"),
+        bind(
+            &[key(K::Esc), ch('q'), ch('H')],
+            "Esc q H",
+            C::Close,
+            "close",
+        )
+        .hint_as("Esc", "close"),
+        bind(&[ctrl('c')], "Ctrl-C", C::Quit, "quit"),
+    ],
+};
+
 /// The Start dialog, for one writer or the marked ones.
 pub const START: Keymap = Keymap {
     title: "Start dialog",
@@ -370,12 +414,13 @@ pub const TOO_SMALL: Keymap = Keymap {
 };
 
 /// Every mode's keys, in the order the help lists them.
-pub const ALL: [&Keymap; 12] = [
+pub const ALL: [&Keymap; 13] = [
     &TABLE,
     &SEARCH,
     &COMMAND_LINE,
     &DETAIL,
     &REGIONS,
+    &HEALTH,
     &START,
     &PAUSE,
     &BATCH_RUNNING,

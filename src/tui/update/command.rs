@@ -93,6 +93,7 @@ fn run(state: &mut State, command: ConsoleCommand) -> Vec<Effect> {
         }
         ConsoleCommand::Mark(true) => table_keys::mark_shown(state),
         ConsoleCommand::Mark(false) => table_keys::clear_marks(state),
+        ConsoleCommand::Health => super::health::open(state),
         ConsoleCommand::Help => dialogs::open_help(state),
         ConsoleCommand::Quit => return quit(state),
     }

@@ -9,6 +9,7 @@ mod command;
 mod detail;
 mod dialogs;
 mod follow;
+mod health;
 mod refresh;
 mod results;
 mod search;
@@ -68,6 +69,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 super::table::recompute(state);
             }
             batch::on_tick(state);
+            health::on_tick(state);
             let mut effects = follow::on_tick(state);
             effects.extend(detail::on_tick(state));
             effects
@@ -165,6 +167,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Mode::Detail => detail::on_detail_key(state, keymap::DETAIL.command(&key)),
         Mode::Help => dialogs::on_help_key(state, keymap::HELP.command(&key)),
         Mode::Regions => dialogs::on_regions_key(state, keymap::REGIONS.command(&key)),
+        Mode::Health => health::on_key(state, keymap::HEALTH.command(&key)),
         Mode::Start => dialogs::on_start_key(state, key),
         Mode::Pause => dialogs::on_pause_key(state, keymap::PAUSE.command(&key)),
         Mode::BatchRunning => batch::on_running_key(state, keymap::BATCH_RUNNING.command(&key)),

@@ -38,6 +38,9 @@ pub(super) fn on_key(state: &mut State, command: Option<Command>) -> Vec<Effect>
     match command {
         Command::Search => search::start_editing(state),
         Command::ClearSearch if state.query().is_some() => return search::clear(state),
+        Command::ClearSearch => {
+            super::health::clear_filter(state);
+        }
         Command::Regions => dialogs::open_region_picker(state),
         Command::CycleStatus => {
             state.filter.status = state.filter.status.cycle();
@@ -58,6 +61,7 @@ pub(super) fn on_key(state: &mut State, command: Option<Command>) -> Vec<Effect>
         Command::MarkShown => mark_shown(state),
         Command::ClearMarks => clear_marks(state),
         Command::Trend => state.trends.toggle(state.size.0),
+        Command::Health => super::health::open(state),
         Command::CommandLine => state.command = Some(Default::default()),
         Command::Copy => return copy_selected(state),
         Command::Refresh => return refresh::refresh_now(state),

@@ -5,6 +5,7 @@ mod boxes;
 mod chart;
 mod detail;
 mod dialogs;
+mod health;
 mod popups;
 mod table;
 mod text;
@@ -16,6 +17,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::command::COMMANDS;
+use super::health::describe;
 use super::keymap;
 use super::layout::{Areas, MIN_HEIGHT, MIN_WIDTH, layout};
 use super::state::{ConnectionState, Mode, NoticeLevel, Popup, State};
@@ -53,6 +55,7 @@ pub fn view(state: &State, frame: &mut Frame) {
         Some(Popup::Start(dialog)) => dialogs::start(state, dialog, frame, area, &theme),
         Some(Popup::Pause(dialog)) => dialogs::pause(state, dialog, frame, area, &theme),
         Some(Popup::Batch(batch)) => batch::draw(state, batch, frame, area, &theme),
+        Some(Popup::Health(view)) => health::draw(state, view, frame, area, &theme),
         None => {}
     }
     if state.mode() == Mode::Search {
@@ -110,6 +113,10 @@ fn title_line(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
     spans.push((Span::styled("  Status: ", theme.dim()), false));
     spans.push((Span::raw(state.filter.status.to_string()), false));
     spans.push((Span::styled(" (f)", theme.dim()), true));
+    if let Some(band) = state.filter.latency {
+        spans.push((Span::styled("  Latency: ", theme.dim()), false));
+        spans.push((Span::raw(band.label()), false));
+    }
     if state.query().is_some() && state.search.relevance {
         spans.push((Span::styled("  Order: ", theme.dim()), false));
         spans.push((Span::raw("best match"), false));
@@ -223,6 +230,14 @@ fn status_line(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
         state.table.rows.len(),
         state.fleet.writers.len()
     )));
+    // A filter chosen in the health view is named, with how to leave it.
+    if state.filter.from_health {
+        spans.push(Span::styled(" · ", theme.dim()));
+        spans.push(Span::styled(
+            format!("filter: {} (Esc clears)", describe(&state.filter)),
+            theme.warning(),
+        ));
+    }
     if let Some(bytes) = state.loading {
         spans.push(Span::styled(" · ", theme.dim()));
         spans.push(Span::styled(
@@ -324,6 +339,7 @@ fn keys_line(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
         Mode::Detail => &keymap::DETAIL,
         Mode::Help => &keymap::HELP,
         Mode::Regions => &keymap::REGIONS,
+        Mode::Health => &keymap::HEALTH,
         Mode::Start => &keymap::START,
         Mode::Pause => &keymap::PAUSE,
         Mode::BatchRunning => &keymap::BATCH_RUNNING,
