@@ -23,6 +23,9 @@ For each fleet size N, one line of figures (or one JSON object with --json):
                     controller->console bytes over the next --window seconds / the window.
   RSS               VmRSS of the console (and its peak VmHWM) from /proc at the end of the
                     window (rss_end/hwm_end in the JSON: after the search keys as well).
+  trend column      on (the default at 160 columns: the visible rows' 15-minute series are
+                    read in one GET /v1/history every 10 s and as rows change), or off with
+                    --no-trend (`t` pressed after the first table).
   key->results      changes still streaming: `/`, then each query typed a key at a time,
                     then Esc. Per key: from just before the write to the pty until the read
                     after which the search box shows the typed text without the pending
@@ -117,6 +120,11 @@ def measure_controller(args, n, tmp):
         res["initial_down_bytes"] = proxy.down
         res["initial_up_bytes"] = proxy.up
         log(f"N={n}: first table after {res['first_table_s']}s, {proxy.down} bytes")
+        # The trend column is on by default at 160 columns; `t` turns it off.
+        res["trend"] = "off" if args.no_trend else "on"
+        if args.no_trend:
+            console.write(b"t")
+            console.quiet(0.05, 1.0)
         changes = Changes(controller, ids, rate=args.rate)
         changes.start()
         console.drain(1.0)  # let the first changes arrive
@@ -251,6 +259,8 @@ def main():
                         help="seconds the console may take to draw its first table "
                              "(default: max(60, N*0.0005); demo: max(120, N*0.0008))")
     parser.add_argument("--no-demo", action="store_true", help="skip the embedded demo")
+    parser.add_argument("--no-trend", action="store_true",
+                        help="turn the console's trend column off (t) before measuring")
     parser.add_argument("--no-controller", action="store_true",
                         help="skip the controller runs")
     args = parser.parse_args()

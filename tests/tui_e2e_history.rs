@@ -10,7 +10,7 @@ mod serve;
 use std::time::Duration;
 
 use pty::{PtyApp, keys};
-use serve::{Server, console};
+use serve::Server;
 
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -22,16 +22,7 @@ fn is_braille(c: char) -> bool {
 fn a_paused_writer_shows_its_pause_on_the_latency_chart() {
     let server = Server::start();
     let sandbox = tempfile::tempdir().expect("sandbox");
-    let token_file = server.token_file.to_string_lossy().to_string();
-    let args = [
-        "--controller",
-        server.url.as_str(),
-        "--token-file",
-        token_file.as_str(),
-        "--tz",
-        "UTC",
-    ];
-    let mut app = PtyApp::spawn(console(sandbox.path(), &args), 100, 30);
+    let mut app = PtyApp::spawn(server.console(sandbox.path(), &[]), 100, 30);
     app.wait_for("80/80 shown");
     app.send(":status running");
     app.send(keys::ENTER);

@@ -18,17 +18,7 @@ use serve::{Server, console, poll_writer, runtime};
 const LIMIT: Duration = Duration::from_secs(20);
 
 fn connect(server: &Server, sandbox: &std::path::Path, extra: &[&str], size: (u16, u16)) -> PtyApp {
-    let token_file = server.token_file.to_string_lossy().to_string();
-    let mut args = vec![
-        "--controller",
-        server.url.as_str(),
-        "--token-file",
-        token_file.as_str(),
-        "--tz",
-        "UTC",
-    ];
-    args.extend_from_slice(extra);
-    PtyApp::spawn(console(sandbox, &args), size.0, size.1)
+    PtyApp::spawn(server.console(sandbox, extra), size.0, size.1)
 }
 
 /// The text of the screen line whose cells are highlighted as the selection (a background

@@ -64,9 +64,9 @@ CREATE TABLE IF NOT EXISTS audit (
     message        TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_by_writer ON audit (writer_id, id);
-CREATE TABLE IF NOT EXISTS history (
-    writer_id TEXT PRIMARY KEY,
-    series    BLOB NOT NULL
+CREATE TABLE IF NOT EXISTS history_chunks (
+    seq   INTEGER PRIMARY KEY,
+    chunk BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS idempotency (
     identity       TEXT NOT NULL,

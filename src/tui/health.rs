@@ -127,6 +127,11 @@ impl HealthView {
             .iter()
             .position(|r| Some(&r.region) == region.as_ref())
             .unwrap_or(0);
+        self.put_cursor_on(item);
+    }
+
+    /// Puts the cursor on `item` of its row, or the row's first when it has no such item.
+    fn put_cursor_on(&mut self, item: Option<HealthItem>) {
         let items = self
             .rows
             .get(self.row)
@@ -142,14 +147,7 @@ impl HealthView {
         let item = self.chosen_item();
         let last = self.rows.len().saturating_sub(1);
         self.row = self.row.saturating_add_signed(delta).min(last);
-        let items = self
-            .rows
-            .get(self.row)
-            .map(RegionCounts::items)
-            .unwrap_or_default();
-        self.item = item
-            .and_then(|item| items.iter().position(|i| *i == item))
-            .unwrap_or(0);
+        self.put_cursor_on(item);
     }
 
     /// Moves the cursor `delta` items along the row.

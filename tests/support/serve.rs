@@ -37,6 +37,21 @@ impl Server {
     pub fn client(&self) -> Client {
         Client::new(ClientOptions::new(&self.url, Some(TOKEN.into()))).expect("client")
     }
+
+    /// The console connected to this controller with its token, times in UTC, then `extra`.
+    pub fn console(&self, sandbox: &Path, extra: &[&str]) -> CommandBuilder {
+        let token_file = self.token_file.to_string_lossy().to_string();
+        let mut args = vec![
+            "--controller",
+            self.url.as_str(),
+            "--token-file",
+            token_file.as_str(),
+            "--tz",
+            "UTC",
+        ];
+        args.extend_from_slice(extra);
+        console(sandbox, &args)
+    }
 }
 
 impl Drop for Server {

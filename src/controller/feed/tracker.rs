@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::api::{Progress, WriterDelta};
 use crate::config::{DEFAULT_LATENCY_CRITICAL_SECS, DEFAULT_LATENCY_WARN_SECS};
 use crate::controller::backend::WriterView;
-use crate::controller::history::Series;
+use crate::controller::history::{Observed, Series};
 use crate::domain::{IdIndex, Identified, SharedStr, WriterStatus};
 
 /// When progress is published and how long removals are kept.
@@ -117,6 +117,8 @@ struct Tracked {
     seen: u64,
     /// What the scans saw of its latency and status.
     series: Box<Series>,
+    /// What its series' step held after the last scan that changed it.
+    observed: Observed,
 }
 
 impl Tracked {
@@ -141,6 +143,15 @@ impl Tracked {
             progress_at: at,
             seen,
             series,
+            observed: Observed::default(),
+        }
+    }
+
+    /// Takes `view` as seen at `now` into its history, unless that changes nothing.
+    fn see(&mut self, now: DateTime<Utc>, view: &dyn WriterView) {
+        let (status, latency) = (view.status(), view.latency_ms());
+        if !self.observed.unchanged(now, status, latency) {
+            self.observed = self.series.observe(now, status, latency);
         }
     }
 
@@ -260,9 +271,7 @@ impl Tracker {
             let at = now - Duration::milliseconds(offset);
             let series = saved.remove(view.id()).unwrap_or_else(|| Series::new(now));
             let mut tracked = Tracked::new(view, revision, at, 0, series);
-            tracked
-                .series
-                .observe(now, view.status(), view.latency_ms());
+            tracked.see(now, view);
             writers.push(tracked);
         });
         let mut tracker = Tracker {
@@ -349,9 +358,7 @@ impl Tracker {
                     reorder = true;
                     delta.writers.push(view.writer());
                     let mut tracked = Tracked::new(view, next, now, scan, Series::new(now));
-                    tracked
-                        .series
-                        .observe(now, view.status(), view.latency_ms());
+                    tracked.see(now, view);
                     added_ids.insert(tracked.id.clone());
                     order.push(known + added.len());
                     added.push(tracked);
@@ -364,7 +371,7 @@ impl Tracker {
                     return; // the same id twice: the first counts
                 }
                 last.seen = scan;
-                last.series.observe(now, view.status(), view.latency_ms());
+                last.see(now, view);
                 reorder |= j != at;
                 order.push(j);
                 match verdict(rules, last, view, now) {

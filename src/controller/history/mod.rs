@@ -8,7 +8,7 @@ mod store;
 
 use chrono::{DateTime, Utc};
 
-pub(crate) use series::{Point, Series};
+pub(crate) use series::{Observed, Point, Series};
 pub(crate) use store::{load, save};
 
 use crate::api::{AuditAction, AuditEntry, HistoryEvent, HistoryEventKind, HistoryPoint};

@@ -1,7 +1,8 @@
 //! One writer's history, pure and compact: a ring of points per window, each point two bytes
 //! (the status at the end of the step and the highest latency seen in it while running, to
 //! three significant digits).
-//! 90 + 360 points and two step numbers come to 908 bytes a writer.
+//! 90 + 360 points and two step numbers come to 908 bytes a writer in memory; saved, a writer
+//! whose status and latency hold still takes a few bytes.
 
 use chrono::{DateTime, Utc};
 
@@ -24,9 +25,9 @@ const POINTS_15M: usize = 90;
 const POINTS_6H: usize = 360;
 const POINTS: usize = POINTS_15M + POINTS_6H;
 
-/// Bytes of a series as saved: a version, the two newest steps, the points.
-pub(crate) const SAVED_LEN: usize = 1 + 4 + 4 + 2 * POINTS;
-const SAVED_VERSION: u8 = 1;
+/// The forms a saved series takes: its points as they are, or as runs of equal points.
+const FORM_RAW: u8 = 1;
+const FORM_RUNS: u8 = 2;
 
 /// Encodes a latency in 13 bits: exactly below a second, above to three significant digits
 /// (within 0.5%, and round numbers exactly); monotonic, so the highest of two codes is the
@@ -84,6 +85,44 @@ fn decode(t: DateTime<Utc>, point: u16) -> Point {
     }
 }
 
+/// `point` after the writer is seen with `status` and `latency_ms`: the status replaces its
+/// own, a running writer's latency raises its highest.
+fn merged(point: u16, status: WriterStatus, latency_ms: Option<u64>) -> u16 {
+    let mut latency = point & LATENCY_MASK;
+    if status == WriterStatus::Running
+        && let Some(ms) = latency_ms
+    {
+        let code = encode_latency(ms);
+        if latency == NO_LATENCY || code > latency {
+            latency = code;
+        }
+    }
+    (status_code(status) << LATENCY_BITS) | latency
+}
+
+/// What a series' 10 s step held after it last took a writer in, kept beside the series so a
+/// scan can tell, without touching the series, that seeing the writer again changes nothing
+/// (a million series are a million cache misses a second).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Observed {
+    step: u32,
+    point: u16,
+}
+
+impl Observed {
+    /// Whether seeing the writer at `now` with `status` and `latency_ms` leaves its series as
+    /// it is: the same 10 s step (so the same minute) and the same point after merging.
+    pub fn unchanged(
+        &self,
+        now: DateTime<Utc>,
+        status: WriterStatus,
+        latency_ms: Option<u64>,
+    ) -> bool {
+        HistoryWindow::Minutes15.step_of(now) == self.step
+            && merged(self.point, status, latency_ms) == self.point
+    }
+}
+
 /// One writer's rings of points, one per window.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Series {
@@ -110,8 +149,14 @@ impl Series {
 
     /// Takes in the writer as seen at `now`: its status becomes the step's, and its latency
     /// raises the step's highest while it runs. A `now` before the newest step (the clock
-    /// went back) is not recorded.
-    pub fn observe(&mut self, now: DateTime<Utc>, status: WriterStatus, latency_ms: Option<u64>) {
+    /// went back) is not recorded. Answers what its 10 s step holds now.
+    pub fn observe(
+        &mut self,
+        now: DateTime<Utc>,
+        status: WriterStatus,
+        latency_ms: Option<u64>,
+    ) -> Observed {
+        let mut observed = Observed::default();
         for window in HistoryWindow::ALL {
             let (which, range) = ring(window);
             let step = window.step_of(now);
@@ -130,17 +175,15 @@ impl Series {
             }
             *newest = step;
             let point = &mut points[step as usize % len];
-            let mut latency = *point & LATENCY_MASK;
-            if status == WriterStatus::Running
-                && let Some(ms) = latency_ms
-            {
-                let code = encode_latency(ms);
-                if latency == NO_LATENCY || code > latency {
-                    latency = code;
-                }
+            *point = merged(*point, status, latency_ms);
+            if window == HistoryWindow::Minutes15 {
+                observed = Observed {
+                    step,
+                    point: *point,
+                };
             }
-            *point = (status_code(status) << LATENCY_BITS) | latency;
         }
+        observed
     }
 
     /// The window's points at `now`, oldest first, the last the step now filling.
@@ -173,35 +216,88 @@ impl Series {
         self.points.iter().all(|&p| p == EMPTY)
     }
 
-    /// The series as saved with the controller's state.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut bytes = Vec::with_capacity(SAVED_LEN);
-        bytes.push(SAVED_VERSION);
+    /// Appends the series as saved with the controller's state: a form byte, the two newest
+    /// steps, then the points as they are or, when shorter (a writer whose status and latency
+    /// hold still), as runs of equal points.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        let mut runs: Vec<(u16, u16)> = Vec::new();
+        for &point in &self.points {
+            match runs.last_mut() {
+                Some((len, last)) if *last == point => *len += 1,
+                _ => runs.push((1, point)),
+            }
+        }
+        let as_runs = 2 + 4 * runs.len() < 2 * POINTS;
+        out.push(if as_runs { FORM_RUNS } else { FORM_RAW });
         for newest in self.newest {
-            bytes.extend_from_slice(&newest.to_le_bytes());
+            out.extend_from_slice(&newest.to_le_bytes());
         }
-        for point in self.points {
-            bytes.extend_from_slice(&point.to_le_bytes());
+        if as_runs {
+            out.extend_from_slice(&(runs.len() as u16).to_le_bytes());
+            for (len, point) in runs {
+                out.extend_from_slice(&len.to_le_bytes());
+                out.extend_from_slice(&point.to_le_bytes());
+            }
+        } else {
+            for point in self.points {
+                out.extend_from_slice(&point.to_le_bytes());
+            }
         }
-        bytes
     }
 
-    /// A series saved by [`Series::to_bytes`]; `None` for anything else.
-    pub fn from_bytes(bytes: &[u8]) -> Option<Box<Series>> {
-        if bytes.len() != SAVED_LEN || bytes.first() != Some(&SAVED_VERSION) {
-            return None;
-        }
-        let word = |at: usize| -> Option<u32> {
-            Some(u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
-        };
+    /// A series written by [`Series::encode`] at the start of `bytes`, and the bytes it took;
+    /// `None` for anything else.
+    pub fn decode(bytes: &[u8]) -> Option<(Box<Series>, usize)> {
+        let mut reader = Reader { bytes, at: 0 };
+        let form = reader.take(1)?.first().copied()?;
+        let newest = [reader.u32()?, reader.u32()?];
         let mut series = Box::new(Series {
-            newest: [word(1)?, word(5)?],
+            newest,
             points: [EMPTY; POINTS],
         });
-        for (point, pair) in series.points.iter_mut().zip(bytes[9..].chunks_exact(2)) {
-            *point = u16::from_le_bytes([pair[0], pair[1]]);
+        match form {
+            FORM_RAW => {
+                for point in series.points.iter_mut() {
+                    *point = reader.u16()?;
+                }
+            }
+            FORM_RUNS => {
+                let runs = reader.u16()?;
+                let mut at = 0usize;
+                for _ in 0..runs {
+                    let (len, point) = (usize::from(reader.u16()?), reader.u16()?);
+                    series.points.get_mut(at..at + len)?.fill(point);
+                    at += len;
+                }
+                if at != POINTS {
+                    return None;
+                }
+            }
+            _ => return None,
         }
-        Some(series)
+        Some((series, reader.at))
+    }
+}
+
+/// Reads little-endian numbers off a byte slice.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        let taken = self.bytes.get(self.at..self.at.checked_add(n)?)?;
+        self.at += n;
+        Some(taken)
+    }
+
+    fn u16(&mut self) -> Option<u16> {
+        Some(u16::from_le_bytes(self.take(2)?.try_into().ok()?))
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
     }
 }
 
@@ -321,6 +417,29 @@ mod tests {
     }
 
     #[test]
+    fn seeing_a_writer_again_in_its_step_with_nothing_new_is_known_without_the_series() {
+        let mut s = Series::new(t0());
+        let seen = s.observe(t0(), WriterStatus::Running, Some(5_000));
+        let at = t0() + Duration::seconds(3);
+        assert!(
+            seen.unchanged(at, WriterStatus::Running, Some(4_000)),
+            "lower"
+        );
+        assert!(seen.unchanged(at, WriterStatus::Running, Some(5_000)));
+        assert!(
+            !seen.unchanged(at, WriterStatus::Running, Some(6_000)),
+            "higher"
+        );
+        assert!(
+            !seen.unchanged(at, WriterStatus::Stopped, None),
+            "another status"
+        );
+        let next_step = t0() + Duration::seconds(10);
+        assert!(!seen.unchanged(next_step, WriterStatus::Running, Some(5_000)));
+        assert!(!Observed::default().unchanged(at, WriterStatus::Running, None));
+    }
+
+    #[test]
     fn a_clock_that_goes_back_records_nothing() {
         let mut s = Series::new(t0());
         s.observe(
@@ -336,17 +455,41 @@ mod tests {
 
     #[test]
     fn a_saved_series_reads_back_the_same_and_anything_else_is_refused() {
-        let mut s = Series::new(t0());
-        s.observe(t0(), WriterStatus::Running, Some(12_345));
-        assert!(!s.is_empty());
+        let mut still = Series::new(t0());
+        still.observe(t0(), WriterStatus::Running, Some(12_345));
+        let mut moving = Series::new(t0());
+        // A latency of its own every minute for 6 hours.
+        for i in 0..360 {
+            moving.observe(
+                t0() + Duration::minutes(i),
+                WriterStatus::Running,
+                Some(i as u64),
+            );
+        }
+        assert!(!still.is_empty());
         assert!(Series::new(t0()).is_empty());
-        let bytes = s.to_bytes();
-        assert_eq!(bytes.len(), SAVED_LEN);
-        assert!(SAVED_LEN + std::mem::size_of::<usize>() <= 1024);
-        assert_eq!(Series::from_bytes(&bytes).as_deref(), Some(&*s));
-        assert_eq!(Series::from_bytes(&bytes[1..]), None);
+        let mut bytes = Vec::new();
+        still.encode(&mut bytes);
+        let still_len = bytes.len();
+        assert!(
+            still_len < 40,
+            "a writer holding still takes a few runs: {still_len}"
+        );
+        moving.encode(&mut bytes);
+        assert_eq!(bytes.len() - still_len, 1 + 8 + 900, "as they are");
+        let (first, used) = Series::decode(&bytes).unwrap();
+        assert_eq!((&*first, used), (&*still, still_len));
+        let (second, used) = Series::decode(&bytes[still_len..]).unwrap();
+        assert_eq!((&*second, used), (&*moving, 909));
+        assert!(std::mem::size_of::<Series>() + std::mem::size_of::<usize>() <= 1024);
+        // Cut short, an unknown form, runs that do not add up: refused, no panic.
+        assert!(Series::decode(&bytes[..still_len - 1]).is_none());
+        assert!(Series::decode(&bytes[still_len..bytes.len() - 1]).is_none());
         let mut other = bytes.clone();
         other[0] = 9;
-        assert_eq!(Series::from_bytes(&other), None);
+        assert!(Series::decode(&other).is_none());
+        let mut short = bytes[..still_len].to_vec();
+        short[9] = short[9].wrapping_sub(1);
+        assert!(Series::decode(&short).is_none());
     }
 }

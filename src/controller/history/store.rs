@@ -1,5 +1,6 @@
-//! Histories saved with the controller's state (table `history`, one row per writer), so
-//! they survive a graceful restart.
+//! Histories saved with the controller's state, so they survive a graceful restart: packed
+//! into chunks of a few megabytes (table `history_chunks`), each a run of records — the writer's id
+//! and its series — so a million writers are a few hundred rows written at once, not a million.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -9,49 +10,158 @@ use rusqlite::params;
 use super::Series;
 use crate::controller::db::open_writable;
 
-/// The histories saved in the database at `path`; a row that cannot be read is skipped (and
-/// logged once with how many).
+/// A chunk is written once it holds this many bytes.
+const CHUNK_BYTES: usize = 4 << 20;
+
+/// Appends a record: the id's length and bytes, then the series.
+fn record(chunk: &mut Vec<u8>, id: &str, series: &Series) {
+    // Ids longer than 64 KiB are not saved (no backend has them).
+    let Ok(len) = u16::try_from(id.len()) else {
+        return;
+    };
+    chunk.extend_from_slice(&len.to_le_bytes());
+    chunk.extend_from_slice(id.as_bytes());
+    series.encode(chunk);
+}
+
+/// The records of a chunk, up to the first that cannot be read.
+fn records(chunk: &[u8], into: &mut HashMap<String, Box<Series>>) -> bool {
+    let mut at = 0;
+    while at < chunk.len() {
+        let Some(len) = chunk
+            .get(at..at + 2)
+            .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
+        else {
+            return false;
+        };
+        let Some(id) = chunk
+            .get(at + 2..at + 2 + len)
+            .and_then(|b| std::str::from_utf8(b).ok())
+        else {
+            return false;
+        };
+        let Some((series, used)) = chunk.get(at + 2 + len..).and_then(Series::decode) else {
+            return false;
+        };
+        into.insert(id.to_string(), series);
+        at += 2 + len + used;
+    }
+    true
+}
+
+/// The histories saved in the database at `path`; what cannot be read is skipped (and
+/// logged).
 pub(crate) fn load(path: &Path) -> rusqlite::Result<HashMap<String, Box<Series>>> {
     let conn = open_writable(path)?;
-    let mut stmt = conn.prepare("SELECT writer_id, series FROM history")?;
+    let mut stmt = conn.prepare("SELECT chunk FROM history_chunks ORDER BY seq")?;
     let mut rows = stmt.query([])?;
     let mut saved = HashMap::new();
     let mut unreadable = 0usize;
     while let Some(row) = rows.next()? {
-        let id: String = row.get(0)?;
-        let bytes: Vec<u8> = row.get(1)?;
-        match Series::from_bytes(&bytes) {
-            Some(series) => {
-                saved.insert(id, series);
-            }
-            None => unreadable += 1,
+        let chunk: Vec<u8> = row.get(0)?;
+        if !records(&chunk, &mut saved) {
+            unreadable += 1;
         }
     }
     if unreadable > 0 {
         tracing::warn!(
             unreadable,
-            "saved histories in a form this version does not read were skipped"
+            "saved history chunks this version cannot read all of were partly skipped"
         );
     }
     Ok(saved)
 }
 
-/// Replaces the saved histories with `all` (those that saw something), in one transaction.
+/// Replaces the saved histories with `all` (those that saw something), in one transaction;
+/// answers how many writers were saved.
 pub(crate) fn save<'a>(
     path: &Path,
     all: impl Iterator<Item = (&'a str, &'a Series)>,
 ) -> rusqlite::Result<usize> {
     let mut conn = open_writable(path)?;
     let tx = conn.transaction()?;
-    tx.execute("DELETE FROM history", [])?;
+    tx.execute("DELETE FROM history_chunks", [])?;
     let mut saved = 0;
     {
-        let mut insert = tx.prepare("INSERT INTO history (writer_id, series) VALUES (?1, ?2)")?;
+        let mut insert = tx.prepare("INSERT INTO history_chunks (seq, chunk) VALUES (?1, ?2)")?;
+        let mut chunk = Vec::with_capacity(CHUNK_BYTES + 1024);
+        let mut seq = 0i64;
         for (id, series) in all.filter(|(_, s)| !s.is_empty()) {
-            insert.execute(params![id, series.to_bytes()])?;
+            record(&mut chunk, id, series);
             saved += 1;
+            if chunk.len() >= CHUNK_BYTES {
+                insert.execute(params![seq, chunk])?;
+                seq += 1;
+                chunk.clear();
+            }
+        }
+        if !chunk.is_empty() {
+            insert.execute(params![seq, chunk])?;
         }
     }
     tx.commit()?;
     Ok(saved)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::domain::WriterStatus;
+
+    #[test]
+    fn histories_read_back_as_saved_across_chunks_and_a_damaged_chunk_loses_only_its_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap();
+        // Series moving every minute for 6 hours (909 bytes each), over two chunks.
+        let all: Vec<(String, Box<Series>)> = (0..6_000u64)
+            .map(|i| {
+                let mut s = Series::new(t0);
+                for k in 0..360 {
+                    let at = t0 + chrono::Duration::minutes(k);
+                    s.observe(
+                        at,
+                        WriterStatus::Running,
+                        Some((k as u64 + 1) * 1000 + i % 7),
+                    );
+                }
+                (format!("w{i}"), s)
+            })
+            .collect();
+        let empty = Series::new(t0);
+        let with_empty = all
+            .iter()
+            .map(|(id, s)| (id.as_str(), &**s))
+            .chain(std::iter::once(("never-seen", &*empty)));
+        assert_eq!(save(&path, with_empty).unwrap(), 6_000);
+        let loaded = load(&path).unwrap();
+        assert_eq!(loaded.len(), 6_000, "the empty one is not saved");
+        for (id, series) in &all {
+            assert_eq!(loaded.get(id).map(|s| &**s), Some(&**series), "{id}");
+        }
+        let conn = open_writable(&path).unwrap();
+        let chunks: i64 = conn
+            .query_row("SELECT COUNT(*) FROM history_chunks", [], |r| r.get(0))
+            .unwrap();
+        let bytes: i64 = conn
+            .query_row("SELECT SUM(length(chunk)) FROM history_chunks", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert!(chunks > 1, "{chunks} chunks, {bytes} bytes");
+        // The first chunk cut short: its last records are lost, the others load.
+        conn.execute(
+            "UPDATE history_chunks SET chunk = substr(chunk, 1, length(chunk) - 5) WHERE seq = 0",
+            [],
+        )
+        .unwrap();
+        let damaged = load(&path).unwrap();
+        assert!(
+            damaged.len() < 6_000 && damaged.len() > 4_000,
+            "{}",
+            damaged.len()
+        );
+    }
 }
