@@ -11,10 +11,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::DateTime;
-use jwctl::api::BackendKind;
+use jwctl::api::{BackendKind, HistoryEventKind};
 use jwctl::client::{Client, ClientError, ClientOptions};
 use jwctl::controller::{Access, ControllerConfig, ControllerError, ControllerHandle, start};
-use jwctl::domain::{ManualClock, Writer, WriterStatus};
+use jwctl::domain::{HistoryWindow, ManualClock, Writer, WriterStatus};
 use jwctl::oms::{OmsConfig, Secret};
 use oms_standin::{NOW, OmsStandin};
 
@@ -169,6 +169,26 @@ async fn pause_start_and_replay_make_the_documented_calls_and_are_audited() {
         Some((412, "version_mismatch".into()))
     );
     assert_eq!(standin.calls_to("stop").len(), 1);
+
+    // Its history is built from what the controller saw of OMS, as for the simulated fleet:
+    // the step it is seen running in, and the pause and the replay from the audit log.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let history = client
+            .writer_history(&writer.id, HistoryWindow::Minutes15)
+            .await
+            .expect("history");
+        let kinds: Vec<HistoryEventKind> = history.events.iter().map(|e| e.kind).collect();
+        let last = history.points.last().copied();
+        if kinds == [HistoryEventKind::Pause, HistoryEventKind::Replay]
+            && last.is_some_and(|p| p.status == Some(WriterStatus::Running))
+        {
+            assert_eq!(history.events[1].replay_from, Some(from));
+            break;
+        }
+        assert!(Instant::now() < deadline, "{history:#?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     handle.shutdown().await;
 }
 

@@ -26,16 +26,19 @@ pub(crate) fn wire_points(points: &[Point]) -> Vec<HistoryPoint> {
         .collect()
 }
 
-/// The events of a window: the operations in `audit` that acted (refusals and no-ops changed
-/// nothing) at or after `from`, and the status changes between consecutive seen `points`;
+/// The events of a window: the operations in `audit` (newest first, as the audit log answers)
+/// that acted (refusals and no-ops changed nothing) at or after `from`, and the status changes between consecutive seen `points`;
 /// oldest first.
 pub(crate) fn events(
     points: &[Point],
     audit: &[AuditEntry],
     from: DateTime<Utc>,
 ) -> Vec<HistoryEvent> {
+    // The audit comes newest first: reversed, operations at the same instant keep their
+    // order through the (stable) sort below.
     let mut events: Vec<HistoryEvent> = audit
         .iter()
+        .rev()
         .filter(|entry| entry.result == "ok" && entry.at >= from)
         .map(operation_event)
         .collect();
@@ -158,5 +161,17 @@ mod tests {
         );
         assert_eq!(events[2].replay_from, Some(t0() - Duration::hours(1)));
         assert_eq!(events[1].actor, None);
+    }
+
+    #[test]
+    fn operations_at_the_same_instant_keep_their_order() {
+        // Newest first, as the audit log answers: the start came after the pause.
+        let audit = [
+            entry(t0(), AuditAction::Start, false, "ok"),
+            entry(t0(), AuditAction::Pause, false, "ok"),
+        ];
+        let kinds: Vec<HistoryEventKind> =
+            events(&[], &audit, t0()).iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, [HistoryEventKind::Pause, HistoryEventKind::Start]);
     }
 }
