@@ -300,7 +300,7 @@ impl Feed {
         let tracker = lock(&self.tracker);
         match tracker.series(id) {
             Some(series) => series.points(window, now),
-            None => Series::new(now).points(window, now),
+            None => Series::default().points(window, now),
         }
     }
 

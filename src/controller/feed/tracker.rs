@@ -116,7 +116,7 @@ struct Tracked {
     /// The scan that last saw it.
     seen: u64,
     /// What the scans saw of its latency and status.
-    series: Box<Series>,
+    series: Series,
     /// What its series' step held after the last scan that changed it.
     observed: Observed,
 }
@@ -129,7 +129,7 @@ impl Tracked {
         revision: u64,
         at: DateTime<Utc>,
         seen: u64,
-        series: Box<Series>,
+        series: Series,
     ) -> Tracked {
         Tracked {
             id: view.shared_id(),
@@ -261,7 +261,7 @@ impl Tracker {
         rules: Rules,
         revision: u64,
         now: DateTime<Utc>,
-        mut saved: HashMap<String, Box<Series>>,
+        mut saved: HashMap<String, Series>,
         visit: impl FnOnce(&mut dyn FnMut(&dyn WriterView)),
     ) -> Tracker {
         let mut writers = Vec::new();
@@ -269,7 +269,7 @@ impl Tracker {
         visit(&mut |view| {
             let offset = (writers.len() as i64 % 10) * spread / 10;
             let at = now - Duration::milliseconds(offset);
-            let series = saved.remove(view.id()).unwrap_or_else(|| Series::new(now));
+            let series = saved.remove(view.id()).unwrap_or_default();
             let mut tracked = Tracked::new(view, revision, at, 0, series);
             tracked.see(now, view);
             writers.push(tracked);
@@ -300,12 +300,12 @@ impl Tracker {
     /// The history of writer `id`, if it tracks it.
     pub fn series(&self, id: &str) -> Option<&Series> {
         let at = self.index.get(&self.writers, id)?;
-        self.writers.get(at).map(|t| &*t.series)
+        self.writers.get(at).map(|t| &t.series)
     }
 
     /// Every writer's id and history.
     pub fn all_series(&self) -> impl Iterator<Item = (&str, &Series)> {
-        self.writers.iter().map(|t| (&*t.id, &*t.series))
+        self.writers.iter().map(|t| (&*t.id, &t.series))
     }
 
     /// Indexes the writers by id, keeping only the first of any id seen twice.
@@ -357,7 +357,7 @@ impl Tracker {
                     }
                     reorder = true;
                     delta.writers.push(view.writer());
-                    let mut tracked = Tracked::new(view, next, now, scan, Series::new(now));
+                    let mut tracked = Tracked::new(view, next, now, scan, Series::default());
                     tracked.see(now, view);
                     added_ids.insert(tracked.id.clone());
                     order.push(known + added.len());

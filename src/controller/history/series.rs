@@ -1,8 +1,9 @@
 //! One writer's history, pure and compact: a ring of points per window, each point two bytes
 //! (the status at the end of the step and the highest latency seen in it while running, to
-//! three significant digits).
-//! 90 + 360 points and two step numbers come to 908 bytes a writer in memory; saved, a writer
-//! whose status and latency hold still takes a few bytes.
+//! three significant digits). 90 + 360 points and two step numbers come to 908 bytes; a
+//! writer that holds still (stopped, or running at a steady latency) is kept as its one point
+//! and the steps it covers, 24 bytes, until it moves. Saved, a writer holding still takes a
+//! few bytes.
 
 use chrono::{DateTime, Utc};
 
@@ -125,7 +126,7 @@ impl Observed {
 
 /// One writer's rings of points, one per window.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Series {
+struct Rings {
     /// The newest step written in each window's ring; steps after it were not seen.
     newest: [u32; 2],
     points: [u16; POINTS],
@@ -138,25 +139,70 @@ fn ring(window: HistoryWindow) -> (usize, std::ops::Range<usize>) {
     }
 }
 
-impl Series {
-    /// A series that has seen nothing before `now`.
-    pub fn new(now: DateTime<Utc>) -> Box<Series> {
-        Box::new(Series {
-            newest: HistoryWindow::ALL.map(|w| w.step_of(now)),
+impl Rings {
+    /// Rings holding what [`Form::Steady`] holds.
+    fn of_steady(first: [u32; 2], newest: [u32; 2], point: u16) -> Box<Rings> {
+        let mut rings = Box::new(Rings {
+            newest,
             points: [EMPTY; POINTS],
+        });
+        for window in HistoryWindow::ALL {
+            let (which, range) = ring(window);
+            let Some(points) = rings.points.get_mut(range) else {
+                continue;
+            };
+            let len = points.len();
+            let seen = (newest[which] - first[which]) as usize + 1;
+            for k in 0..seen.min(len) {
+                points[(newest[which] as usize - k) % len] = point;
+            }
+        }
+        rings
+    }
+
+    /// The steady form of these rings, when they are one: in each window one block of equal
+    /// points ending at the newest step, the same point in both, nothing else seen.
+    fn as_steady(&self) -> Option<Form> {
+        let mut first = [0u32; 2];
+        let mut point = None;
+        for window in HistoryWindow::ALL {
+            let (which, range) = ring(window);
+            let points = self.points.get(range)?;
+            let len = points.len();
+            let newest = self.newest[which];
+            let at = |k: usize| points[(newest as usize + len - k % len) % len];
+            let p = at(0);
+            if p == EMPTY || point.is_some_and(|q| q != p) {
+                return None;
+            }
+            point = Some(p);
+            let block = (0..len).take_while(|&k| at(k) == p).count();
+            if (block..len).any(|k| at(k) != EMPTY) || (block as u32) > newest + 1 {
+                return None;
+            }
+            first[which] = newest + 1 - block as u32;
+        }
+        Some(Form::Steady {
+            first,
+            newest: self.newest,
+            point: point?,
         })
     }
 
     /// Takes in the writer as seen at `now`: its status becomes the step's, and its latency
     /// raises the step's highest while it runs. A `now` before the newest step (the clock
     /// went back) is not recorded. Answers what its 10 s step holds now.
-    pub fn observe(
+    fn observe(
         &mut self,
         now: DateTime<Utc>,
         status: WriterStatus,
         latency_ms: Option<u64>,
     ) -> Observed {
         let mut observed = Observed::default();
+        // A clock gone back to an earlier 10 s step records nothing, in either window.
+        if HistoryWindow::Minutes15.step_of(now) < self.newest[0] {
+            return observed;
+        }
         for window in HistoryWindow::ALL {
             let (which, range) = ring(window);
             let step = window.step_of(now);
@@ -187,7 +233,7 @@ impl Series {
     }
 
     /// The window's points at `now`, oldest first, the last the step now filling.
-    pub fn points(&self, window: HistoryWindow, now: DateTime<Utc>) -> Vec<Point> {
+    fn points(&self, window: HistoryWindow, now: DateTime<Utc>) -> Vec<Point> {
         let (which, range) = ring(window);
         let points = self.points.get(range).unwrap_or_default();
         let newest = self.newest[which];
@@ -212,14 +258,14 @@ impl Series {
     }
 
     /// Whether it holds anything seen.
-    pub fn is_empty(&self) -> bool {
+    fn is_empty(&self) -> bool {
         self.points.iter().all(|&p| p == EMPTY)
     }
 
     /// Appends the series as saved with the controller's state: a form byte, the two newest
     /// steps, then the points as they are or, when shorter (a writer whose status and latency
     /// hold still), as runs of equal points.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut Vec<u8>) {
         let mut runs: Vec<(u16, u16)> = Vec::new();
         for &point in &self.points {
             match runs.last_mut() {
@@ -245,13 +291,13 @@ impl Series {
         }
     }
 
-    /// A series written by [`Series::encode`] at the start of `bytes`, and the bytes it took;
+    /// Rings written by [`Rings::encode`] at the start of `bytes`, and the bytes they took;
     /// `None` for anything else.
-    pub fn decode(bytes: &[u8]) -> Option<(Box<Series>, usize)> {
+    fn decode(bytes: &[u8]) -> Option<(Box<Rings>, usize)> {
         let mut reader = Reader { bytes, at: 0 };
         let form = reader.take(1)?.first().copied()?;
         let newest = [reader.u32()?, reader.u32()?];
-        let mut series = Box::new(Series {
+        let mut series = Box::new(Rings {
             newest,
             points: [EMPTY; POINTS],
         });
@@ -276,6 +322,153 @@ impl Series {
             _ => return None,
         }
         Some((series, reader.at))
+    }
+}
+
+/// One writer's history. Most writers hold still — stopped, or running at a steady latency —
+/// and take 20 bytes; a writer whose points differ gets its rings (908 bytes) the first time
+/// they do, and reads back exactly as if it had had them all along.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Series(Form);
+
+/// The forms of a [`Series`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+enum Form {
+    /// Nothing seen yet.
+    #[default]
+    Unseen,
+    /// Every step from `first` to `newest` (per window) seen, none missed, each holding
+    /// `point`.
+    Steady {
+        first: [u32; 2],
+        newest: [u32; 2],
+        point: u16,
+    },
+    /// Anything else.
+    Moving(Box<Rings>),
+}
+
+impl Series {
+    /// Takes in the writer as seen at `now` (see [`Rings::observe`]); answers what its 10 s
+    /// step holds now.
+    pub fn observe(
+        &mut self,
+        now: DateTime<Utc>,
+        status: WriterStatus,
+        latency_ms: Option<u64>,
+    ) -> Observed {
+        let steps = HistoryWindow::ALL.map(|w| w.step_of(now));
+        match &mut self.0 {
+            Form::Unseen => {
+                let point = merged(EMPTY, status, latency_ms);
+                self.0 = Form::Steady {
+                    first: steps,
+                    newest: steps,
+                    point,
+                };
+                return Observed {
+                    step: steps[0],
+                    point,
+                };
+            }
+            Form::Steady {
+                first,
+                newest,
+                point,
+            } => {
+                if steps[0] < newest[0] {
+                    // The clock went back: not recorded.
+                    return Observed {
+                        step: newest[0],
+                        point: *point,
+                    };
+                }
+                let holds = (0..2).all(|w| {
+                    let before = match steps[w] - newest[w] {
+                        0 => *point,
+                        1 => EMPTY,
+                        _ => return false, // a step missed
+                    };
+                    merged(before, status, latency_ms) == *point
+                });
+                if holds {
+                    *newest = steps;
+                    return Observed {
+                        step: steps[0],
+                        point: *point,
+                    };
+                }
+                self.0 = Form::Moving(Rings::of_steady(*first, *newest, *point));
+            }
+            Form::Moving(_) => {}
+        }
+        match &mut self.0 {
+            Form::Moving(rings) => rings.observe(now, status, latency_ms),
+            _ => Observed::default(),
+        }
+    }
+
+    /// The window's points at `now`, oldest first, the last the step now filling.
+    pub fn points(&self, window: HistoryWindow, now: DateTime<Utc>) -> Vec<Point> {
+        match &self.0 {
+            Form::Moving(rings) => rings.points(window, now),
+            Form::Unseen | Form::Steady { .. } => {
+                let which = ring(window).0;
+                let first_step = window.first_step(now);
+                (0..window.points() as u32)
+                    .map(|k| {
+                        let step = first_step.saturating_add(k);
+                        let point = match &self.0 {
+                            Form::Steady {
+                                first,
+                                newest,
+                                point,
+                            } if (first[which]..=newest[which]).contains(&step) => *point,
+                            _ => EMPTY,
+                        };
+                        decode(window.step_start(step), point)
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// Whether it holds anything seen.
+    pub fn is_empty(&self) -> bool {
+        match &self.0 {
+            Form::Unseen => true,
+            Form::Steady { .. } => false,
+            Form::Moving(rings) => rings.is_empty(),
+        }
+    }
+
+    /// Appends the series as saved with the controller's state (see [`Rings::encode`]).
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        match &self.0 {
+            Form::Unseen => Rings {
+                newest: [0, 0],
+                points: [EMPTY; POINTS],
+            }
+            .encode(out),
+            Form::Steady {
+                first,
+                newest,
+                point,
+            } => Rings::of_steady(*first, *newest, *point).encode(out),
+            Form::Moving(rings) => rings.encode(out),
+        }
+    }
+
+    /// A series written by [`Series::encode`] at the start of `bytes`, and the bytes it took;
+    /// `None` for anything else. A steady one is read back steady.
+    pub fn decode(bytes: &[u8]) -> Option<(Series, usize)> {
+        let (rings, used) = Rings::decode(bytes)?;
+        let form = match rings.as_steady() {
+            Some(steady) => steady,
+            None if rings.is_empty() => Form::Unseen,
+            None => Form::Moving(rings),
+        };
+        Some((Series(form), used))
     }
 }
 
@@ -349,7 +542,7 @@ mod tests {
 
     #[test]
     fn a_point_is_the_highest_running_latency_in_its_step_and_the_status_at_its_end() {
-        let mut s = Series::new(t0());
+        let mut s = Series::default();
         s.observe(t0(), WriterStatus::Running, Some(1_000));
         s.observe(
             t0() + Duration::seconds(3),
@@ -384,7 +577,7 @@ mod tests {
 
     #[test]
     fn steps_not_seen_are_null_and_old_points_leave_the_window() {
-        let mut s = Series::new(t0());
+        let mut s = Series::default();
         s.observe(t0(), WriterStatus::Running, Some(100));
         s.observe(
             t0() + Duration::seconds(10),
@@ -418,7 +611,7 @@ mod tests {
 
     #[test]
     fn seeing_a_writer_again_in_its_step_with_nothing_new_is_known_without_the_series() {
-        let mut s = Series::new(t0());
+        let mut s = Series::default();
         let seen = s.observe(t0(), WriterStatus::Running, Some(5_000));
         let at = t0() + Duration::seconds(3);
         assert!(
@@ -439,9 +632,97 @@ mod tests {
         assert!(!Observed::default().unchanged(at, WriterStatus::Running, None));
     }
 
+    /// Rings that saw nothing: what every writer would have without the steady form.
+    fn bare_rings() -> Rings {
+        Rings {
+            newest: [0, 0],
+            points: [EMPTY; POINTS],
+        }
+    }
+
+    #[test]
+    fn the_steady_form_reads_back_exactly_as_rings_would() {
+        // A fixed pseudo-random walk: writers that hold still for a while, change status or
+        // latency, are not seen for a while, or see the clock go back.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let mut steady_seen = 0;
+        for _ in 0..300 {
+            let mut now = t0();
+            let mut series = Series::default();
+            let mut rings = bare_rings();
+            let (mut status, mut latency) = (WriterStatus::Running, Some(2_000));
+            for i in 0..400 {
+                now += match next(20) {
+                    0 => Duration::seconds(-7),
+                    1 => Duration::seconds(45),
+                    2 => Duration::minutes(3),
+                    _ => Duration::seconds(next(4) as i64),
+                };
+                match next(30) {
+                    0 => status = WriterStatus::Stopped,
+                    1 => status = WriterStatus::Running,
+                    2 => latency = Some(next(3) * 1_000),
+                    _ => {}
+                }
+                series.observe(now, status, latency);
+                rings.observe(now, status, latency);
+                if matches!(series.0, Form::Steady { .. }) {
+                    steady_seen += 1;
+                }
+                if i % 8 == 0 {
+                    for window in HistoryWindow::ALL {
+                        assert_eq!(series.points(window, now), rings.points(window, now));
+                    }
+                }
+            }
+            let mut saved = Vec::new();
+            series.encode(&mut saved);
+            let (back, _) = Series::decode(&saved).unwrap();
+            for window in HistoryWindow::ALL {
+                assert_eq!(back.points(window, now), rings.points(window, now));
+            }
+        }
+        assert!(
+            steady_seen > 1_000,
+            "the walks hold still often: {steady_seen}"
+        );
+        assert!(steady_seen < 300 * 400, "and move: {steady_seen}");
+    }
+
+    #[test]
+    fn a_writer_holding_still_stays_small_until_it_moves_and_is_read_back_small() {
+        let mut s = Series::default();
+        for i in 0..100 {
+            s.observe(
+                t0() + Duration::seconds(i * 5),
+                WriterStatus::Stopped,
+                Some(9),
+            );
+        }
+        assert!(matches!(s.0, Form::Steady { .. }), "{s:?}");
+        let mut saved = Vec::new();
+        s.encode(&mut saved);
+        assert!(matches!(
+            Series::decode(&saved).unwrap().0.0,
+            Form::Steady { .. }
+        ));
+        s.observe(
+            t0() + Duration::seconds(500),
+            WriterStatus::Running,
+            Some(9),
+        );
+        assert!(matches!(s.0, Form::Moving(_)));
+    }
+
     #[test]
     fn a_clock_that_goes_back_records_nothing() {
-        let mut s = Series::new(t0());
+        let mut s = Series::default();
         s.observe(
             t0() + Duration::seconds(30),
             WriterStatus::Running,
@@ -455,9 +736,9 @@ mod tests {
 
     #[test]
     fn a_saved_series_reads_back_the_same_and_anything_else_is_refused() {
-        let mut still = Series::new(t0());
+        let mut still = Series::default();
         still.observe(t0(), WriterStatus::Running, Some(12_345));
-        let mut moving = Series::new(t0());
+        let mut moving = Series::default();
         // A latency of its own every minute for 6 hours.
         for i in 0..360 {
             moving.observe(
@@ -467,7 +748,7 @@ mod tests {
             );
         }
         assert!(!still.is_empty());
-        assert!(Series::new(t0()).is_empty());
+        assert!(Series::default().is_empty());
         let mut bytes = Vec::new();
         still.encode(&mut bytes);
         let still_len = bytes.len();
@@ -478,10 +759,14 @@ mod tests {
         moving.encode(&mut bytes);
         assert_eq!(bytes.len() - still_len, 1 + 8 + 900, "as they are");
         let (first, used) = Series::decode(&bytes).unwrap();
-        assert_eq!((&*first, used), (&*still, still_len));
+        assert_eq!((&first, used), (&still, still_len));
         let (second, used) = Series::decode(&bytes[still_len..]).unwrap();
-        assert_eq!((&*second, used), (&*moving, 909));
-        assert!(std::mem::size_of::<Series>() + std::mem::size_of::<usize>() <= 1024);
+        assert_eq!((&second, used), (&moving, 909));
+        assert!(std::mem::size_of::<Rings>() + std::mem::size_of::<Series>() <= 1024);
+        assert!(
+            std::mem::size_of::<Series>() <= 24,
+            "a writer holding still"
+        );
         // Cut short, an unknown form, runs that do not add up: refused, no panic.
         assert!(Series::decode(&bytes[..still_len - 1]).is_none());
         assert!(Series::decode(&bytes[still_len..bytes.len() - 1]).is_none());

@@ -25,7 +25,7 @@ fn record(chunk: &mut Vec<u8>, id: &str, series: &Series) {
 }
 
 /// The records of a chunk, up to the first that cannot be read.
-fn records(chunk: &[u8], into: &mut HashMap<String, Box<Series>>) -> bool {
+fn records(chunk: &[u8], into: &mut HashMap<String, Series>) -> bool {
     let mut at = 0;
     while at < chunk.len() {
         let Some(len) = chunk
@@ -51,7 +51,7 @@ fn records(chunk: &[u8], into: &mut HashMap<String, Box<Series>>) -> bool {
 
 /// The histories saved in the database at `path`; what cannot be read is skipped (and
 /// logged).
-pub(crate) fn load(path: &Path) -> rusqlite::Result<HashMap<String, Box<Series>>> {
+pub(crate) fn load(path: &Path) -> rusqlite::Result<HashMap<String, Series>> {
     let conn = open_writable(path)?;
     let mut stmt = conn.prepare("SELECT chunk FROM history_chunks ORDER BY seq")?;
     let mut rows = stmt.query([])?;
@@ -116,9 +116,9 @@ mod tests {
         let path = dir.path().join("state.db");
         let t0 = Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap();
         // Series moving every minute for 6 hours (909 bytes each), over two chunks.
-        let all: Vec<(String, Box<Series>)> = (0..6_000u64)
+        let all: Vec<(String, Series)> = (0..6_000u64)
             .map(|i| {
-                let mut s = Series::new(t0);
+                let mut s = Series::default();
                 for k in 0..360 {
                     let at = t0 + chrono::Duration::minutes(k);
                     s.observe(
@@ -130,16 +130,16 @@ mod tests {
                 (format!("w{i}"), s)
             })
             .collect();
-        let empty = Series::new(t0);
+        let empty = Series::default();
         let with_empty = all
             .iter()
-            .map(|(id, s)| (id.as_str(), &**s))
-            .chain(std::iter::once(("never-seen", &*empty)));
+            .map(|(id, s)| (id.as_str(), s))
+            .chain(std::iter::once(("never-seen", &empty)));
         assert_eq!(save(&path, with_empty).unwrap(), 6_000);
         let loaded = load(&path).unwrap();
         assert_eq!(loaded.len(), 6_000, "the empty one is not saved");
         for (id, series) in &all {
-            assert_eq!(loaded.get(id).map(|s| &**s), Some(&**series), "{id}");
+            assert_eq!(loaded.get(id), Some(series), "{id}");
         }
         let conn = open_writable(&path).unwrap();
         let chunks: i64 = conn

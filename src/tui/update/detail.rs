@@ -2,7 +2,7 @@
 //! history fresh while it is open (read again every few seconds, and at once after an
 //! operation on it).
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 
 use super::super::effect::Effect;
 use super::super::keymap::Command;
@@ -26,7 +26,7 @@ pub(super) fn open_detail(state: &mut State) -> Vec<Effect> {
         return Vec::new();
     };
     let mut detail = DetailView::new(id.clone(), state.detail_window);
-    let history = fetch_history(&mut detail, state);
+    let history = fetch_history(&mut detail, state.now);
     state.detail = Some(detail);
     // The table's copy may hold progress up to 10 s old: the detail reads the writer afresh.
     vec![
@@ -36,8 +36,8 @@ pub(super) fn open_detail(state: &mut State) -> Vec<Effect> {
     ]
 }
 
-fn fetch_history(detail: &mut DetailView, state: &State) -> Effect {
-    detail.history_asked = Some(state.now);
+fn fetch_history(detail: &mut DetailView, now: DateTime<Utc>) -> Effect {
+    detail.history_asked = Some(now);
     detail.history_in_flight = true;
     Effect::FetchHistory {
         id: detail.writer_id.clone(),
@@ -46,6 +46,7 @@ fn fetch_history(detail: &mut DetailView, state: &State) -> Effect {
 }
 
 pub(super) fn on_detail_key(state: &mut State, command: Option<Command>) -> Vec<Effect> {
+    let now = state.now;
     let Some(detail) = &mut state.detail else {
         return Vec::new();
     };
@@ -58,12 +59,10 @@ pub(super) fn on_detail_key(state: &mut State, command: Option<Command>) -> Vec<
         Some(Command::Window) => {
             detail.window = detail.window.other();
             detail.history = Loadable::Loading;
+            let effect = fetch_history(detail, now);
             // The next detail opened shows the window chosen last.
             state.detail_window = detail.window;
-            let mut detail = state.detail.take();
-            let effect = detail.as_mut().map(|d| fetch_history(d, state));
-            state.detail = detail;
-            return effect.into_iter().collect();
+            return vec![effect];
         }
         Some(Command::Close) => state.detail = None,
         Some(Command::Start) => return dialogs::open_start(state),
@@ -108,32 +107,27 @@ pub(super) fn on_history_loaded(
 /// Once a second: the open detail view reads its history again when it is due.
 pub(super) fn on_tick(state: &mut State) -> Vec<Effect> {
     let now = state.now;
-    let Some(mut detail) = state.detail.take() else {
+    let Some(detail) = &mut state.detail else {
         return Vec::new();
     };
     let due = !detail.history_in_flight
         && detail
             .history_asked
             .is_none_or(|asked| now - asked >= refresh_every(detail.window));
-    let effect = due.then(|| fetch_history(&mut detail, state));
-    state.detail = Some(detail);
-    effect.into_iter().collect()
+    due.then(|| fetch_history(detail, now))
+        .into_iter()
+        .collect()
 }
 
 /// An operation on writer `id` was answered: the open detail view of it reads its audit and
 /// history again, so the operation shows at once.
 pub(super) fn after_operation(state: &mut State, id: &str) -> Vec<Effect> {
-    let Some(mut detail) = state.detail.take() else {
-        return Vec::new();
-    };
-    let effects = if detail.writer_id == id {
-        vec![
+    let now = state.now;
+    match &mut state.detail {
+        Some(detail) if detail.writer_id == id => vec![
             Effect::FetchAudit { id: id.to_string() },
-            fetch_history(&mut detail, state),
-        ]
-    } else {
-        Vec::new()
-    };
-    state.detail = Some(detail);
-    effects
+            fetch_history(detail, now),
+        ],
+        _ => Vec::new(),
+    }
 }

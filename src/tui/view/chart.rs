@@ -7,13 +7,14 @@
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
+use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph, Widget};
 
 use crate::api::{HistoryEvent, HistoryEventKind, WriterHistory};
-use crate::domain::Zone;
+use crate::domain::{HistoryWindow, Zone};
 use crate::tui::theme::Theme;
 
 /// Rows the chart needs: a title, at least four of graph, the time axis and the events.
@@ -108,61 +109,102 @@ fn scale_top(peak_ms: u64, data: &ChartData) -> f64 {
     top * 1.15
 }
 
+/// Where the graph is and how values map onto its cells.
+struct Graph {
+    area: Rect,
+    /// The top of the latency scale, in milliseconds.
+    top_ms: f64,
+    /// The index of the last point.
+    last: f64,
+}
+
+impl Graph {
+    /// The row of `ms`, if it is on the scale.
+    fn row_of(&self, ms: u64) -> Option<u16> {
+        let fraction = ms as f64 / self.top_ms;
+        (fraction <= 1.0).then(|| {
+            let from_bottom = (fraction * f64::from(self.area.height - 1)).round() as u16;
+            self.area.bottom() - 1 - from_bottom
+        })
+    }
+
+    /// The column of point index `index` (fractional between points).
+    fn column_of(&self, index: f64) -> u16 {
+        let fraction = (index / self.last).clamp(0.0, 1.0);
+        self.area.x + (fraction * f64::from(self.area.width - 1)).round() as u16
+    }
+}
+
 /// Draws the chart in `area` (at least [`MIN_HEIGHT`] rows).
 pub fn draw(frame: &mut Frame, area: Rect, data: &ChartData, theme: &Theme) {
-    let history = data.history;
-    let points = history.points.len();
+    let points = data.history.points.len();
     if area.height < MIN_HEIGHT || area.width <= LABELS_WIDTH + 10 || points < 2 {
         return;
     }
     let values = latencies(data);
     let highest = values.iter().flatten().copied().max().unwrap_or(0);
-    let top_ms = scale_top(highest, data);
-    let top = top_ms / 1000.0;
-    let last = (points - 1) as f64;
-
+    let graph = Graph {
+        area: Rect::new(
+            area.x + LABELS_WIDTH,
+            area.y + 1,
+            area.width - LABELS_WIDTH,
+            area.height - 3,
+        ),
+        top_ms: scale_top(highest, data),
+        last: (points - 1) as f64,
+    };
     let title = Rect::new(area.x, area.y, area.width, 1);
-    let graph = Rect::new(
-        area.x + LABELS_WIDTH,
-        area.y + 1,
-        area.width - LABELS_WIDTH,
-        area.height - 3,
-    );
-    let axis = Rect::new(graph.x, graph.bottom(), graph.width, 1);
+    let axis = Rect::new(graph.area.x, graph.area.bottom(), graph.area.width, 1);
     let events_row = Rect::new(area.x, axis.bottom(), area.width, 1);
-
+    let title_text = title_line(data, highest, graph.top_ms, theme);
+    frame.render_widget(Paragraph::new(title_text), title);
+    // Thresholds first: the latency line is drawn over them, the markers where it is not.
+    thresholds(frame, &graph, data, theme);
+    latency_line(frame, &graph, &values, theme);
+    markers(frame, &graph, data, theme);
+    // The latency scale: the top, the middle, zero.
+    let g = graph.area;
+    for (row, ms) in [
+        (g.top(), graph.top_ms),
+        (g.top() + (g.height - 1) / 2, graph.top_ms / 2.0),
+        (g.bottom() - 1, 0.0),
+    ] {
+        let label = format!("{:>6}", short_latency(ms.round() as u64));
+        frame.render_widget(
+            Paragraph::new(Span::styled(label, theme.dim())),
+            Rect::new(area.x, row, LABELS_WIDTH - 1, 1),
+        );
+    }
     frame.render_widget(
-        Paragraph::new(title_line(data, highest, top_ms, theme)),
-        title,
+        Paragraph::new(time_axis(data, axis.width)).style(theme.dim()),
+        axis,
     );
+    frame.render_widget(Paragraph::new(events_line(data, theme)), events_row);
+}
 
-    // Thresholds first: the latency line is drawn over them.
-    let row_of = |ms: u64| -> Option<u16> {
-        let fraction = ms as f64 / top_ms;
-        (fraction <= 1.0).then(|| {
-            let from_bottom = (fraction * f64::from(graph.height - 1)).round() as u16;
-            graph.bottom() - 1 - from_bottom
-        })
-    };
-    let column_of = |index: f64| -> u16 {
-        let fraction = (index / last).clamp(0.0, 1.0);
-        graph.x + (fraction * f64::from(graph.width - 1)).round() as u16
-    };
+/// The warning threshold as `┄`, the critical one as `━`, each where it is on the scale.
+fn thresholds(frame: &mut Frame, graph: &Graph, data: &ChartData, theme: &Theme) {
     let buffer = frame.buffer_mut();
     for (ms, glyph, style) in [
         (data.warn_ms, "┄", theme.warning()),
         (data.critical_ms, "━", theme.error()),
     ] {
-        if let Some(row) = row_of(ms) {
-            for x in graph.left()..graph.right() {
-                if let Some(cell) = buffer.cell_mut((x, row)) {
-                    cell.set_symbol(glyph).set_style(style);
-                }
+        let Some(row) = graph.row_of(ms) else {
+            continue;
+        };
+        for x in graph.area.left()..graph.area.right() {
+            if let Some(cell) = buffer.cell_mut((x, row)) {
+                cell.set_symbol(glyph).set_style(style);
             }
         }
     }
+}
 
-    let runs = runs(&values);
+/// The latency as braille lines (a lone point as a dot), broken where it is unknown; drawn
+/// into a scratch buffer and copied over where it drew, so the thresholds under it stay
+/// visible between its dots.
+fn latency_line(frame: &mut Frame, graph: &Graph, values: &[Option<u64>], theme: &Theme) {
+    let runs = runs(values);
     let datasets: Vec<Dataset> = runs
         .iter()
         .map(|run| {
@@ -179,75 +221,59 @@ pub fn draw(frame: &mut Frame, area: Rect, data: &ChartData, theme: &Theme) {
         })
         .collect();
     let chart = Chart::new(datasets)
-        .x_axis(Axis::default().bounds([0.0, last]))
-        .y_axis(Axis::default().bounds([0.0, top]));
-    // Drawn into a scratch buffer and copied over where it drew, so the thresholds under it
-    // stay visible between its dots.
-    let mut scratch = ratatui::buffer::Buffer::empty(graph);
-    ratatui::widgets::Widget::render(chart, graph, &mut scratch);
+        .x_axis(Axis::default().bounds([0.0, graph.last]))
+        .y_axis(Axis::default().bounds([0.0, graph.top_ms / 1000.0]));
+    let area = graph.area;
+    let mut scratch = Buffer::empty(area);
+    chart.render(area, &mut scratch);
     let buffer = frame.buffer_mut();
-    for y in graph.top()..graph.bottom() {
-        for x in graph.left()..graph.right() {
-            let Some(drawn) = scratch.cell((x, y)) else {
-                continue;
-            };
-            if drawn.symbol() != " "
+    for y in area.top()..area.bottom() {
+        for x in area.left()..area.right() {
+            if let Some(drawn) = scratch.cell((x, y)).filter(|c| c.symbol() != " ")
                 && let Some(cell) = buffer.cell_mut((x, y))
             {
                 *cell = drawn.clone();
             }
         }
     }
+}
 
-    // Event markers: a letter on the top row, a dotted guide below it where nothing is drawn.
-    let start = history.points.first().map(|p| p.t);
+/// A letter on the top row at each event's moment, and a dotted guide below it where
+/// nothing is drawn. Status changes first: an operation at the same column wins the letter.
+fn markers(frame: &mut Frame, graph: &Graph, data: &ChartData, theme: &Theme) {
+    let history = data.history;
+    let Some(start) = history.points.first().map(|p| p.t) else {
+        return;
+    };
     let step = f64::from(history.step_s.max(1));
-    // Status changes first: an operator's operation at the same column wins the letter.
     let (status_changes, operations): (Vec<&HistoryEvent>, Vec<&HistoryEvent>) = history
         .events
         .iter()
         .partition(|e| e.kind == HistoryEventKind::Status);
+    let buffer = frame.buffer_mut();
+    let area = graph.area;
     for event in status_changes.into_iter().chain(operations) {
-        let Some(start) = start else { break };
         let index = (event.t - start).num_milliseconds() as f64 / 1000.0 / step;
-        let x = column_of(index);
-        for y in graph.top() + 1..graph.bottom() {
+        let x = graph.column_of(index);
+        for y in area.top() + 1..area.bottom() {
             if let Some(cell) = buffer.cell_mut((x, y))
                 && cell.symbol() == " "
             {
                 cell.set_symbol("┊").set_style(theme.dim());
             }
         }
-        if let Some(cell) = buffer.cell_mut((x, graph.top())) {
+        if let Some(cell) = buffer.cell_mut((x, area.top())) {
             cell.set_char(letter(event.kind)).set_style(theme.key());
         }
     }
-
-    // The latency scale: the top, the middle, zero.
-    for (row, ms) in [
-        (graph.top(), top_ms),
-        (graph.top() + (graph.height - 1) / 2, top_ms / 2.0),
-        (graph.bottom() - 1, 0.0),
-    ] {
-        let label = format!("{:>6}", short_latency(ms.round() as u64));
-        frame.render_widget(
-            Paragraph::new(Span::styled(label, theme.dim())),
-            Rect::new(area.x, row, LABELS_WIDTH - 1, 1),
-        );
-    }
-    frame.render_widget(
-        Paragraph::new(time_axis(data, axis.width)).style(theme.dim()),
-        axis,
-    );
-    frame.render_widget(Paragraph::new(events_line(data, theme)), events_row);
 }
 
 fn title_line(data: &ChartData, highest: u64, top_ms: f64, theme: &Theme) -> Line<'static> {
     // A threshold above the scale is said to be so.
     let above = |ms: u64| if ms as f64 > top_ms { " ↑" } else { "" };
     let window = match data.history.window {
-        crate::domain::HistoryWindow::Minutes15 => "last 15 min",
-        crate::domain::HistoryWindow::Hours6 => "last 6 h",
+        HistoryWindow::Minutes15 => "last 15 min",
+        HistoryWindow::Hours6 => "last 6 h",
     };
     let peak = if highest > 0 {
         format!(", peak {}", short_latency(highest))
