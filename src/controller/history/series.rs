@@ -2,8 +2,8 @@
 //! (the status at the end of the step and the highest latency seen in it while running, to
 //! three significant digits). 90 + 360 points and two step numbers come to 908 bytes; a
 //! writer that holds still (stopped, or running at a steady latency) is kept as its one point
-//! and the steps it covers, 24 bytes, until it moves. Saved, a writer holding still takes a
-//! few bytes.
+//! and the steps it covers (40 bytes, a run of steps missed while the controller was down
+//! included) until it moves. Saved, a writer holding still takes a few bytes.
 
 use chrono::{DateTime, Utc};
 
@@ -140,10 +140,10 @@ fn ring(window: HistoryWindow) -> (usize, std::ops::Range<usize>) {
 }
 
 impl Rings {
-    /// Rings holding what [`Form::Steady`] holds.
-    fn of_steady(first: [u32; 2], newest: [u32; 2], point: u16) -> Box<Rings> {
+    /// The rings a still writer's history reads as.
+    fn of_still(still: &Still) -> Box<Rings> {
         let mut rings = Box::new(Rings {
-            newest,
+            newest: still.newest,
             points: [EMPTY; POINTS],
         });
         for window in HistoryWindow::ALL {
@@ -151,42 +151,55 @@ impl Rings {
             let Some(points) = rings.points.get_mut(range) else {
                 continue;
             };
-            let len = points.len();
-            let seen = (newest[which] - first[which]) as usize + 1;
-            for k in 0..seen.min(len) {
-                points[(newest[which] as usize - k) % len] = point;
+            let len = points.len() as u32;
+            let newest = still.newest[which];
+            for step in newest.saturating_sub(len - 1)..=newest {
+                if still.holds(which, step) {
+                    points[(step % len) as usize] = still.point;
+                }
             }
         }
         rings
     }
 
-    /// The steady form of these rings, when they are one: in each window one block of equal
-    /// points ending at the newest step, the same point in both, nothing else seen.
-    fn as_steady(&self) -> Option<Form> {
-        let mut first = [0u32; 2];
-        let mut point = None;
+    /// These rings as a still writer's history, when they are one: in each window the same
+    /// point from the newest step back, with at most one run of steps not seen in between,
+    /// and nothing else.
+    fn as_still(&self) -> Option<Still> {
+        let mut still = Still {
+            first: [0; 2],
+            newest: self.newest,
+            gap: [NO_GAP; 2],
+            point: EMPTY,
+        };
         for window in HistoryWindow::ALL {
             let (which, range) = ring(window);
             let points = self.points.get(range)?;
             let len = points.len();
             let newest = self.newest[which];
+            // Back from the newest step: the point, maybe a gap and the point again, then
+            // nothing.
             let at = |k: usize| points[(newest as usize + len - k % len) % len];
             let p = at(0);
-            if p == EMPTY || point.is_some_and(|q| q != p) {
+            if p == EMPTY || (still.point != EMPTY && still.point != p) {
                 return None;
             }
-            point = Some(p);
-            let block = (0..len).take_while(|&k| at(k) == p).count();
-            if (block..len).any(|k| at(k) != EMPTY) || (block as u32) > newest + 1 {
+            still.point = p;
+            let seen = (0..len).take_while(|&k| at(k) == p).count();
+            let gap = (seen..len).take_while(|&k| at(k) == EMPTY).count();
+            let before = (seen + gap..len).take_while(|&k| at(k) == p).count();
+            let end = seen + gap + before;
+            if (end..len).any(|k| at(k) != EMPTY) || end as u32 > newest + 1 {
                 return None;
             }
-            first[which] = newest + 1 - block as u32;
+            if before > 0 {
+                still.gap[which] = [newest + 1 - (seen + gap) as u32, newest - seen as u32];
+                still.first[which] = newest + 1 - end as u32;
+            } else {
+                still.first[which] = newest + 1 - seen as u32;
+            }
         }
-        Some(Form::Steady {
-            first,
-            newest: self.newest,
-            point: point?,
-        })
+        Some(still)
     }
 
     /// Takes in the writer as seen at `now`: its status becomes the step's, and its latency
@@ -325,8 +338,69 @@ impl Rings {
     }
 }
 
+/// No steps missed: an empty range.
+const NO_GAP: [u32; 2] = [1, 0];
+
+/// The history of a writer that held still: in each window every step from `first` to
+/// `newest` holds `point`, but those in `gap` (steps not seen, at most one run of them: the
+/// controller was down).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Still {
+    first: [u32; 2],
+    newest: [u32; 2],
+    gap: [[u32; 2]; 2],
+    point: u16,
+}
+
+impl Still {
+    /// Whether step `step` of window `which` holds the point.
+    fn holds(&self, which: usize, step: u32) -> bool {
+        let [from, to] = self.gap[which];
+        (self.first[which]..=self.newest[which]).contains(&step) && !(from..=to).contains(&step)
+    }
+
+    /// The history after the writer is seen again at steps `steps` (not before the newest),
+    /// if it still holds still: the same point after merging, and no second run of missed
+    /// steps while the first is still in its window.
+    fn seen_again(
+        &self,
+        steps: [u32; 2],
+        status: WriterStatus,
+        latency_ms: Option<u64>,
+    ) -> Option<Still> {
+        let mut next = self.clone();
+        for window in HistoryWindow::ALL {
+            let (which, range) = ring(window);
+            let len = range.len() as u32;
+            let (step, newest) = (steps[which], self.newest[which]);
+            let before = match step.checked_sub(newest)? {
+                0 => self.point,
+                1 => EMPTY,
+                _ => {
+                    // Steps missed. An older gap that left the window is forgotten, with
+                    // what came before it.
+                    let [_, to] = self.gap[which];
+                    if self.gap[which] != NO_GAP {
+                        if step.saturating_sub(to) < len {
+                            return None;
+                        }
+                        next.first[which] = next.first[which].max(to + 1);
+                    }
+                    next.gap[which] = [newest + 1, step - 1];
+                    EMPTY
+                }
+            };
+            if merged(before, status, latency_ms) != self.point {
+                return None;
+            }
+            next.newest[which] = step;
+        }
+        Some(next)
+    }
+}
+
 /// One writer's history. Most writers hold still — stopped, or running at a steady latency —
-/// and take 20 bytes; a writer whose points differ gets its rings (908 bytes) the first time
+/// and take 40 bytes; a writer whose points differ gets its rings (908 bytes) the first time
 /// they do, and reads back exactly as if it had had them all along.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Series(Form);
@@ -337,13 +411,8 @@ enum Form {
     /// Nothing seen yet.
     #[default]
     Unseen,
-    /// Every step from `first` to `newest` (per window) seen, none missed, each holding
-    /// `point`.
-    Steady {
-        first: [u32; 2],
-        newest: [u32; 2],
-        point: u16,
-    },
+    /// A writer that held still: see [`Still`].
+    Still(Still),
     /// Anything else.
     Moving(Box<Rings>),
 }
@@ -361,44 +430,33 @@ impl Series {
         match &mut self.0 {
             Form::Unseen => {
                 let point = merged(EMPTY, status, latency_ms);
-                self.0 = Form::Steady {
+                self.0 = Form::Still(Still {
                     first: steps,
                     newest: steps,
+                    gap: [NO_GAP; 2],
                     point,
-                };
+                });
                 return Observed {
                     step: steps[0],
                     point,
                 };
             }
-            Form::Steady {
-                first,
-                newest,
-                point,
-            } => {
-                if steps[0] < newest[0] {
+            Form::Still(still) => {
+                if steps[0] < still.newest[0] {
                     // The clock went back: not recorded.
                     return Observed {
-                        step: newest[0],
-                        point: *point,
+                        step: still.newest[0],
+                        point: still.point,
                     };
                 }
-                let holds = (0..2).all(|w| {
-                    let before = match steps[w] - newest[w] {
-                        0 => *point,
-                        1 => EMPTY,
-                        _ => return false, // a step missed
-                    };
-                    merged(before, status, latency_ms) == *point
-                });
-                if holds {
-                    *newest = steps;
+                if let Some(next) = still.seen_again(steps, status, latency_ms) {
+                    *still = next;
                     return Observed {
                         step: steps[0],
-                        point: *point,
+                        point: still.point,
                     };
                 }
-                self.0 = Form::Moving(Rings::of_steady(*first, *newest, *point));
+                self.0 = Form::Moving(Rings::of_still(still));
             }
             Form::Moving(_) => {}
         }
@@ -412,18 +470,14 @@ impl Series {
     pub fn points(&self, window: HistoryWindow, now: DateTime<Utc>) -> Vec<Point> {
         match &self.0 {
             Form::Moving(rings) => rings.points(window, now),
-            Form::Unseen | Form::Steady { .. } => {
+            Form::Unseen | Form::Still(_) => {
                 let which = ring(window).0;
                 let first_step = window.first_step(now);
                 (0..window.points() as u32)
                     .map(|k| {
                         let step = first_step.saturating_add(k);
                         let point = match &self.0 {
-                            Form::Steady {
-                                first,
-                                newest,
-                                point,
-                            } if (first[which]..=newest[which]).contains(&step) => *point,
+                            Form::Still(still) if still.holds(which, step) => still.point,
                             _ => EMPTY,
                         };
                         decode(window.step_start(step), point)
@@ -437,7 +491,7 @@ impl Series {
     pub fn is_empty(&self) -> bool {
         match &self.0 {
             Form::Unseen => true,
-            Form::Steady { .. } => false,
+            Form::Still(_) => false,
             Form::Moving(rings) => rings.is_empty(),
         }
     }
@@ -450,11 +504,7 @@ impl Series {
                 points: [EMPTY; POINTS],
             }
             .encode(out),
-            Form::Steady {
-                first,
-                newest,
-                point,
-            } => Rings::of_steady(*first, *newest, *point).encode(out),
+            Form::Still(still) => Rings::of_still(still).encode(out),
             Form::Moving(rings) => rings.encode(out),
         }
     }
@@ -463,8 +513,8 @@ impl Series {
     /// `None` for anything else. A steady one is read back steady.
     pub fn decode(bytes: &[u8]) -> Option<(Series, usize)> {
         let (rings, used) = Rings::decode(bytes)?;
-        let form = match rings.as_steady() {
-            Some(steady) => steady,
+        let form = match rings.as_still() {
+            Some(still) => Form::Still(still),
             None if rings.is_empty() => Form::Unseen,
             None => Form::Moving(rings),
         };
@@ -672,7 +722,7 @@ mod tests {
                 }
                 series.observe(now, status, latency);
                 rings.observe(now, status, latency);
-                if matches!(series.0, Form::Steady { .. }) {
+                if matches!(series.0, Form::Still(_)) {
                     steady_seen += 1;
                 }
                 if i % 8 == 0 {
@@ -705,12 +755,12 @@ mod tests {
                 Some(9),
             );
         }
-        assert!(matches!(s.0, Form::Steady { .. }), "{s:?}");
+        assert!(matches!(s.0, Form::Still(_)), "{s:?}");
         let mut saved = Vec::new();
         s.encode(&mut saved);
         assert!(matches!(
             Series::decode(&saved).unwrap().0.0,
-            Form::Steady { .. }
+            Form::Still(_)
         ));
         s.observe(
             t0() + Duration::seconds(500),
@@ -718,6 +768,31 @@ mod tests {
             Some(9),
         );
         assert!(matches!(s.0, Form::Moving(_)));
+    }
+
+    #[test]
+    fn a_still_writer_stays_small_across_a_restart_but_not_two() {
+        let mut s = Series::default();
+        let mut rings = bare_rings();
+        let mut see = |s: &mut Series, at: DateTime<Utc>| {
+            s.observe(at, WriterStatus::Stopped, None);
+            rings.observe(at, WriterStatus::Stopped, None);
+            for window in HistoryWindow::ALL {
+                assert_eq!(s.points(window, at), rings.points(window, at));
+            }
+        };
+        see(&mut s, t0());
+        see(&mut s, t0() + Duration::seconds(10));
+        // Down for five minutes, then seen again: one gap, still small, saved and read back so.
+        see(&mut s, t0() + Duration::minutes(5));
+        assert!(matches!(s.0, Form::Still(_)), "{s:?}");
+        let mut saved = Vec::new();
+        s.encode(&mut saved);
+        let (back, _) = Series::decode(&saved).unwrap();
+        assert_eq!(back, s);
+        // Down again while the first gap is in the 6 h window: its rings.
+        see(&mut s, t0() + Duration::minutes(9));
+        assert!(matches!(s.0, Form::Moving(_)), "{s:?}");
     }
 
     #[test]
@@ -764,7 +839,7 @@ mod tests {
         assert_eq!((&second, used), (&moving, 909));
         assert!(std::mem::size_of::<Rings>() + std::mem::size_of::<Series>() <= 1024);
         assert!(
-            std::mem::size_of::<Series>() <= 24,
+            std::mem::size_of::<Series>() <= 40,
             "a writer holding still"
         );
         // Cut short, an unknown form, runs that do not add up: refused, no panic.
