@@ -9,6 +9,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use jwctl::domain::{LatencyBand, WriterStatus};
 use jwctl::tui::action::Action;
 use jwctl::tui::health::HealthItem;
+use jwctl::tui::memory::ViewMemory;
 use jwctl::tui::state::{Mode, Popup, State};
 use jwctl::tui::update::update;
 use screen::*;
@@ -71,6 +72,10 @@ fn enter_on_a_band_filters_the_table_to_it_and_esc_clears_it() {
     let counted = row.bands[LatencyBand::From60s.index()] as usize;
     press(&mut s, KeyCode::Enter);
     assert!(s.popup.is_none(), "the view closes");
+    // A filter for now: the view remembered for the next start is not narrowed by it.
+    let remembered = ViewMemory::of(&s);
+    assert!(remembered.regions.is_empty(), "{remembered:?}");
+    assert_eq!(remembered.statuses.len(), WriterStatus::ALL.len());
 
     let shown: Vec<_> = s.table.rows.iter().map(|&r| &s.fleet.writers[r]).collect();
     assert_eq!(

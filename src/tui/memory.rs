@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::state::{Column, Sort, State};
+use super::state::{Column, Filter, Sort, State};
 use crate::domain::{StatusSet, WriterStatus};
 
 /// File name inside the state dir.
@@ -51,14 +51,20 @@ struct MemoryFile {
 impl ViewMemory {
     /// What `state` would remember.
     pub fn of(state: &State) -> ViewMemory {
+        // A filter chosen in the health view is for now (Esc clears it): not remembered.
+        let filter = if state.filter.from_health {
+            Filter::default()
+        } else {
+            state.filter.clone()
+        };
         ViewMemory {
             controller: if state.controller.demo {
                 DEMO_KEY.to_string()
             } else {
                 state.controller.url.clone()
             },
-            regions: state.filter.regions.clone(),
-            statuses: state.filter.status.statuses().collect(),
+            regions: filter.regions,
+            statuses: filter.status.statuses().collect(),
             sort: state.sort.column.key().to_string(),
             descending: state.sort.descending,
             search: state.search.input.value.trim().to_string(),
