@@ -82,15 +82,7 @@ fn the_console_pauses_and_replays_a_writer_of_an_oms() {
     let sandbox = tempfile::tempdir().expect("sandbox");
     let mut app = console_on(sandbox.path(), &url, &token);
     app.wait_for("16/16 shown");
-    // Search by the writer's name: the exact match is the best match, selected at the top.
-    app.send("/");
-    app.send(&name);
-    app.send(keys::ENTER);
-    app.wait_until("the writer found", LIMIT, |s| {
-        s.lines()
-            .nth(2)
-            .is_some_and(|l| l.split_whitespace().next() == Some(name.as_str()))
-    });
+    app.search_to_top(&name);
 
     app.send("p");
     app.wait_for(&format!("Pause {name}?"));

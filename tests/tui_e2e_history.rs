@@ -34,14 +34,7 @@ fn a_paused_writer_shows_its_pause_on_the_latency_chart() {
     let sandbox = tempfile::tempdir().expect("sandbox");
     let mut app = PtyApp::spawn(server.console(sandbox.path(), &[]), 100, 30);
     app.wait_for("80/80 shown");
-    app.send("/");
-    app.send(&name);
-    app.send(keys::ENTER);
-    app.wait_until("the writer found", LIMIT, |s| {
-        s.lines()
-            .nth(2)
-            .is_some_and(|l| l.split_whitespace().next() == Some(name.as_str()))
-    });
+    app.search_to_top(&name);
 
     // Paused from the table…
     app.send("p");

@@ -143,6 +143,19 @@ impl PtyApp {
         })
     }
 
+    /// Searches the table for writer `name` and waits until it is the first row (the exact
+    /// match is the best match, selected at the top).
+    pub fn search_to_top(&mut self, name: &str) {
+        self.send("/");
+        self.send(name);
+        self.send(keys::ENTER);
+        self.wait_until("the writer found", Duration::from_secs(20), |s| {
+            s.lines()
+                .nth(2)
+                .is_some_and(|l| l.split_whitespace().next() == Some(name))
+        });
+    }
+
     /// The line of the screen containing `needle`, once it shows.
     pub fn line_with(&self, needle: &str) -> String {
         let text = self.wait_for(needle);
