@@ -149,6 +149,37 @@ fn the_detail_chart_in_colour_and_mono_at_80x24_and_160x48() {
 }
 
 #[test]
+fn a_writer_that_did_not_run_in_the_window_says_so_instead_of_a_line() {
+    let mut s = state(60, 3, (100, 30));
+    let failed = s
+        .fleet
+        .writers
+        .iter()
+        .find(|w| w.status == WriterStatus::Failed)
+        .map(|w| w.id.clone())
+        .expect("a failed writer");
+    let mut failing = history(&failed, HistoryWindow::Minutes15);
+    for point in &mut failing.points {
+        point.latency_ms = None;
+        point.status = point.status.map(|_| WriterStatus::Failed);
+    }
+    s.detail = Some(DetailView {
+        history: Loadable::Loaded(failing),
+        ..DetailView::new(failed, HistoryWindow::Minutes15)
+    });
+    let text = screen(&s);
+    assert!(
+        text.contains("No latency in this window: the writer did not run (now failed)"),
+        "{text}"
+    );
+    let braille = text
+        .chars()
+        .filter(|c| ('\u{2801}'..='\u{28ff}').contains(c))
+        .count();
+    assert_eq!(braille, 1, "the legend's ⣀ only, no line: {text}");
+}
+
+#[test]
 fn below_80x24_the_numbers_stay_without_the_chart() {
     let s = detail_state((79, 24), HistoryWindow::Minutes15, false);
     let text = screen(&s);

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
+use ratatui::layout::{Alignment, Rect};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph, Widget};
@@ -161,6 +161,9 @@ pub fn draw(frame: &mut Frame, area: Rect, data: &ChartData, theme: &Theme) {
     // Thresholds first: the latency line is drawn over them, the markers where it is not.
     thresholds(frame, &graph, data, theme);
     latency_line(frame, &graph, &values, theme);
+    if values.iter().all(Option::is_none) {
+        no_latency(frame, &graph, data, theme);
+    }
     markers(frame, &graph, data, theme);
     // The latency scale: the top, the middle, zero.
     let g = graph.area;
@@ -236,6 +239,24 @@ fn latency_line(frame: &mut Frame, graph: &Graph, values: &[Option<u64>], theme:
             }
         }
     }
+}
+
+/// Says why there is no line: the writer did not run in the window, or was not seen yet.
+fn no_latency(frame: &mut Frame, graph: &Graph, data: &ChartData, theme: &Theme) {
+    let status = data.history.points.iter().rev().find_map(|p| p.status);
+    let text = match status {
+        Some(status) => format!(
+            "No latency in this window: the writer did not run (now {})",
+            status.as_str()
+        ),
+        None => "Nothing seen of this writer in this window yet".to_string(),
+    };
+    let area = graph.area;
+    let row = Rect::new(area.x, area.y + area.height / 2, area.width, 1);
+    frame.render_widget(
+        Paragraph::new(Span::styled(text, theme.dim())).alignment(Alignment::Center),
+        row,
+    );
 }
 
 /// A letter on the top row at each event's moment, and a dotted guide below it where
