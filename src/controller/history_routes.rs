@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::audit_routes::AUDIT_MAX_LIMIT;
 use super::backend::{AuditFilter, blocking};
 use super::error::ApiError;
-use super::history::{events, wire_points};
+use super::history::events;
 use super::http::{AppState, query_problem, writer_id};
 use crate::api::{HISTORY_MAX_IDS, WriterHistory};
 use crate::domain::HistoryWindow;
@@ -72,7 +72,7 @@ pub(crate) async fn writer_history(
         writer: id,
         window,
         step_s: window.step_secs(),
-        points: wire_points(&points),
+        points,
         events,
     })
     .into_response())

@@ -21,8 +21,8 @@ use super::ControllerError;
 use super::backend::{Backend, blocking, lock};
 use super::db::RevisionStore;
 use super::error::ApiError;
-use super::history::{self, Point, Series};
-use crate::api::{ErrorCode, HistorySeries, WriterDelta};
+use super::history::{self, Series};
+use crate::api::{ErrorCode, HistoryPoint, HistorySeries, WriterDelta};
 use crate::domain::{HistoryWindow, SharedClock};
 use stream::{Frame, Subscription, delta_frame, reset_frame};
 pub(crate) use tracker::{Changes, Rules, Tracker, Unanswerable};
@@ -295,7 +295,7 @@ impl Feed {
     }
 
     /// Writer `id`'s points in `window` now: all null for a writer no scan has seen yet.
-    pub fn history(&self, id: &str, window: HistoryWindow) -> Vec<Point> {
+    pub fn history(&self, id: &str, window: HistoryWindow) -> Vec<HistoryPoint> {
         let now = self.clock.now();
         let tracker = lock(&self.tracker);
         match tracker.series(id) {

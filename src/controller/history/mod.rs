@@ -8,29 +8,17 @@ mod store;
 
 use chrono::{DateTime, Utc};
 
-pub(crate) use series::{Observed, Point, Series};
+pub(crate) use series::{Observed, Series};
 pub(crate) use store::{load, save};
 
 use crate::api::{AuditAction, AuditEntry, HistoryEvent, HistoryEventKind, HistoryPoint};
 use crate::domain::{WriterStatus, format_utc};
 
-/// The wire form of `points`.
-pub(crate) fn wire_points(points: &[Point]) -> Vec<HistoryPoint> {
-    points
-        .iter()
-        .map(|p| HistoryPoint {
-            t: p.t,
-            latency_ms: p.latency_ms,
-            status: p.status,
-        })
-        .collect()
-}
-
 /// The events of a window: the operations in `audit` (newest first, as the audit log answers)
 /// that acted (refusals and no-ops changed nothing) at or after `from`, and the status changes between consecutive seen `points`;
 /// oldest first.
 pub(crate) fn events(
-    points: &[Point],
+    points: &[HistoryPoint],
     audit: &[AuditEntry],
     from: DateTime<Utc>,
 ) -> Vec<HistoryEvent> {
@@ -106,8 +94,8 @@ mod tests {
         }
     }
 
-    fn point(secs: i64, status: Option<WriterStatus>) -> Point {
-        Point {
+    fn point(secs: i64, status: Option<WriterStatus>) -> HistoryPoint {
+        HistoryPoint {
             t: t0() + Duration::seconds(secs),
             latency_ms: None,
             status,

@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::api::HistoryPoint;
 use crate::domain::{HistoryWindow, WriterStatus};
 
 /// The latency part of a point: 13 bits, all ones when none was seen.
@@ -59,25 +60,15 @@ fn decode_latency(code: u16) -> u64 {
     (above % PER_DECADE + 100) * 10u64.pow(decade as u32)
 }
 
-/// One step of one window as the controller saw it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Point {
-    /// The start of the step.
-    pub t: DateTime<Utc>,
-    /// The highest latency seen while the writer ran in the step.
-    pub latency_ms: Option<u64>,
-    /// Its status when last seen in the step.
-    pub status: Option<WriterStatus>,
-}
-
 fn status_code(status: WriterStatus) -> u16 {
     status.index() as u16 + 1
 }
 
-fn decode(t: DateTime<Utc>, point: u16) -> Point {
+/// The step starting at `t` holding `point`, as the API answers it.
+fn decode(t: DateTime<Utc>, point: u16) -> HistoryPoint {
     let latency = point & LATENCY_MASK;
     let status = usize::from(point >> LATENCY_BITS);
-    Point {
+    HistoryPoint {
         t,
         latency_ms: (latency != NO_LATENCY).then(|| decode_latency(latency)),
         status: status
@@ -246,7 +237,7 @@ impl Rings {
     }
 
     /// The window's points at `now`, oldest first, the last the step now filling.
-    fn points(&self, window: HistoryWindow, now: DateTime<Utc>) -> Vec<Point> {
+    fn points(&self, window: HistoryWindow, now: DateTime<Utc>) -> Vec<HistoryPoint> {
         let (which, range) = ring(window);
         let points = self.points.get(range).unwrap_or_default();
         let newest = self.newest[which];
@@ -467,7 +458,7 @@ impl Series {
     }
 
     /// The window's points at `now`, oldest first, the last the step now filling.
-    pub fn points(&self, window: HistoryWindow, now: DateTime<Utc>) -> Vec<Point> {
+    pub fn points(&self, window: HistoryWindow, now: DateTime<Utc>) -> Vec<HistoryPoint> {
         match &self.0 {
             Form::Moving(rings) => rings.points(window, now),
             Form::Unseen | Form::Still(_) => {
