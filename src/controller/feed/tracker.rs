@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::api::{Progress, WriterDelta};
 use crate::config::{DEFAULT_LATENCY_CRITICAL_SECS, DEFAULT_LATENCY_WARN_SECS};
 use crate::controller::backend::WriterView;
-use crate::controller::history::{Observed, Series};
+use crate::controller::history::Series;
 use crate::domain::{IdIndex, Identified, SharedStr, WriterStatus};
 
 /// When progress is published and how long removals are kept.
@@ -117,8 +117,6 @@ struct Tracked {
     seen: u64,
     /// What the scans saw of its latency and status.
     series: Series,
-    /// What its series' step held after the last scan that changed it.
-    observed: Observed,
 }
 
 impl Tracked {
@@ -143,16 +141,12 @@ impl Tracked {
             progress_at: at,
             seen,
             series,
-            observed: Observed::default(),
         }
     }
 
-    /// Takes `view` as seen at `now` into its history, unless that changes nothing.
+    /// Takes `view` as seen at `now` into its history.
     fn see(&mut self, now: DateTime<Utc>, view: &dyn WriterView) {
-        let (status, latency) = (view.status(), view.latency_ms());
-        if !self.observed.unchanged(now, status, latency) {
-            self.observed = self.series.observe(now, status, latency);
-        }
+        self.series.observe(now, view.status(), view.latency_ms());
     }
 
     /// `view` published whole at `revision`; its history goes on.

@@ -8,7 +8,7 @@ mod store;
 
 use chrono::{DateTime, Utc};
 
-pub(crate) use series::{Observed, Series};
+pub(crate) use series::Series;
 pub(crate) use store::{load, save};
 
 use crate::api::{AuditAction, AuditEntry, HistoryEvent, HistoryEventKind, HistoryPoint};

@@ -92,11 +92,11 @@ fn merged(point: u16, status: WriterStatus, latency_ms: Option<u64>) -> u16 {
     (status_code(status) << LATENCY_BITS) | latency
 }
 
-/// What a series' 10 s step held after it last took a writer in, kept beside the series so a
-/// scan can tell, without touching the series, that seeing the writer again changes nothing
-/// (a million series are a million cache misses a second).
+/// What moving rings' 10 s step held after they last took a writer in, kept beside the
+/// pointer to them so a scan can tell, without touching the rings, that seeing the writer
+/// again changes nothing (a million rings are a million cache misses a second).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Observed {
+struct Observed {
     step: u32,
     point: u16,
 }
@@ -104,12 +104,7 @@ pub(crate) struct Observed {
 impl Observed {
     /// Whether seeing the writer at `now` with `status` and `latency_ms` leaves its series as
     /// it is: the same 10 s step (so the same minute) and the same point after merging.
-    pub fn unchanged(
-        &self,
-        now: DateTime<Utc>,
-        status: WriterStatus,
-        latency_ms: Option<u64>,
-    ) -> bool {
+    fn unchanged(&self, now: DateTime<Utc>, status: WriterStatus, latency_ms: Option<u64>) -> bool {
         HistoryWindow::Minutes15.step_of(now) == self.step
             && merged(self.point, status, latency_ms) == self.point
     }
@@ -397,70 +392,66 @@ impl Still {
 pub(crate) struct Series(Form);
 
 /// The forms of a [`Series`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 enum Form {
     /// Nothing seen yet.
     #[default]
     Unseen,
     /// A writer that held still: see [`Still`].
     Still(Still),
-    /// Anything else.
-    Moving(Box<Rings>),
+    /// Anything else, with what its step held after the last change.
+    Moving { rings: Box<Rings>, seen: Observed },
 }
 
+/// Forms are equal when they hold the same history (the moving form's scan cache aside).
+impl PartialEq for Form {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Form::Unseen, Form::Unseen) => true,
+            (Form::Still(a), Form::Still(b)) => a == b,
+            (Form::Moving { rings: a, .. }, Form::Moving { rings: b, .. }) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Form {}
+
 impl Series {
-    /// Takes in the writer as seen at `now` (see [`Rings::observe`]); answers what its 10 s
-    /// step holds now.
-    pub fn observe(
-        &mut self,
-        now: DateTime<Utc>,
-        status: WriterStatus,
-        latency_ms: Option<u64>,
-    ) -> Observed {
+    /// Takes in the writer as seen at `now` (see [`Rings::observe`]).
+    pub fn observe(&mut self, now: DateTime<Utc>, status: WriterStatus, latency_ms: Option<u64>) {
         let steps = HistoryWindow::ALL.map(|w| w.step_of(now));
         match &mut self.0 {
             Form::Unseen => {
-                let point = merged(EMPTY, status, latency_ms);
                 self.0 = Form::Still(Still {
                     first: steps,
                     newest: steps,
                     gap: [NO_GAP; 2],
-                    point,
+                    point: merged(EMPTY, status, latency_ms),
                 });
-                return Observed {
-                    step: steps[0],
-                    point,
-                };
             }
-            Form::Still(still) => {
-                if steps[0] < still.newest[0] {
-                    // The clock went back: not recorded.
-                    return Observed {
-                        step: still.newest[0],
-                        point: still.point,
-                    };
+            // The clock went back: not recorded.
+            Form::Still(still) if steps[0] < still.newest[0] => {}
+            Form::Still(still) => match still.seen_again(steps, status, latency_ms) {
+                Some(next) => *still = next,
+                None => {
+                    let mut rings = Rings::of_still(still);
+                    let seen = rings.observe(now, status, latency_ms);
+                    self.0 = Form::Moving { rings, seen };
                 }
-                if let Some(next) = still.seen_again(steps, status, latency_ms) {
-                    *still = next;
-                    return Observed {
-                        step: steps[0],
-                        point: still.point,
-                    };
+            },
+            Form::Moving { rings, seen } => {
+                if !seen.unchanged(now, status, latency_ms) {
+                    *seen = rings.observe(now, status, latency_ms);
                 }
-                self.0 = Form::Moving(Rings::of_still(still));
             }
-            Form::Moving(_) => {}
-        }
-        match &mut self.0 {
-            Form::Moving(rings) => rings.observe(now, status, latency_ms),
-            _ => Observed::default(),
         }
     }
 
     /// The window's points at `now`, oldest first, the last the step now filling.
     pub fn points(&self, window: HistoryWindow, now: DateTime<Utc>) -> Vec<HistoryPoint> {
         match &self.0 {
-            Form::Moving(rings) => rings.points(window, now),
+            Form::Moving { rings, .. } => rings.points(window, now),
             Form::Unseen | Form::Still(_) => {
                 let which = ring(window).0;
                 let first_step = window.first_step(now);
@@ -483,7 +474,7 @@ impl Series {
         match &self.0 {
             Form::Unseen => true,
             Form::Still(_) => false,
-            Form::Moving(rings) => rings.is_empty(),
+            Form::Moving { rings, .. } => rings.is_empty(),
         }
     }
 
@@ -496,7 +487,7 @@ impl Series {
             }
             .encode(out),
             Form::Still(still) => Rings::of_still(still).encode(out),
-            Form::Moving(rings) => rings.encode(out),
+            Form::Moving { rings, .. } => rings.encode(out),
         }
     }
 
@@ -507,7 +498,10 @@ impl Series {
         let form = match rings.as_still() {
             Some(still) => Form::Still(still),
             None if rings.is_empty() => Form::Unseen,
-            None => Form::Moving(rings),
+            None => Form::Moving {
+                rings,
+                seen: Observed::default(),
+            },
         };
         Some((Series(form), used))
     }

@@ -115,9 +115,9 @@ fn steps_not_seen_are_null_and_old_points_leave_the_window() {
 }
 
 #[test]
-fn seeing_a_writer_again_in_its_step_with_nothing_new_is_known_without_the_series() {
-    let mut s = Series::default();
-    let seen = s.observe(t0(), WriterStatus::Running, Some(5_000));
+fn seeing_a_writer_again_in_its_step_with_nothing_new_is_known_without_the_rings() {
+    let mut rings = bare_rings();
+    let seen = rings.observe(t0(), WriterStatus::Running, Some(5_000));
     let at = t0() + Duration::seconds(3);
     assert!(
         seen.unchanged(at, WriterStatus::Running, Some(4_000)),
@@ -222,7 +222,7 @@ fn a_writer_holding_still_stays_small_until_it_moves_and_is_read_back_small() {
         WriterStatus::Running,
         Some(9),
     );
-    assert!(matches!(s.0, Form::Moving(_)));
+    assert!(matches!(s.0, Form::Moving { .. }));
 }
 
 #[test]
@@ -247,7 +247,7 @@ fn a_still_writer_stays_small_across_a_restart_but_not_two() {
     assert_eq!(back, s);
     // Down again while the first gap is in the 6 h window: its rings.
     see(&mut s, t0() + Duration::minutes(9));
-    assert!(matches!(s.0, Form::Moving(_)), "{s:?}");
+    assert!(matches!(s.0, Form::Moving { .. }), "{s:?}");
 }
 
 #[test]
