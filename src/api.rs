@@ -5,7 +5,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{HistoryWindow, LatencyBand, RuleViolation, Writer, WriterStatus};
+use crate::domain::{HistoryWindow, RuleViolation, Writer, WriterStatus};
 
 /// What an identity may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -259,15 +259,14 @@ pub struct LatencyBands {
 }
 
 impl LatencyBands {
-    /// Counts a running writer `latency_ms` behind.
-    pub fn count(&mut self, latency_ms: u64) {
-        let band = match LatencyBand::of(latency_ms) {
-            LatencyBand::Under1s => &mut self.lt_1s,
-            LatencyBand::From1sTo10s => &mut self.from_1s_to_10s,
-            LatencyBand::From10sTo60s => &mut self.from_10s_to_60s,
-            LatencyBand::From60s => &mut self.ge_60s,
-        };
-        *band += 1;
+    /// The wire form of per-band counts in [`crate::domain::LatencyBand::ALL`] order.
+    pub fn from_counts([lt_1s, from_1s_to_10s, from_10s_to_60s, ge_60s]: [u64; 4]) -> Self {
+        LatencyBands {
+            lt_1s,
+            from_1s_to_10s,
+            from_10s_to_60s,
+            ge_60s,
+        }
     }
 }
 

@@ -69,7 +69,7 @@ fn enter_on_a_band_filters_the_table_to_it_and_esc_clears_it() {
         row.items()[view.item],
         HealthItem::Band(LatencyBand::From60s)
     );
-    let counted = row.bands[LatencyBand::From60s.index()] as usize;
+    let counted = row.tally.bands[LatencyBand::From60s.index()] as usize;
     press(&mut s, KeyCode::Enter);
     assert!(s.popup.is_none(), "the view closes");
     // A filter for now: the view remembered for the next start is not narrowed by it.

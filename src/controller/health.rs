@@ -11,38 +11,29 @@ use super::backend::{Backend, blocking};
 use super::error::ApiError;
 use super::http::AppState;
 use crate::api::{FleetHealth, LatencyBands, RegionHealth};
-use crate::domain::{SharedStr, WriterStatus};
+use crate::domain::{SharedStr, Tally, WriterStatus};
 
-/// The health of `backend`'s fleet now, regions in name order. Writers are counted into
-/// arrays by status position under the backend's lock; names are made once per region.
+/// The health of `backend`'s fleet now, regions in name order. Writers are tallied under
+/// the backend's lock; names are made once per region.
 pub(crate) fn fleet_health(backend: &dyn Backend) -> FleetHealth {
-    let mut regions: HashMap<SharedStr, ([u64; WriterStatus::ALL.len()], LatencyBands)> =
-        HashMap::new();
+    let mut regions: HashMap<SharedStr, Tally> = HashMap::new();
     backend.visit(&mut |view| {
-        let (statuses, bands) = match regions.get_mut(view.region()) {
-            Some(region) => region,
+        let tally = match regions.get_mut(view.region()) {
+            Some(tally) => tally,
             None => regions.entry(view.region().clone()).or_default(),
         };
-        let status = view.status();
-        if let Some(count) = statuses.get_mut(status.index()) {
-            *count += 1;
-        }
-        if status == WriterStatus::Running
-            && let Some(latency) = view.latency_ms()
-        {
-            bands.count(latency);
-        }
+        tally.add(view.status(), view.latency_ms());
     });
     let mut regions: Vec<RegionHealth> = regions
         .into_iter()
-        .map(|(region, (statuses, latency_bands))| RegionHealth {
+        .map(|(region, tally)| RegionHealth {
             region: region.to_string(),
             statuses: WriterStatus::ALL
                 .iter()
-                .zip(statuses)
+                .zip(tally.statuses)
                 .map(|(status, count)| (status.as_str().to_string(), count))
                 .collect(),
-            latency_bands,
+            latency_bands: LatencyBands::from_counts(tally.bands),
         })
         .collect();
     regions.sort_by(|a, b| a.region.cmp(&b.region));

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use super::WriterStatus;
+
 /// A band of latency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LatencyBand {
@@ -57,6 +59,47 @@ impl fmt::Display for LatencyBand {
     }
 }
 
+/// Writers counted by status, and the running ones by latency band: a region's health, as
+/// the controller's `GET /v1/fleet/health` and the console's health view count it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Per status, in [`WriterStatus::ALL`] order.
+    pub statuses: [u64; WriterStatus::ALL.len()],
+    /// Running writers per band, in [`LatencyBand::ALL`] order (one whose latency is not
+    /// known is in none).
+    pub bands: [u64; LatencyBand::ALL.len()],
+}
+
+impl Tally {
+    /// Counts a writer in `status`, `latency_ms` behind.
+    pub fn add(&mut self, status: WriterStatus, latency_ms: Option<u64>) {
+        if let Some(count) = self.statuses.get_mut(status.index()) {
+            *count += 1;
+        }
+        if status == WriterStatus::Running
+            && let Some(ms) = latency_ms
+            && let Some(count) = self.bands.get_mut(LatencyBand::of(ms).index())
+        {
+            *count += 1;
+        }
+    }
+
+    /// Adds `other`'s counts to these.
+    pub fn merge(&mut self, other: &Tally) {
+        for (sum, n) in self.statuses.iter_mut().zip(other.statuses) {
+            *sum += n;
+        }
+        for (sum, n) in self.bands.iter_mut().zip(other.bands) {
+            *sum += n;
+        }
+    }
+
+    /// The writers counted.
+    pub fn total(&self) -> u64 {
+        self.statuses.iter().sum()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +127,23 @@ mod tests {
         for (i, band) in LatencyBand::ALL.into_iter().enumerate() {
             assert_eq!(band.index(), i);
         }
+    }
+
+    #[test]
+    fn a_tally_counts_every_writer_by_status_and_running_ones_by_band() {
+        let mut tally = Tally::default();
+        tally.add(WriterStatus::Running, Some(65_000));
+        tally.add(WriterStatus::Running, None);
+        tally.add(WriterStatus::Stopped, Some(65_000));
+        let mut sum = Tally::default();
+        sum.merge(&tally);
+        sum.merge(&tally);
+        assert_eq!(sum.total(), 6);
+        assert_eq!(sum.statuses[WriterStatus::Running.index()], 4);
+        assert_eq!(
+            sum.bands,
+            [0, 0, 0, 2],
+            "a stopped writer's latency is in no band"
+        );
     }
 }

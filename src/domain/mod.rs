@@ -19,7 +19,7 @@ pub use format::{
 };
 pub use history::{HistoryWindow, UnknownWindow};
 pub use id_index::{IdIndex, Identified};
-pub use latency_band::LatencyBand;
+pub use latency_band::{LatencyBand, Tally};
 pub use rules::{
     PausePlan, ReplaySpan, RuleViolation, StartPlan, check_replay, plan_pause, plan_start,
 };

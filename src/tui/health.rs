@@ -9,37 +9,21 @@ use chrono::{DateTime, Utc};
 
 use super::fleet::Fleet;
 use super::state::Filter;
-use crate::domain::{LatencyBand, StatusSet, WriterStatus};
+use crate::domain::{LatencyBand, StatusSet, Tally, WriterStatus};
 
 /// One region's counts (or all regions', `region` `None`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegionCounts {
     pub region: Option<String>,
-    /// Writers per status, in [`WriterStatus::ALL`] order.
-    pub statuses: [u64; 6],
-    /// Running writers per band, in [`LatencyBand::ALL`] order.
-    pub bands: [u64; 4],
+    pub tally: Tally,
 }
 
 impl RegionCounts {
-    fn new(region: Option<String>) -> Self {
-        RegionCounts {
-            region,
-            statuses: [0; 6],
-            bands: [0; 4],
-        }
-    }
-
-    /// Its writers.
-    pub fn total(&self) -> u64 {
-        self.statuses.iter().sum()
-    }
-
     /// What can be chosen on its row: the region, each status it has writers in, each band.
     pub fn items(&self) -> Vec<HealthItem> {
         let statuses = WriterStatus::ALL
             .into_iter()
-            .zip(self.statuses)
+            .zip(self.tally.statuses)
             .filter(|(_, count)| *count > 0)
             .map(|(status, _)| HealthItem::Status(status));
         std::iter::once(HealthItem::Region)
@@ -76,31 +60,27 @@ pub fn count(fleet: &Fleet, now: DateTime<Utc>) -> Vec<RegionCounts> {
     for (row, writer) in fleet.writers.iter().enumerate() {
         let counts = by_region
             .entry(writer.region.as_str())
-            .or_insert_with(|| RegionCounts::new(Some(writer.region.to_string())));
+            .or_insert_with(|| RegionCounts {
+                region: Some(writer.region.to_string()),
+                tally: Tally::default(),
+            });
         let status = fleet.statuses.get(row).copied().unwrap_or(writer.status);
-        if let Some(count) = counts.statuses.get_mut(status.index()) {
-            *count += 1;
-        }
-        if status == WriterStatus::Running
-            && let Some(ms) = fleet.latency_ms(row, now)
-            && let Some(count) = counts.bands.get_mut(LatencyBand::of(ms).index())
-        {
-            *count += 1;
-        }
+        counts.tally.add(status, fleet.latency_ms(row, now));
     }
     let mut rows: Vec<RegionCounts> = by_region.into_values().collect();
     rows.sort_by(|a, b| a.region.cmp(&b.region));
     if rows.len() > 1 {
-        let mut all = RegionCounts::new(None);
+        let mut all = Tally::default();
         for row in &rows {
-            for (sum, n) in all.statuses.iter_mut().zip(row.statuses) {
-                *sum += n;
-            }
-            for (sum, n) in all.bands.iter_mut().zip(row.bands) {
-                *sum += n;
-            }
+            all.merge(&row.tally);
         }
-        rows.insert(0, all);
+        rows.insert(
+            0,
+            RegionCounts {
+                region: None,
+                tally: all,
+            },
+        );
     }
     rows
 }

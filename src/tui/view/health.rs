@@ -87,9 +87,9 @@ fn region_lines(
     let name = row.region.as_deref().unwrap_or("All regions").to_string();
     let header = Line::from(vec![
         Span::styled(name, focus(HealthItem::Region, theme.header())),
-        Span::styled(format!("  {} writers", row.total()), theme.dim()),
+        Span::styled(format!("  {} writers", row.tally.total()), theme.dim()),
     ]);
-    let bar: Vec<Span> = segments(&row.statuses, width)
+    let bar: Vec<Span> = segments(&row.tally.statuses, width)
         .into_iter()
         .map(|(status, cells)| {
             Span::styled(
@@ -99,7 +99,7 @@ fn region_lines(
         })
         .collect();
     let mut statuses = vec![Span::raw("  ")];
-    for (status, count) in WriterStatus::ALL.into_iter().zip(row.statuses) {
+    for (status, count) in WriterStatus::ALL.into_iter().zip(row.tally.statuses) {
         if count == 0 {
             continue;
         }
@@ -111,7 +111,7 @@ fn region_lines(
         statuses.push(Span::raw("  "));
     }
     let mut bands = vec![Span::styled("  latency ", theme.dim())];
-    for (band, count) in LatencyBand::ALL.into_iter().zip(row.bands) {
+    for (band, count) in LatencyBand::ALL.into_iter().zip(row.tally.bands) {
         let style = theme.latency(band_level(band));
         bands.push(Span::styled(
             format!("{band} {count}"),
