@@ -92,11 +92,24 @@ impl fmt::Display for Zone {
 impl Zone {
     /// `at` as wall time in this zone: `2026-11-24 10:30:00`.
     pub fn format(&self, at: DateTime<Utc>) -> String {
-        const FORMAT: &str = "%Y-%m-%d %H:%M:%S";
+        self.format_as(at, "%Y-%m-%d %H:%M:%S")
+    }
+
+    /// The wall time of `at` in this zone, without the date: `10:30:00`.
+    pub fn time_of_day(&self, at: DateTime<Utc>) -> String {
+        self.format_as(at, "%H:%M:%S")
+    }
+
+    /// The hour and minute of `at` in this zone: `10:30`.
+    pub fn hour_minute(&self, at: DateTime<Utc>) -> String {
+        self.format_as(at, "%H:%M")
+    }
+
+    fn format_as(&self, at: DateTime<Utc>, pattern: &str) -> String {
         match self {
-            Zone::Local => at.with_timezone(&chrono::Local).format(FORMAT).to_string(),
-            Zone::Fixed(offset) => at.with_timezone(offset).format(FORMAT).to_string(),
-            Zone::Named(tz) => at.with_timezone(tz).format(FORMAT).to_string(),
+            Zone::Local => at.with_timezone(&chrono::Local).format(pattern).to_string(),
+            Zone::Fixed(offset) => at.with_timezone(offset).format(pattern).to_string(),
+            Zone::Named(tz) => at.with_timezone(tz).format(pattern).to_string(),
         }
     }
 

@@ -59,12 +59,6 @@ pub fn short_latency(ms: u64) -> String {
     }
 }
 
-/// `HH:MM` of `at` in `zone`.
-fn hour_minute(zone: &Zone, at: DateTime<Utc>) -> String {
-    let full = zone.format(at);
-    full.get(11..16).unwrap_or(&full).to_string()
-}
-
 /// The latencies of the points, the last raised by the live one.
 fn latencies(data: &ChartData) -> Vec<Option<u64>> {
     let mut values: Vec<Option<u64>> = data.history.points.iter().map(|p| p.latency_ms).collect();
@@ -331,7 +325,7 @@ fn time_axis(data: &ChartData, width: u16) -> String {
     else {
         return String::new();
     };
-    let [a, b, c] = [first.t, middle.t, last.t].map(|t| hour_minute(data.zone, t));
+    let [a, b, c] = [first.t, middle.t, last.t].map(|t| data.zone.hour_minute(t));
     let width = usize::from(width);
     let gap = width.saturating_sub(a.len() + b.len() + c.len());
     let left = gap / 2;
@@ -346,7 +340,7 @@ fn event_text(event: &HistoryEvent, zone: &Zone) -> String {
         (HistoryEventKind::Pause, _) => format!("paused by {actor}"),
         (HistoryEventKind::Start, _) => format!("started by {actor}"),
         (HistoryEventKind::Replay, Some(from)) => {
-            format!("{actor} replays from {}", hour_minute(zone, from))
+            format!("{actor} replays from {}", zone.hour_minute(from))
         }
         (HistoryEventKind::Replay, None) => format!("{actor} replays"),
         (HistoryEventKind::Status, _) => match event.detail.split_once('→') {
@@ -357,7 +351,7 @@ fn event_text(event: &HistoryEvent, zone: &Zone) -> String {
     format!(
         "{} {} {what}",
         letter(event.kind),
-        hour_minute(zone, event.t)
+        zone.hour_minute(event.t)
     )
 }
 

@@ -135,8 +135,7 @@ pub fn draw(state: &State, view: &HealthView, frame: &mut Frame, area: Rect, the
         let cursor = (i == view.row).then_some(view.item);
         body.extend(region_lines(row, cursor, width, theme));
     }
-    let time = state.zone.format(state.now);
-    let time = time.split_once(' ').map_or(time.as_str(), |(_, t)| t);
+    let time = state.zone.time_of_day(state.now);
     let footer = vec![Line::styled(
         format!("Counted at {time} from the table's data · Enter shows them in the table"),
         theme.dim(),

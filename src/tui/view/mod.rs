@@ -264,11 +264,7 @@ fn status_line(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
     if let Some(at) = state.last_refresh {
         let stale = matches!(state.connection, ConnectionState::Failed { .. });
         spans.push(Span::styled(" · refreshed ", theme.dim()));
-        let time = state.zone.format(at);
-        let time = time
-            .split_once(' ')
-            .map_or(time.as_str(), |(_, t)| t)
-            .to_string();
+        let time = state.zone.time_of_day(at);
         spans.push(Span::styled(
             time,
             if stale { theme.warning() } else { Style::new() },
