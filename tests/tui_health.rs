@@ -38,12 +38,7 @@ fn the_health_view_in_colour_and_mono_at_80x24_and_160x48() {
             assert!(text.contains("cn-beijing  100 writers"), "{what}: {text}");
             assert!(text.contains("≥ 60s"), "{what}: {text}");
             assert!(text.contains("× failed"), "{what}: {text}");
-            let name = format!(
-                "health_view_{}x{}_{}",
-                size.0,
-                size.1,
-                if mono { "mono" } else { "colour" }
-            );
+            let name = snapshot_name("health_view", size, mono);
             insta::assert_snapshot!(name, styled_screen(&s));
         }
     }

@@ -15,15 +15,6 @@ use jwctl::tui::state::{DetailView, Loadable, State};
 use jwctl::tui::update::update;
 use screen::*;
 
-/// The first running writer's row.
-fn running_row(s: &State) -> usize {
-    s.fleet
-        .writers
-        .iter()
-        .position(|w| w.status == WriterStatus::Running)
-        .expect("a running writer")
-}
-
 fn event(
     t: DateTime<Utc>,
     kind: HistoryEventKind,
@@ -105,7 +96,7 @@ fn history(id: &str, window: HistoryWindow) -> WriterHistory {
 fn detail_state(size: (u16, u16), window: HistoryWindow, mono: bool) -> State {
     let mut s = state(60, 3, size);
     s.settings.mono = mono;
-    let row = running_row(&s);
+    let row = row_in(&s, WriterStatus::Running);
     let id = s.fleet.writers[row].id.clone();
     s.detail = Some(DetailView {
         audit: Loadable::Loaded(Vec::new()),
@@ -136,12 +127,7 @@ fn the_detail_chart_in_colour_and_mono_at_80x24_and_160x48() {
                     text.contains("10:00"),
                     "{what}: the time axis ends now: {text}"
                 );
-                let name = format!(
-                    "detail_chart_{window}_{}x{}_{}",
-                    size.0,
-                    size.1,
-                    if mono { "mono" } else { "colour" }
-                );
+                let name = snapshot_name(&format!("detail_chart_{window}"), size, mono);
                 insta::assert_snapshot!(name, styled_screen(&s));
             }
         }
@@ -151,13 +137,7 @@ fn the_detail_chart_in_colour_and_mono_at_80x24_and_160x48() {
 #[test]
 fn a_writer_that_did_not_run_in_the_window_says_so_instead_of_a_line() {
     let mut s = state(60, 3, (100, 30));
-    let failed = s
-        .fleet
-        .writers
-        .iter()
-        .find(|w| w.status == WriterStatus::Failed)
-        .map(|w| w.id.clone())
-        .expect("a failed writer");
+    let failed = s.fleet.writers[row_in(&s, WriterStatus::Failed)].id.clone();
     let mut failing = history(&failed, HistoryWindow::Minutes15);
     for point in &mut failing.points {
         point.latency_ms = None;
@@ -233,7 +213,7 @@ fn history_fetches(effects: &[Effect]) -> Vec<(String, HistoryWindow)> {
 #[test]
 fn the_detail_reads_its_history_switches_windows_and_follows() {
     let mut s = state(60, 3, (120, 40));
-    let row = running_row(&s);
+    let row = row_in(&s, WriterStatus::Running);
     s.table.selected = s.table.rows.iter().position(|&r| r == row).unwrap_or(0);
     let id = s.fleet.writers[row].id.clone();
     let opened = update(
@@ -366,12 +346,7 @@ fn the_trend_column_in_colour_and_mono_at_80x24_and_160x48() {
                 "{what}: the rising one: {text}"
             );
             assert!(text.contains("▂▂▂▂▂     ▂▂▂▂▂"), "{what}: the gap: {text}");
-            let name = format!(
-                "trend_column_{}x{}_{}",
-                size.0,
-                size.1,
-                if mono { "mono" } else { "colour" }
-            );
+            let name = snapshot_name("trend_column", size, mono);
             insta::assert_snapshot!(name, styled_screen(&s));
         }
     }

@@ -216,12 +216,7 @@ fn start_dialog_in_flight() {
 #[test]
 fn pause_dialog_focuses_cancel() {
     let mut s = state(60, 3, (100, 30));
-    let row = s
-        .fleet
-        .writers
-        .iter()
-        .position(|w| w.status == WriterStatus::Running)
-        .expect("running writer");
+    let row = row_in(&s, WriterStatus::Running);
     s.popup = Some(Popup::Pause(PauseDialog {
         writer: s.fleet.writers[row].clone(),
         focus: PauseFocus::Cancel,

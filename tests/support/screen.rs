@@ -132,8 +132,11 @@ pub fn render(state: &State) -> Terminal<TestBackend> {
 }
 
 pub fn screen(state: &State) -> String {
-    let terminal = render(state);
-    let buffer = terminal.backend().buffer();
+    text(render(state).backend().buffer())
+}
+
+/// The characters of `buffer`, a line per row, trailing spaces cut.
+fn text(buffer: &ratatui::buffer::Buffer) -> String {
     let mut out = String::new();
     for y in 0..buffer.area.height {
         let line: String = (0..buffer.area.width)
@@ -166,7 +169,7 @@ pub fn styled_screen(state: &State) -> String {
     use ratatui::style::{Color, Modifier};
     let terminal = render(state);
     let buffer = terminal.backend().buffer();
-    let mut out = screen(state);
+    let mut out = text(buffer);
     out.push_str("--- styles ---\n");
     for y in 0..buffer.area.height {
         let line: String = (0..buffer.area.width)
@@ -204,4 +207,20 @@ pub fn styled_screen(state: &State) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The name of a snapshot of `what` at `size`, in colour or mono: `what_80x24_mono`.
+pub fn snapshot_name(what: &str, size: (u16, u16), mono: bool) -> String {
+    let theme = if mono { "mono" } else { "colour" };
+    format!("{what}_{}x{}_{theme}", size.0, size.1)
+}
+
+/// The fleet row of the first writer in `status`.
+pub fn row_in(state: &State, status: WriterStatus) -> usize {
+    state
+        .fleet
+        .writers
+        .iter()
+        .position(|w| w.status == status)
+        .unwrap_or_else(|| panic!("the fleet has a {status} writer"))
 }
