@@ -179,7 +179,7 @@ impl Db {
                     identity.project.id,
                     identity.project.name,
                     identity.kind.as_str(),
-                    identity.store_id,
+                    slot.store.id,
                     state.status.as_str(),
                     state.anchor_checkpoint.map(|c| c.timestamp_millis()),
                     state.anchor_time.timestamp_millis(),
@@ -241,8 +241,8 @@ impl Db {
                 let identity = WriterIdentity {
                     // Unique: not interned.
                     id: SharedStr::from(row.get_ref(0)?.as_str()?),
-                    name: row.get(1)?,
-                    server_ip: row.get(2)?,
+                    name: row.get_ref(1)?.as_str()?.into(),
+                    server_ip: row.get_ref(2)?.as_str()?.into(),
                     region: row.get(3)?,
                     project: Project {
                         id: row.get(4)?,
@@ -253,7 +253,6 @@ impl Db {
                         .as_str()?
                         .parse()
                         .map_err(|e: UnknownKind| invalid(6, e.to_string()))?,
-                    store_id: store.id.clone(),
                 };
                 let status: WriterStatus = row
                     .get_ref(8)?

@@ -2,7 +2,7 @@
 //! regions and migration projects of about five writers each, with realistic names, ids,
 //! statuses, failures and a few slow writers.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -91,22 +91,14 @@ const RETENTION_HOURS: [i64; 6] = [6, 12, 24, 48, 72, 168];
 /// The demo fleet relative to `now`, as the engine serves it and the database stores it.
 /// Regions, projects and stores are shared between the writers that have them.
 pub(crate) fn demo_seed(writers: usize, regions: u8, now: DateTime<Utc>) -> DemoSeed {
-    let (stores, writers) = demo_fleet(writers, regions, now);
-    let shared: HashMap<SharedStr, Arc<StoreModel>> = stores
-        .iter()
-        .map(|store| (store.id.clone(), Arc::new(store.clone())))
-        .collect();
-    let slots = writers
-        .into_iter()
-        .filter_map(|(identity, state)| {
-            Some(Slot {
-                store: shared.get(&identity.store_id)?.clone(),
-                identity: Arc::new(identity),
-                state,
-            })
-        })
-        .collect();
-    DemoSeed { stores, slots }
+    let (stores, slots) = demo_fleet(writers, regions, now);
+    DemoSeed {
+        stores: stores
+            .iter()
+            .map(|store| StoreModel::clone(store))
+            .collect(),
+        slots,
+    }
 }
 
 /// The demo fleet's stores and writers (all at version 1), relative to `now`.
@@ -114,7 +106,7 @@ pub(crate) fn demo_fleet(
     writers: usize,
     regions: u8,
     now: DateTime<Utc>,
-) -> (Vec<StoreModel>, Vec<(WriterIdentity, WriterState)>) {
+) -> (Vec<Arc<StoreModel>>, Vec<Slot>) {
     let mut rng = SplitMix64(0x6a77_6374_6c5f_6465);
     let regions: Vec<SharedStr> = (0..usize::from(regions.max(1)))
         .map(|i| match REGIONS.get(i) {
@@ -122,6 +114,7 @@ pub(crate) fn demo_fleet(
             None => SharedStr::from(format!("region-{i}")),
         })
         .collect();
+    let failures: Vec<SharedStr> = FAILURES.into_iter().map(SharedStr::from).collect();
     let mut stores = Vec::new();
     let mut fleet = Vec::with_capacity(writers);
     let mut project_ids = HashSet::new();
@@ -143,12 +136,12 @@ pub(crate) fn demo_fleet(
         } else {
             WriterKind::Full
         };
-        let store = StoreModel {
+        let store = Arc::new(StoreModel {
             id: format!("store_{project_id}").into(),
             lag_ms: rng.below(3001) as i64,
             retention_ms: RETENTION_HOURS[rng.below(RETENTION_HOURS.len() as u64) as usize]
                 * 3_600_000,
-        };
+        });
         let size = (3 + rng.below(5) as usize).min(writers - fleet.len());
         for part in 1..=size {
             let server_ip = format!(
@@ -168,14 +161,17 @@ pub(crate) fn demo_fleet(
             );
             let identity = WriterIdentity {
                 id: id.into(),
-                name,
-                server_ip,
+                name: name.into(),
+                server_ip: server_ip.into(),
                 region: region.clone(),
                 project: project.clone(),
                 kind,
-                store_id: store.id.clone(),
             };
-            fleet.push((identity, demo_state(&mut rng, &store, now)));
+            fleet.push(Slot {
+                identity: Arc::new(identity),
+                state: demo_state(&mut rng, &store, &failures, now),
+                store: Arc::clone(&store),
+            });
         }
         stores.push(store);
     }
@@ -202,18 +198,23 @@ fn project_name(rng: &mut SplitMix64) -> String {
     }
 }
 
-fn demo_state(rng: &mut SplitMix64, store: &StoreModel, now: DateTime<Utc>) -> WriterState {
+fn demo_state(
+    rng: &mut SplitMix64,
+    store: &StoreModel,
+    failures: &[SharedStr],
+    now: DateTime<Utc>,
+) -> WriterState {
     let latest = now - Duration::milliseconds(store.lag_ms);
     let ms = Duration::milliseconds;
     let roll = rng.below(1000);
     let (status, checkpoint, rate, message) = if roll < 40 {
-        let failure = FAILURES[rng.below(FAILURES.len() as u64) as usize];
+        let failure = failures.get(rng.below(failures.len() as u64) as usize);
         let behind = ms(300_000 + rng.below(3 * 3_600_000) as i64);
         (
             WriterStatus::Failed,
             latest - behind,
             fast_rate(rng),
-            Some(failure.to_string()),
+            failure.cloned(),
         )
     } else if roll < 70 {
         // Stopped so long ago that the store no longer holds its checkpoint.
@@ -295,13 +296,16 @@ mod tests {
 
     #[test]
     fn the_demo_fleet_is_deterministic_and_well_formed() {
-        let (stores, writers) = demo_fleet(1000, 3, now());
-        assert_eq!(
-            demo_fleet(1000, 3, now()),
-            (stores.clone(), writers.clone())
-        );
-        assert_eq!(writers.len(), 1000);
-        let names: HashSet<_> = writers.iter().map(|(w, _)| w.name.as_str()).collect();
+        let shown =
+            |slots: &[Slot]| -> Vec<Writer> { slots.iter().map(|s| s.view(now())).collect() };
+        let (stores, slots) = demo_fleet(1000, 3, now());
+        let (stores_again, slots_again) = demo_fleet(1000, 3, now());
+        assert_eq!(stores, stores_again);
+        assert_eq!(shown(&slots), shown(&slots_again));
+        assert_eq!(slots.len(), 1000);
+        let writers: Vec<(&WriterIdentity, &WriterState)> =
+            slots.iter().map(|s| (&*s.identity, &s.state)).collect();
+        let names: HashSet<_> = writers.iter().map(|(w, _)| &*w.name).collect();
         assert_eq!(names.len(), 1000, "names are unique");
         let regions: HashSet<_> = writers.iter().map(|(w, _)| w.region.as_str()).collect();
         assert_eq!(regions.len(), 3);
@@ -317,11 +321,16 @@ mod tests {
         let (first, _) = &writers[0];
         assert!(first.id.ends_with(&format!("{}:0000000001", first.name)));
         assert!(first.project.id.starts_with("np_") && first.project.id.len() == 11);
+        assert!(
+            slots
+                .iter()
+                .all(|s| stores.iter().any(|st| Arc::ptr_eq(st, &s.store)))
+        );
     }
 
     #[test]
     fn one_region_means_a_single_region_fleet() {
-        let (_, writers) = demo_fleet(50, 1, now());
-        assert!(writers.iter().all(|(w, _)| w.region == "cn-hangzhou"));
+        let (_, slots) = demo_fleet(50, 1, now());
+        assert!(slots.iter().all(|s| s.identity.region == "cn-hangzhou"));
     }
 }

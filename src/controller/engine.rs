@@ -332,30 +332,44 @@ impl Engine {
     /// its change saved it.
     pub fn flush_checkpoints(&self) -> Result<usize, rusqlite::Error> {
         let now = now_ms(&self.clock);
-        let checkpoints: Vec<SavedCheckpoint> = {
-            let fleet = lock(&self.fleet);
-            fleet
-                .running()
-                .filter_map(|slot| {
-                    let latest = slot.store.at(now).latest;
-                    Some(SavedCheckpoint {
-                        id: slot.identity.id.clone(),
-                        checkpoint: slot.state.checkpoint(now, latest)?,
-                        at: now,
-                        version: slot.state.version,
+        let mut saved = 0;
+        let mut from = 0;
+        // A batch at a time, so the copy stays small (a million writers' checkpoints at once
+        // are 50 MB) and the fleet's lock is held only while a batch is read.
+        loop {
+            let batch: Vec<SavedCheckpoint> = {
+                let fleet = lock(&self.fleet);
+                if from >= fleet.len() {
+                    break;
+                }
+                let slice = fleet.slice(from, FLUSH_BATCH);
+                from += slice.len();
+                slice
+                    .iter()
+                    .filter(|slot| slot.state.status == WriterStatus::Running)
+                    .filter_map(|slot| {
+                        let latest = slot.store.at(now).latest;
+                        Some(SavedCheckpoint {
+                            id: slot.identity.id.clone(),
+                            checkpoint: slot.state.checkpoint(now, latest)?,
+                            at: now,
+                            version: slot.state.version,
+                        })
                     })
-                })
-                .collect()
-        };
-        for batch in checkpoints.chunks(FLUSH_BATCH) {
+                    .collect()
+            };
+            if batch.is_empty() {
+                continue;
+            }
             // Not waiting for a demo fleet being written: it holds these checkpoints.
             let mut db_guard = lock(&self.db);
             let Database::Open(db) = &mut *db_guard else {
                 return Ok(0);
             };
-            db.save_checkpoints(batch)?;
+            db.save_checkpoints(&batch)?;
+            saved += batch.len();
         }
-        Ok(checkpoints.len())
+        Ok(saved)
     }
 
     /// Flushes checkpoints and closes the database; later changes are refused. A demo fleet

@@ -63,12 +63,11 @@ impl StoreModel {
 pub(crate) struct WriterIdentity {
     /// Shared with the fleet's id index and the change feed's tracker.
     pub id: SharedStr,
-    pub name: String,
-    pub server_ip: String,
+    pub name: Box<str>,
+    pub server_ip: Box<str>,
     pub region: SharedStr,
     pub project: Project,
     pub kind: WriterKind,
-    pub store_id: SharedStr,
 }
 
 /// A writer's lifecycle state and progress model.
@@ -81,7 +80,7 @@ pub(crate) struct WriterState {
     pub anchor_time: DateTime<Utc>,
     /// Throughput: seconds of change data written per second while running.
     pub rate: f64,
-    pub message: Option<String>,
+    pub message: Option<SharedStr>,
     pub version: u64,
     pub updated_at: DateTime<Utc>,
 }
@@ -285,13 +284,6 @@ impl Fleet {
         let end = from.saturating_add(len).min(self.slots.len());
         self.slots.get(from..end).unwrap_or_default()
     }
-
-    /// The running writers, for checkpoint flushing.
-    pub fn running(&self) -> impl Iterator<Item = &Slot> {
-        self.slots
-            .iter()
-            .filter(|slot| slot.state.status == WriterStatus::Running)
-    }
 }
 
 /// `slots` in name order (a stable sort). The names' first eight bytes are compared as one
@@ -305,7 +297,7 @@ fn by_name(slots: Vec<Slot>) -> Vec<Slot> {
         }
         u64::from_be_bytes(bytes)
     };
-    let name = |at: usize| slots.get(at).map(|slot| slot.identity.name.as_str());
+    let name = |at: usize| slots.get(at).map(|slot| &*slot.identity.name);
     let mut order: Vec<(u64, usize)> = slots.iter().map(prefix).zip(0..).collect();
     order.sort_unstable_by(|a, b| {
         a.0.cmp(&b.0)
@@ -313,10 +305,13 @@ fn by_name(slots: Vec<Slot>) -> Vec<Slot> {
             .then(a.1.cmp(&b.1))
     });
     let mut slots: Vec<Option<Slot>> = slots.into_iter().map(Some).collect();
-    order
-        .into_iter()
-        .filter_map(|(_, at)| slots.get_mut(at)?.take())
-        .collect()
+    let mut sorted = Vec::with_capacity(order.len());
+    sorted.extend(
+        order
+            .into_iter()
+            .filter_map(|(_, at)| slots.get_mut(at)?.take()),
+    );
+    sorted
 }
 
 #[cfg(test)]
@@ -441,18 +436,18 @@ mod tests {
             .zip(names)
             .map(|(slot, name)| Slot {
                 identity: Arc::new(WriterIdentity {
-                    name: name.to_string(),
+                    name: name.into(),
                     ..(*slot.identity).clone()
                 }),
                 ..slot
             })
             .collect();
-        let mut expected: Vec<(String, SharedStr)> = slots
+        let mut expected: Vec<(Box<str>, SharedStr)> = slots
             .iter()
             .map(|s| (s.identity.name.clone(), s.identity.id.clone()))
             .collect();
         expected.sort_by(|a, b| a.0.cmp(&b.0));
-        let sorted: Vec<(String, SharedStr)> = by_name(slots)
+        let sorted: Vec<(Box<str>, SharedStr)> = by_name(slots)
             .iter()
             .map(|s| (s.identity.name.clone(), s.identity.id.clone()))
             .collect();

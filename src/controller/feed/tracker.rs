@@ -268,6 +268,8 @@ impl Tracker {
             tracked.see(now, view);
             writers.push(tracked);
         });
+        // Grown by doubling: up to half of it would otherwise stay reserved for good.
+        writers.shrink_to_fit();
         let mut tracker = Tracker {
             rules,
             revision,
