@@ -118,6 +118,8 @@ impl SearchIndex {
                 }
             })
             .collect();
+        // Grown by doubling: up to half of it would otherwise stay reserved for good.
+        text.shrink_to_fit();
         SearchIndex {
             rows,
             text,

@@ -15,6 +15,9 @@ pub const STREAM_IDLE_LIMIT: Duration = Duration::from_secs(15);
 
 /// Largest event accepted (a delta of a whole large fleet, uncompressed).
 const MAX_EVENT_BYTES: usize = 256 * 1024 * 1024;
+/// What the line buffer keeps between events: one large event (a catch-up after the first
+/// list is tens of megabytes at a million writers) does not stay resident for the whole run.
+const KEPT_BUFFER_BYTES: usize = 1024 * 1024;
 
 /// One event of the stream, decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,6 +171,9 @@ impl Parser {
             from = start;
         }
         self.pending.drain(..start);
+        if self.pending.capacity() > KEPT_BUFFER_BYTES && self.pending.len() <= KEPT_BUFFER_BYTES {
+            self.pending.shrink_to(KEPT_BUFFER_BYTES);
+        }
         self.scanned = self.pending.len();
         let size = self.pending.len() + self.data.as_ref().map_or(0, String::len);
         if size > MAX_EVENT_BYTES {
@@ -232,6 +238,22 @@ mod tests {
             event: event.into(),
             data: data.into(),
         }
+    }
+
+    #[test]
+    fn a_large_event_does_not_leave_a_large_buffer_behind() {
+        let large = format!(
+            "event: delta\ndata: {}\n",
+            "x".repeat(8 * KEPT_BUFFER_BYTES)
+        );
+        let mut parser = Parser::default();
+        for chunk in large.as_bytes().chunks(64 * 1024) {
+            assert_eq!(parser.feed(chunk), Ok(()));
+        }
+        assert!(parser.pending.capacity() <= KEPT_BUFFER_BYTES);
+        assert_eq!(parser.feed(b"\n"), Ok(()));
+        let event = parser.next_event().map(|e| e.data.len());
+        assert_eq!(event, Some(8 * KEPT_BUFFER_BYTES));
     }
 
     #[test]
