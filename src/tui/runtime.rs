@@ -3,7 +3,7 @@
 //! dedicated thread) and feeds their results back as actions. It draws once after each batch
 //! of actions; ratatui only sends changed cells, so an idle screen sends nothing.
 
-use std::io::{self, Stdout, Write};
+use std::io::{self, BufWriter, Stdout, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock, mpsc as std_mpsc};
 use std::thread::{JoinHandle as ThreadHandle, ThreadId};
@@ -16,7 +16,7 @@ use crossterm::terminal::{
 };
 use futures_util::StreamExt;
 use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
+use ratatui::backend::{Backend, CrosstermBackend};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
@@ -436,20 +436,27 @@ pub fn run_search(request: SearchRequest) -> Action {
     }
 }
 
+/// What frames are written through: a whole frame is sent in one write (standard output
+/// alone sends it in 1 KiB pieces, a packet each over SSH and a partly drawn screen between).
+type Screen = BufWriter<Stdout>;
+
+/// Room for a full 160x48 frame with colours, several times over.
+const FRAME_BUFFER_BYTES: usize = 256 * 1024;
+
 /// The terminal in raw mode on the alternate screen with mouse capture; restored on drop
 /// and, through a panic hook, on panic.
 struct TerminalGuard {
-    terminal: Terminal<QuietBackend<CrosstermBackend<Stdout>>>,
+    terminal: Terminal<QuietBackend<CrosstermBackend<Screen>>>,
 }
 
 impl TerminalGuard {
     fn enter() -> io::Result<Self> {
         install_panic_hook();
-        let setup = || -> io::Result<Terminal<QuietBackend<CrosstermBackend<Stdout>>>> {
+        let setup = || -> io::Result<Terminal<QuietBackend<CrosstermBackend<Screen>>>> {
             enable_raw_mode()?;
             execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture, Hide)?;
-            let mut terminal =
-                Terminal::new(QuietBackend::new(CrosstermBackend::new(io::stdout())))?;
+            let screen = BufWriter::with_capacity(FRAME_BUFFER_BYTES, io::stdout());
+            let mut terminal = Terminal::new(QuietBackend::new(CrosstermBackend::new(screen)))?;
             terminal.clear()?;
             Ok(terminal)
         };
@@ -469,6 +476,8 @@ impl TerminalGuard {
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
+        // Whatever a failed draw left buffered goes out before the screen is left, not after.
+        let _ = Backend::flush(self.terminal.backend_mut());
         restore_terminal();
     }
 }
