@@ -14,6 +14,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::backend::AuditFilter;
 use super::fleet::{Slot, StoreModel, WriterIdentity, WriterState};
+use super::schema::{self, StoreError};
 use crate::api::{AuditAction, AuditEntry};
 use crate::domain::{Project, SharedStr, UnknownKind, WriterStatus, interning};
 
@@ -25,60 +26,6 @@ const ABANDON_CHECK: usize = 1024;
 
 /// File name of the database inside the data dir.
 pub const DB_FILE_NAME: &str = "jwctl.db";
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS meta (
-    key   TEXT PRIMARY KEY,
-    value INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS stores (
-    id           TEXT PRIMARY KEY,
-    lag_ms       INTEGER NOT NULL,
-    retention_ms INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS writers (
-    id                TEXT PRIMARY KEY,
-    name              TEXT NOT NULL UNIQUE,
-    server_ip         TEXT NOT NULL,
-    region            TEXT NOT NULL,
-    project_id        TEXT NOT NULL,
-    project_name      TEXT NOT NULL,
-    kind              TEXT NOT NULL,
-    store_id          TEXT NOT NULL REFERENCES stores(id),
-    status            TEXT NOT NULL,
-    checkpoint_ms     INTEGER,
-    anchor_ms         INTEGER NOT NULL,
-    rate              REAL NOT NULL,
-    message           TEXT,
-    version           INTEGER NOT NULL,
-    updated_at_ms     INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS audit (
-    id             INTEGER PRIMARY KEY AUTOINCREMENT,
-    at_ms          INTEGER NOT NULL,
-    actor          TEXT NOT NULL,
-    writer_id      TEXT NOT NULL,
-    action         TEXT NOT NULL,
-    replay_from_ms INTEGER,
-    result         TEXT NOT NULL,
-    message        TEXT
-);
-CREATE INDEX IF NOT EXISTS audit_by_writer ON audit (writer_id, id);
-CREATE TABLE IF NOT EXISTS history_chunks (
-    seq   INTEGER PRIMARY KEY,
-    chunk BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS idempotency (
-    identity       TEXT NOT NULL,
-    key            TEXT NOT NULL,
-    fingerprint    TEXT NOT NULL,
-    status         INTEGER NOT NULL,
-    content_type   TEXT,
-    body           BLOB NOT NULL,
-    at_ms          INTEGER NOT NULL,
-    PRIMARY KEY (identity, key)
-);
-";
 
 /// An audit record about to be written.
 #[derive(Debug, Clone)]
@@ -110,7 +57,7 @@ pub(crate) struct Db {
 
 impl Db {
     /// Opens (creating if needed) the database at `path`.
-    pub fn open(path: &Path) -> rusqlite::Result<Db> {
+    pub fn open(path: &Path) -> Result<Db, StoreError> {
         open_writable(path).map(|conn| Db { conn })
     }
 
@@ -335,14 +282,15 @@ impl Db {
     }
 }
 
-/// A read-write connection to the database at `path`, its schema created when missing.
-pub(crate) fn open_writable(path: &Path) -> rusqlite::Result<Connection> {
-    let conn = Connection::open(path)?;
+/// A read-write connection to the database at `path`, its schema created or brought up to
+/// date ([`schema::prepare`]).
+pub(crate) fn open_writable(path: &Path) -> Result<Connection, StoreError> {
+    let mut conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.execute_batch(SCHEMA)?;
+    schema::prepare(&mut conn)?;
     Ok(conn)
 }
 
@@ -357,7 +305,7 @@ pub(crate) struct RevisionStore {
 
 impl RevisionStore {
     /// Opens its own connection to the database at `path`.
-    pub fn open(path: &Path) -> rusqlite::Result<RevisionStore> {
+    pub fn open(path: &Path) -> Result<RevisionStore, StoreError> {
         open_writable(path).map(|conn| RevisionStore { conn })
     }
 

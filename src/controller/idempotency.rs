@@ -22,6 +22,7 @@ use super::backend::{blocking, lock};
 use super::db::open_writable;
 use super::error::ApiError;
 use super::http::BODY_LIMIT;
+use super::schema::StoreError;
 use crate::api::{ErrorCode, Identity};
 use crate::domain::SharedClock;
 
@@ -62,7 +63,7 @@ impl std::fmt::Debug for IdempotencyStore {
 
 impl IdempotencyStore {
     /// Opens its own connection to the database at `path`.
-    pub fn open(path: &Path, clock: SharedClock) -> rusqlite::Result<IdempotencyStore> {
+    pub fn open(path: &Path, clock: SharedClock) -> Result<IdempotencyStore, StoreError> {
         Ok(IdempotencyStore {
             conn: Mutex::new(open_writable(path)?),
             clock,

@@ -23,6 +23,7 @@ mod http;
 mod idempotency;
 mod identities;
 mod list_body;
+mod schema;
 mod serve;
 mod tls;
 mod token;
@@ -40,6 +41,7 @@ use tokio::task::JoinHandle;
 pub use db::DB_FILE_NAME;
 pub use demo::demo_writers;
 pub use http::{BODY_LIMIT, Endpoint};
+pub use schema::StoreError;
 pub use serve::serve;
 pub use tls::TlsFiles;
 pub use token::{ResolvedToken, TOKEN_FILE_NAME, resolve_token};
@@ -127,10 +129,10 @@ pub enum ControllerError {
     EmptyToken { path: PathBuf },
     #[error("cannot generate a token: the operating system's random source failed ({0})")]
     Random(String),
-    #[error("the database {} cannot be used: {source}; move it away to start afresh", path.display())]
+    #[error("the database {} cannot be used: {source}", path.display())]
     Database {
         path: PathBuf,
-        source: rusqlite::Error,
+        source: schema::StoreError,
     },
     #[error("cannot listen on {addr}: {source}; choose another address with --listen")]
     Bind {
@@ -155,6 +157,16 @@ pub enum ControllerError {
          SSH tunnel), or pass --insecure-listen if the network is trusted"
     )]
     PlainBeyondLoopback(SocketAddr),
+}
+
+impl ControllerError {
+    /// What a failure of the database at `path` is reported as.
+    fn database<E: Into<StoreError>>(path: &Path) -> impl Fn(E) -> ControllerError + '_ {
+        move |source| ControllerError::Database {
+            path: path.to_path_buf(),
+            source: source.into(),
+        }
+    }
 }
 
 /// A running controller.
@@ -207,12 +219,8 @@ impl ControllerHandle {
 /// Opens the database and a read-only connection for the audit log (all an OMS backend
 /// needs: its fleet lives in OMS).
 fn open_audit(path: &Path) -> Result<(Db, AuditReader), ControllerError> {
-    let database = |source| ControllerError::Database {
-        path: path.to_path_buf(),
-        source,
-    };
-    let db = Db::open(path).map_err(database)?;
-    let reader = AuditReader::open(path).map_err(database)?;
+    let db = Db::open(path).map_err(ControllerError::database(path))?;
+    let reader = AuditReader::open(path).map_err(ControllerError::database(path))?;
     Ok((db, reader))
 }
 
@@ -303,12 +311,8 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
     let idempotency = {
         let clock = clock.clone();
         tokio::task::spawn_blocking(move || {
-            IdempotencyStore::open(&idempotency_db_path, clock).map_err(|source| {
-                ControllerError::Database {
-                    path: idempotency_db_path.clone(),
-                    source,
-                }
-            })
+            IdempotencyStore::open(&idempotency_db_path, clock)
+                .map_err(ControllerError::database(&idempotency_db_path))
         })
         .await
         .map_err(|e| ControllerError::Runtime(e.to_string()))??
@@ -369,20 +373,18 @@ fn open_fleet(
     clock: &SharedClock,
     transition: Duration,
 ) -> Result<Opened, ControllerError> {
-    let database = |source| ControllerError::Database {
-        path: path.to_path_buf(),
-        source,
-    };
     let (mut db, audit_reader) = open_audit(path)?;
     if let Some(count) = demo_fleet.filter(|&n| n > 0)
-        && db.is_empty().map_err(database)?
+        && db.is_empty().map_err(ControllerError::database(path))?
     {
         let seed = demo::demo_seed(count, regions, fleet::now_ms(clock));
         let fleet = Fleet::new(seed.slots.clone(), 1);
         let engine = Engine::seeding(audit_reader, fleet, clock.clone(), transition);
         return Ok((engine, Some((db, seed))));
     }
-    let (slots, revision) = db.load(fleet::now_ms(clock)).map_err(database)?;
+    let (slots, revision) = db
+        .load(fleet::now_ms(clock))
+        .map_err(ControllerError::database(path))?;
     let fleet = Fleet::new(slots, revision);
     let engine = Engine::new(db, audit_reader, fleet, clock.clone(), transition);
     Ok((engine, None))

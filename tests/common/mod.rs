@@ -71,14 +71,33 @@ async fn start_in(
     .unwrap()
 }
 
+/// A controller shut down: its data dir and clock, to start it again.
+pub struct Stopped {
+    pub clock: Arc<ManualClock>,
+    pub dir: tempfile::TempDir,
+}
+
+impl Stopped {
+    /// Starts a controller on the same database and clock (on another port).
+    pub async fn start(self, options: Options) -> TestController {
+        let Stopped { clock, dir } = self;
+        let handle = start_in(&dir, &clock, &options).await;
+        TestController { handle, clock, dir }
+    }
+}
+
 impl TestController {
     /// Shuts the controller down gracefully and starts it again on the same database and
     /// clock (on another port).
     pub async fn restart(self, options: Options) -> TestController {
+        self.stop().await.start(options).await
+    }
+
+    /// Shuts the controller down gracefully, keeping its data dir.
+    pub async fn stop(self) -> Stopped {
         let TestController { handle, clock, dir } = self;
         handle.shutdown().await;
-        let handle = start_in(&dir, &clock, &options).await;
-        TestController { handle, clock, dir }
+        Stopped { clock, dir }
     }
 
     pub fn client(&self) -> Client {

@@ -79,15 +79,17 @@ impl Feed {
         let now = clock.now();
         let history_path = db_path.clone();
         let (reservation, tracker, took) = tokio::task::spawn_blocking(move || {
-            let database = |source| ControllerError::Database {
-                path: db_path.clone(),
-                source,
-            };
-            let mut store = RevisionStore::open(&db_path).map_err(database)?;
-            let start = store.used().map_err(database)?.saturating_add(1);
+            let mut store =
+                RevisionStore::open(&db_path).map_err(ControllerError::database(&db_path))?;
+            let start = store
+                .used()
+                .map_err(ControllerError::database(&db_path))?
+                .saturating_add(1);
             let bound = start.saturating_add(RESERVE_BLOCK);
-            store.reserve(bound).map_err(database)?;
-            let saved = history::load(&db_path).map_err(database)?;
+            store
+                .reserve(bound)
+                .map_err(ControllerError::database(&db_path))?;
+            let saved = history::load(&db_path).map_err(ControllerError::database(&db_path))?;
             let started = Instant::now();
             let tracker = Tracker::new(Rules::default(), start, now, saved, |visit| {
                 visited.visit(visit);

@@ -9,6 +9,7 @@ use rusqlite::params;
 
 use super::Series;
 use crate::controller::db::open_writable;
+use crate::controller::schema::StoreError;
 
 /// A chunk is written once it holds this many bytes.
 const CHUNK_BYTES: usize = 4 << 20;
@@ -51,7 +52,7 @@ fn records(chunk: &[u8], into: &mut HashMap<String, Series>) -> bool {
 
 /// The histories saved in the database at `path`; what cannot be read is skipped (and
 /// logged).
-pub(crate) fn load(path: &Path) -> rusqlite::Result<HashMap<String, Series>> {
+pub(crate) fn load(path: &Path) -> Result<HashMap<String, Series>, StoreError> {
     let conn = open_writable(path)?;
     let mut stmt = conn.prepare("SELECT chunk FROM history_chunks ORDER BY seq")?;
     let mut rows = stmt.query([])?;
@@ -77,7 +78,7 @@ pub(crate) fn load(path: &Path) -> rusqlite::Result<HashMap<String, Series>> {
 pub(crate) fn save<'a>(
     path: &Path,
     all: impl Iterator<Item = (&'a str, &'a Series)>,
-) -> rusqlite::Result<usize> {
+) -> Result<usize, StoreError> {
     let mut conn = open_writable(path)?;
     let tx = conn.transaction()?;
     tx.execute("DELETE FROM history_chunks", [])?;
