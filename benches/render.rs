@@ -44,6 +44,7 @@ fn console(writers: usize, query: Option<&str>) -> State {
             regions: regions.iter().map(|r| r.to_string()).collect(),
             multi_region: true,
             backend: Default::default(),
+            replicas: Vec::new(),
         })),
     );
     let fleet = Fleet::new(1, demo_writers(writers, 3, now()));

@@ -133,6 +133,7 @@ fn state_with(fleet: Fleet) -> State {
             regions: REGIONS.iter().map(|r| r.to_string()).collect(),
             multi_region: true,
             backend: Default::default(),
+            replicas: Vec::new(),
         })),
     );
     update::update(&mut state, Action::FleetLoaded(Ok(fleet)));

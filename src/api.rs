@@ -77,6 +77,30 @@ pub struct Deployment {
     /// Who owns the writers behind this controller.
     #[serde(default)]
     pub backend: BackendInfo,
+    /// The controller processes serving this state; exactly one leads (drives the backend).
+    #[serde(default)]
+    pub replicas: Vec<Replica>,
+}
+
+/// One controller process (`jwctl serve`) serving the shared state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replica {
+    /// Random, chosen when the process starts.
+    pub id: String,
+    /// The machine it runs on.
+    pub host: String,
+    /// The address it listens on.
+    pub listen: String,
+    pub pid: u32,
+    /// Whether it drives the backend (polls OMS, or runs the simulation).
+    pub leader: bool,
+    /// When it started serving.
+    pub started: DateTime<Utc>,
+    /// Since when it leads; absent for a replica that does not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leader_since: Option<DateTime<Utc>>,
+    /// When it was last known to be alive.
+    pub last_seen: DateTime<Utc>,
 }
 
 /// The backend behind a controller and how fresh its data is.

@@ -196,6 +196,8 @@ impl Engine {
             multi_region: regions.len() > 1,
             regions,
             backend: BackendInfo::default(),
+            // Known above the backend, which fills them in.
+            replicas: Vec::new(),
         }
     }
 

@@ -24,6 +24,7 @@ use super::error::{ApiError, clip};
 use super::feed::Feed;
 use super::idempotency::{IdempotencyStore, idempotent};
 use super::identities::Identities;
+use super::replicas::ThisReplica;
 use crate::api::{ErrorCode, Health, Identity, Role, StartRequest};
 
 /// Largest request body accepted.
@@ -139,6 +140,7 @@ impl Endpoint {
 pub(crate) struct AppState {
     pub backend: Arc<dyn Backend>,
     pub feed: Arc<Feed>,
+    pub replica: Arc<ThisReplica>,
 }
 
 /// The whole application: routes, auth, body limit, JSON fallbacks, gzip when the client
@@ -233,7 +235,9 @@ async fn whoami(Extension(identity): Extension<Identity>) -> Response {
 }
 
 async fn deployment(State(state): State<AppState>) -> Response {
-    Json(state.backend.deployment()).into_response()
+    let mut deployment = state.backend.deployment();
+    deployment.replicas = state.replica.replicas();
+    Json(deployment).into_response()
 }
 
 #[derive(Debug, Deserialize)]

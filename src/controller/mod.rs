@@ -23,6 +23,7 @@ mod http;
 mod idempotency;
 mod identities;
 mod list_body;
+mod replicas;
 mod schema;
 mod serve;
 mod tls;
@@ -56,6 +57,7 @@ use fleet::Fleet;
 use http::AppState;
 use idempotency::IdempotencyStore;
 use identities::Identities;
+use replicas::ThisReplica;
 
 /// Who may call a controller's API. `Debug` hides the token.
 #[derive(Clone)]
@@ -317,10 +319,13 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
         .await
         .map_err(|e| ControllerError::Runtime(e.to_string()))??
     };
+    let replica_id =
+        crate::hex::random::<8>().map_err(|e| ControllerError::Random(e.to_string()))?;
     let app = http::router(
         AppState {
             backend: backend.clone(),
             feed: feed.clone(),
+            replica: Arc::new(ThisReplica::new(replica_id, addr, clock.clone())),
         },
         identities.clone(),
         Arc::new(idempotency),

@@ -100,6 +100,7 @@ pub fn deployment(multi: bool) -> Deployment {
         },
         multi_region: multi,
         backend: Default::default(),
+        replicas: Vec::new(),
     }
 }
 

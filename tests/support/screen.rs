@@ -103,6 +103,7 @@ pub fn state(n: usize, regions: usize, size: (u16, u16)) -> State {
         regions: REGIONS[..regions].iter().map(|r| r.to_string()).collect(),
         multi_region: regions > 1,
         backend: Default::default(),
+        replicas: Vec::new(),
     });
     state.fleet = Fleet::new(7, fleet(n, regions));
     show_rows(&mut state, (0..n).collect());

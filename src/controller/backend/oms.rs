@@ -423,6 +423,8 @@ impl Backend for Oms {
                     })
                     .collect(),
             },
+            // Known above the backend, which fills them in.
+            replicas: Vec::new(),
         }
     }
 
