@@ -1,6 +1,6 @@
-//! The controller's core: the in-memory fleet and the database, with one serialised path for
-//! every change. A change is computed from the fleet, committed to SQLite, and only then
-//! applied in memory and acknowledged. Every function here blocks; the HTTP layer calls them
+//! The controller's core: the in-memory fleet and the state store, with one serialised path
+//! for every change. A change is computed from the fleet, committed to the store, and only
+//! then applied in memory and acknowledged. Every function here blocks; the HTTP layer calls them
 //! from `spawn_blocking`.
 //!
 //! Lock order: `db` before `fleet`. Readers take only `fleet`, briefly.
@@ -14,10 +14,10 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
 use super::backend::{AuditFilter, Operation, OperationRequest, Verdict, WriterView, judge, lock};
-use super::db::{AuditReader, Db, NewAudit, SavedCheckpoint};
 use super::error::ApiError;
 use super::fleet::{Fleet, Slot, StoreModel, WriterJson, now_ms};
 use super::list_body;
+use super::store::{NewAudit, SavedCheckpoint, StateStore, StoreError};
 use crate::api::{AuditEntry, BackendInfo, Deployment};
 use crate::domain::{SharedClock, SharedStr, Writer, WriterStatus};
 
@@ -36,12 +36,12 @@ pub(crate) struct Applied {
     pub settle_version: Option<u64>,
 }
 
-/// The engine's database connection.
+/// Whether the engine's state store takes changes.
 #[derive(Debug)]
 enum Database {
     /// A demo fleet is being written to it: changes wait until it is.
     Seeding,
-    Open(Db),
+    Open,
     /// The demo fleet could not be written: why.
     Failed(String),
     /// Shut down: changes are refused.
@@ -55,15 +55,18 @@ pub(crate) struct DemoSeed {
     pub slots: Vec<Slot>,
 }
 
-/// Fleet plus database.
+/// Fleet plus state store.
 #[derive(Debug)]
 pub(crate) struct Engine {
+    store: Arc<dyn StateStore>,
+    /// Held by a change from its computation to its commit: changes go one at a time.
     db: Mutex<Database>,
     /// Notified when the database leaves [`Database::Seeding`].
     db_ready: Condvar,
     /// Set at shutdown: a demo fleet still being written is given up.
     abandon_seeding: AtomicBool,
-    audit_reader: Mutex<Option<AuditReader>>,
+    /// Set at shutdown: reads of the audit log are refused too (without waiting for a change).
+    closed: AtomicBool,
     fleet: Mutex<Fleet>,
     clock: SharedClock,
     transition: Duration,
@@ -73,38 +76,38 @@ pub(crate) struct Engine {
 
 impl Engine {
     pub fn new(
-        db: Db,
-        audit_reader: AuditReader,
+        store: Arc<dyn StateStore>,
         fleet: Fleet,
         clock: SharedClock,
         transition: Duration,
     ) -> Engine {
-        Engine::with(Database::Open(db), audit_reader, fleet, clock, transition)
+        Engine::with(Database::Open, store, fleet, clock, transition)
     }
 
     /// An engine serving `fleet` from memory while [`Engine::seed`] writes it to the database:
     /// changes wait until it is written.
     pub fn seeding(
-        audit_reader: AuditReader,
+        store: Arc<dyn StateStore>,
         fleet: Fleet,
         clock: SharedClock,
         transition: Duration,
     ) -> Engine {
-        Engine::with(Database::Seeding, audit_reader, fleet, clock, transition)
+        Engine::with(Database::Seeding, store, fleet, clock, transition)
     }
 
     fn with(
         db: Database,
-        audit_reader: AuditReader,
+        store: Arc<dyn StateStore>,
         fleet: Fleet,
         clock: SharedClock,
         transition: Duration,
     ) -> Engine {
         Engine {
+            store,
             db: Mutex::new(db),
             db_ready: Condvar::new(),
             abandon_seeding: AtomicBool::new(false),
-            audit_reader: Mutex::new(Some(audit_reader)),
+            closed: AtomicBool::new(false),
             fleet: Mutex::new(fleet),
             clock,
             transition,
@@ -112,11 +115,14 @@ impl Engine {
         }
     }
 
-    /// Writes the demo fleet `seed` (the fleet this engine serves) to `db` in one transaction,
-    /// then lets the changes waiting for it through. Blocks for as long as that takes.
-    pub fn seed(&self, mut db: Db, seed: DemoSeed) {
+    /// Writes the demo fleet `seed` (the fleet this engine serves) to the store in one
+    /// transaction, then lets the changes waiting for it through. Blocks for as long as that
+    /// takes.
+    pub fn seed(&self, seed: DemoSeed) {
         let started = std::time::Instant::now();
-        let written = db.seed(&seed.stores, &seed.slots, &self.abandon_seeding);
+        let written = self
+            .store
+            .seed(&seed.stores, &seed.slots, &self.abandon_seeding);
         if written.is_ok() {
             tracing::info!(
                 writers = seed.slots.len(),
@@ -129,7 +135,7 @@ impl Engine {
         let mut state = lock(&self.db);
         if matches!(*state, Database::Seeding) {
             *state = match written {
-                Ok(()) => Database::Open(db),
+                Ok(()) => Database::Open,
                 Err(_) if self.abandon_seeding.load(Ordering::Acquire) => {
                     tracing::info!("the demo fleet was not written: the controller shut down");
                     Database::Closed
@@ -227,9 +233,10 @@ impl Engine {
 
     /// The audit entries `filter` admits, newest first.
     pub fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, ApiError> {
-        let reader = lock(&self.audit_reader);
-        let reader = reader.as_ref().ok_or_else(shutting_down)?;
-        reader
+        if self.closed.load(Ordering::Acquire) {
+            return Err(shutting_down());
+        }
+        self.store
             .audit(filter)
             .map_err(|e| ApiError::internal("reading the audit log failed", &e))
     }
@@ -237,8 +244,9 @@ impl Engine {
     /// Applies a start or pause: 404, then If-Match (412), then the rules. Every request that
     /// reaches a writer is audited, refusals included.
     pub fn apply(&self, request: &OperationRequest) -> Result<Applied, ApiError> {
-        let mut db_guard = self.database();
-        let db = open(&mut db_guard)?;
+        let db_guard = self.database();
+        open(&db_guard)?;
+        let db = &self.store;
         let now = now_ms(&self.clock);
         let (view, state, revision) = {
             let fleet = lock(&self.fleet);
@@ -248,7 +256,7 @@ impl Engine {
             (slot.view(now), slot.state.clone(), fleet.revision)
         };
         let audit = |result: &str, message: Option<String>| request.audit(now, result, message);
-        let record = |db: &mut Db, entry: NewAudit| {
+        let record = |db: &Arc<dyn StateStore>, entry: NewAudit| {
             db.record_audit(&entry)
                 .map_err(|e| ApiError::internal("recording an audit entry failed", &e))
         };
@@ -302,8 +310,8 @@ impl Engine {
     /// Ends the transition of writer `id` if it is still at `version` (nothing changed it in
     /// the meantime): starting → running, pausing → stopped.
     pub fn settle(&self, id: &str, version: u64) -> Result<(), ApiError> {
-        let mut db_guard = self.database();
-        let Database::Open(db) = &mut *db_guard else {
+        let db_guard = self.database();
+        let Database::Open = &*db_guard else {
             return Ok(());
         };
         let now = now_ms(&self.clock);
@@ -321,7 +329,8 @@ impl Engine {
                 .changed(slot.state.status.settled(), None, now, latest);
             (next, fleet.revision.saturating_add(1))
         };
-        db.commit_change(id, &next, revision, None)
+        self.store
+            .commit_change(id, &next, revision, None)
             .map_err(|e| ApiError::internal("saving a finished transition failed", &e))?;
         lock(&self.fleet).set_state(id, next, revision);
         self.changes.notify_one();
@@ -332,7 +341,7 @@ impl Engine {
     /// transaction: the database is free for operations between batches (a million writers
     /// take seconds to save), and a writer changed since its checkpoint was read is left as
     /// its change saved it.
-    pub fn flush_checkpoints(&self) -> Result<usize, rusqlite::Error> {
+    pub fn flush_checkpoints(&self) -> Result<usize, StoreError> {
         let now = now_ms(&self.clock);
         let mut saved = 0;
         let mut from = 0;
@@ -364,11 +373,11 @@ impl Engine {
                 continue;
             }
             // Not waiting for a demo fleet being written: it holds these checkpoints.
-            let mut db_guard = lock(&self.db);
-            let Database::Open(db) = &mut *db_guard else {
+            let db_guard = lock(&self.db);
+            let Database::Open = &*db_guard else {
                 return Ok(0);
             };
-            db.save_checkpoints(&batch)?;
+            self.store.save_checkpoints(&batch)?;
             saved += batch.len();
         }
         Ok(saved)
@@ -382,7 +391,7 @@ impl Engine {
         if let Err(e) = self.flush_checkpoints() {
             tracing::error!("saving checkpoints at shutdown failed: {e}");
         }
-        drop(lock(&self.audit_reader).take());
+        self.closed.store(true, Ordering::Release);
         *lock(&self.db) = Database::Closed;
         self.db_ready.notify_all();
     }
@@ -430,10 +439,10 @@ impl WriterView for SlotView<'_> {
     }
 }
 
-/// The open database, or why changes are refused.
-fn open<'a>(db: &'a mut MutexGuard<'_, Database>) -> Result<&'a mut Db, ApiError> {
-    match &mut **db {
-        Database::Open(db) => Ok(db),
+/// Whether the store takes changes, or why they are refused.
+fn open(db: &MutexGuard<'_, Database>) -> Result<(), ApiError> {
+    match &**db {
+        Database::Open => Ok(()),
         Database::Failed(why) => Err(ApiError::internal(
             "request refused",
             &format!(

@@ -7,10 +7,10 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 
 use super::backend::{Operation, OperationRequest};
-use super::db::{AuditReader, DB_FILE_NAME, Db};
 use super::demo;
 use super::engine::Engine;
 use super::fleet::Fleet;
+use super::store::{DB_FILE_NAME, SqliteStore, StateStore};
 use crate::domain::{ManualClock, SharedClock, WriterStatus};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -24,7 +24,7 @@ fn an_operation_sent_while_the_demo_fleet_is_written_waits_for_it_and_is_kept() 
         .single()
         .ok_or("no such time")?;
     let clock: SharedClock = Arc::new(ManualClock::new(now));
-    let db = Db::open(&path)?;
+    let store = Arc::new(SqliteStore::open(&path)?);
     let seed = demo::demo_seed(2_000, 2, now);
     let running = seed
         .slots
@@ -34,7 +34,7 @@ fn an_operation_sent_while_the_demo_fleet_is_written_waits_for_it_and_is_kept() 
         .ok_or("the demo fleet has no running writer")?;
     let fleet = Fleet::new(seed.slots.clone(), 1);
     let engine = Arc::new(Engine::seeding(
-        AuditReader::open(&path)?,
+        store,
         fleet,
         clock,
         Duration::from_millis(300),
@@ -61,7 +61,7 @@ fn an_operation_sent_while_the_demo_fleet_is_written_waits_for_it_and_is_kept() 
         })
     };
     answered.recv()?;
-    engine.seed(db, seed);
+    engine.seed(seed);
     let paused = pausing
         .join()
         .map_err(|_| "the pausing thread panicked")??;
@@ -69,7 +69,7 @@ fn an_operation_sent_while_the_demo_fleet_is_written_waits_for_it_and_is_kept() 
     engine.close();
 
     // What the engine acknowledged is in the database, on top of the seeded fleet.
-    let (slots, _) = Db::open(&path)?.load(now)?;
+    let (slots, _) = SqliteStore::open(&path)?.load(now)?;
     assert_eq!(slots.len(), 2_000);
     let stored = slots
         .iter()
@@ -87,18 +87,17 @@ fn a_shutdown_gives_up_a_demo_fleet_being_written() -> TestResult {
     let path = dir.path().join(DB_FILE_NAME);
     let now = Utc::now();
     let clock: SharedClock = Arc::new(ManualClock::new(now));
-    let db = Db::open(&path)?;
     let seed = demo::demo_seed(500, 1, now);
     let engine = Engine::seeding(
-        AuditReader::open(&path)?,
+        Arc::new(SqliteStore::open(&path)?),
         Fleet::new(seed.slots.clone(), 1),
         clock,
         Duration::from_millis(300),
     );
     engine.close();
-    engine.seed(db, seed);
+    engine.seed(seed);
     assert!(
-        Db::open(&path)?.is_empty()?,
+        SqliteStore::open(&path)?.is_empty()?,
         "a closed engine wrote its demo fleet"
     );
     Ok(())

@@ -5,7 +5,6 @@
 //! key that arrive together are answered one after the other, so only the first acts.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use axum::body::{Body, Bytes};
@@ -15,14 +14,12 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Duration;
-use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use super::backend::{blocking, lock};
-use super::db::open_writable;
 use super::error::ApiError;
 use super::http::BODY_LIMIT;
-use super::schema::StoreError;
+use super::store::{KeptAnswer, StateStore, StoreError};
 use crate::api::{ErrorCode, Identity};
 use crate::domain::SharedClock;
 
@@ -35,21 +32,12 @@ pub const KEPT_FOR: Duration = Duration::hours(24);
 /// The longest key.
 pub const KEY_MAX_CHARS: usize = 128;
 
-/// An answer as kept.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Kept {
-    fingerprint: String,
-    status: u16,
-    content_type: Option<String>,
-    body: Vec<u8>,
-}
-
 /// Held while a request with one (identity, key) is being answered.
 type KeyLock = Arc<tokio::sync::Mutex<()>>;
 
 /// The answers of idempotent requests, in the controller's database.
 pub(crate) struct IdempotencyStore {
-    conn: Mutex<Connection>,
+    store: Arc<dyn StateStore>,
     clock: SharedClock,
     /// One lock per (identity, key) while a request with it is being answered.
     in_flight: Mutex<HashMap<(String, String), KeyLock>>,
@@ -62,53 +50,24 @@ impl std::fmt::Debug for IdempotencyStore {
 }
 
 impl IdempotencyStore {
-    /// Opens its own connection to the database at `path`.
-    pub fn open(path: &Path, clock: SharedClock) -> Result<IdempotencyStore, StoreError> {
-        Ok(IdempotencyStore {
-            conn: Mutex::new(open_writable(path)?),
+    /// Answers kept in `store`, for 24 hours from `clock`'s now.
+    pub fn new(store: Arc<dyn StateStore>, clock: SharedClock) -> IdempotencyStore {
+        IdempotencyStore {
+            store,
             clock,
             in_flight: Mutex::new(HashMap::new()),
-        })
+        }
     }
 
-    fn find(&self, identity: &str, key: &str) -> rusqlite::Result<Option<Kept>> {
-        let oldest = (self.clock.now() - KEPT_FOR).timestamp_millis();
-        lock(&self.conn)
-            .prepare_cached(
-                "SELECT fingerprint, status, content_type, body FROM idempotency
-                 WHERE identity = ?1 AND key = ?2 AND at_ms >= ?3",
-            )?
-            .query_row(params![identity, key, oldest], |row| {
-                Ok(Kept {
-                    fingerprint: row.get(0)?,
-                    status: row.get(1)?,
-                    content_type: row.get(2)?,
-                    body: row.get(3)?,
-                })
-            })
-            .optional()
+    fn find(&self, identity: &str, key: &str) -> Result<Option<KeptAnswer>, StoreError> {
+        self.store
+            .kept_answer(identity, key, self.clock.now() - KEPT_FOR)
     }
 
-    fn keep(&self, identity: &str, key: &str, kept: &Kept) -> rusqlite::Result<()> {
+    fn keep(&self, identity: &str, key: &str, kept: &KeptAnswer) -> Result<(), StoreError> {
         let now = self.clock.now();
-        let conn = lock(&self.conn);
-        conn.prepare_cached("DELETE FROM idempotency WHERE at_ms < ?1")?
-            .execute([(now - KEPT_FOR).timestamp_millis()])?;
-        conn.prepare_cached(
-            "INSERT OR REPLACE INTO idempotency
-                 (identity, key, fingerprint, status, content_type, body, at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?
-        .execute(params![
-            identity,
-            key,
-            kept.fingerprint,
-            kept.status,
-            kept.content_type,
-            kept.body,
-            now.timestamp_millis()
-        ])?;
-        Ok(())
+        self.store
+            .keep_answer(identity, key, kept, now, now - KEPT_FOR)
     }
 
     fn key_lock(&self, identity: &str, key: &str) -> KeyLock {
@@ -140,7 +99,7 @@ fn fingerprint(request: &axum::http::request::Parts, body: &[u8]) -> String {
     crate::hex::encode(&hash.finalize())
 }
 
-fn replay(kept: Kept) -> Response {
+fn replay(kept: KeptAnswer) -> Response {
     let status = StatusCode::from_u16(kept.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = (status, kept.body).into_response();
     if let Some(value) = kept
@@ -237,7 +196,7 @@ pub(crate) async fn idempotent(
         Ok(body) => body,
         Err(error) => return storage_error(error).into_response(),
     };
-    let kept = Kept {
+    let kept = KeptAnswer {
         fingerprint,
         status: parts.status.as_u16(),
         content_type: parts

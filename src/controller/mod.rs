@@ -8,7 +8,6 @@ mod audit_routes;
 mod auth;
 mod auth_limit;
 mod backend;
-mod db;
 mod demo;
 mod engine;
 #[cfg(test)]
@@ -24,8 +23,8 @@ mod idempotency;
 mod identities;
 mod list_body;
 mod replicas;
-mod schema;
 mod serve;
+mod store;
 mod tls;
 mod token;
 
@@ -39,18 +38,16 @@ use axum::serve::ListenerExt;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use db::DB_FILE_NAME;
 pub use demo::demo_writers;
 pub use http::{BODY_LIMIT, Endpoint};
-pub use schema::StoreError;
 pub use serve::serve;
+pub use store::{DB_FILE_NAME, StoreError};
 pub use tls::TlsFiles;
 pub use token::{ResolvedToken, TOKEN_FILE_NAME, resolve_token};
 
 use crate::domain::SharedClock;
 use crate::oms::{OmsConfig, OmsError};
 use backend::{Backend, Oms, Simulated};
-use db::{AuditReader, Db};
 use engine::{DemoSeed, Engine};
 use feed::Feed;
 use fleet::Fleet;
@@ -58,6 +55,7 @@ use http::AppState;
 use idempotency::IdempotencyStore;
 use identities::Identities;
 use replicas::ThisReplica;
+use store::{SqliteStore, StateStore};
 
 /// Who may call a controller's API. `Debug` hides the token.
 #[derive(Clone)]
@@ -131,11 +129,8 @@ pub enum ControllerError {
     EmptyToken { path: PathBuf },
     #[error("cannot generate a token: the operating system's random source failed ({0})")]
     Random(String),
-    #[error("the database {} cannot be used: {source}", path.display())]
-    Database {
-        path: PathBuf,
-        source: schema::StoreError,
-    },
+    #[error("the database {} cannot be used: {source}{}", path.display(), source.advice())]
+    Database { path: PathBuf, source: StoreError },
     #[error("cannot listen on {addr}: {source}; choose another address with --listen")]
     Bind {
         addr: SocketAddr,
@@ -218,14 +213,6 @@ impl ControllerHandle {
     }
 }
 
-/// Opens the database and a read-only connection for the audit log (all an OMS backend
-/// needs: its fleet lives in OMS).
-fn open_audit(path: &Path) -> Result<(Db, AuditReader), ControllerError> {
-    let db = Db::open(path).map_err(ControllerError::database(path))?;
-    let reader = AuditReader::open(path).map_err(ControllerError::database(path))?;
-    Ok((db, reader))
-}
-
 /// Opens (and if asked, seeds) the database in `config.data_dir`, binds `config.listen` and
 /// serves the API until [`ControllerHandle::shutdown`].
 pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, ControllerError> {
@@ -257,23 +244,29 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
     });
     token::create_private_dir(&data_dir)?;
     let db_path = data_dir.join(DB_FILE_NAME);
-    let feed_db_path = db_path.clone();
-    let idempotency_db_path = db_path.clone();
+    let store: Arc<dyn StateStore> = {
+        let path = db_path.clone();
+        Arc::new(
+            tokio::task::spawn_blocking(move || {
+                SqliteStore::open(&path).map_err(ControllerError::database(&path))
+            })
+            .await
+            .map_err(|e| ControllerError::Runtime(e.to_string()))??,
+        )
+    };
     let (shutdown, shutdown_rx) = watch::channel(false);
     let (backend, seed): (Arc<dyn Backend>, _) = match oms {
         Some(oms) => {
-            let (db, audit_reader) = tokio::task::spawn_blocking(move || open_audit(&db_path))
-                .await
-                .map_err(|e| ControllerError::Runtime(e.to_string()))??;
-            let backend = Oms::start(oms, clock.clone(), db, audit_reader, shutdown_rx.clone())
+            let backend = Oms::start(oms, clock.clone(), store.clone(), shutdown_rx.clone())
                 .await
                 .map_err(ControllerError::Oms)?;
             (backend, None)
         }
         None => {
             let load_clock = clock.clone();
+            let (path, store) = (db_path.clone(), store.clone());
             let (engine, seed) = tokio::task::spawn_blocking(move || {
-                open_fleet(&db_path, demo_fleet, regions, &load_clock, transition)
+                open_fleet(store, &path, demo_fleet, regions, &load_clock, transition)
             })
             .await
             .map_err(|e| ControllerError::Runtime(e.to_string()))??;
@@ -286,16 +279,17 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
     let feed = Feed::start(
         backend.clone(),
         clock.clone(),
-        feed_db_path,
+        store.clone(),
+        db_path.clone(),
         shutdown_rx.clone(),
     )
     .await?;
     let seeded = seed.is_some();
-    if let Some((engine, (db, seed))) = seed {
+    if let Some((engine, seed)) = seed {
         // A thread of its own: a shutdown abandons it rather than waiting for it.
         std::thread::spawn(move || {
             crate::resources::yield_cpu_to_others();
-            engine.seed(db, seed)
+            engine.seed(seed)
         });
     }
     let listener = tokio::net::TcpListener::bind(listen)
@@ -310,15 +304,7 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
             addr: listen,
             source,
         })?;
-    let idempotency = {
-        let clock = clock.clone();
-        tokio::task::spawn_blocking(move || {
-            IdempotencyStore::open(&idempotency_db_path, clock)
-                .map_err(ControllerError::database(&idempotency_db_path))
-        })
-        .await
-        .map_err(|e| ControllerError::Runtime(e.to_string()))??
-    };
+    let idempotency = IdempotencyStore::new(store, clock.clone());
     let replica_id =
         crate::hex::random::<8>().map_err(|e| ControllerError::Random(e.to_string()))?;
     let app = http::router(
@@ -365,32 +351,32 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
     })
 }
 
-/// The simulated fleet's engine, with the database it still has to write a demo fleet to.
-type Opened = (Engine, Option<(Db, DemoSeed)>);
+/// The simulated fleet's engine, with the demo fleet it still has to write to the store.
+type Opened = (Engine, Option<DemoSeed>);
 
-/// Opens the database and loads the fleet. Asked for a demo fleet, an empty database gets one
-/// generated in memory: the engine serves it at once, and it is written to the database
+/// Loads the fleet from `store` (at `path`). Asked for a demo fleet, an empty store gets one
+/// generated in memory: the engine serves it at once, and it is written to the store
 /// (returned with it) off the start's path.
 fn open_fleet(
+    store: Arc<dyn StateStore>,
     path: &Path,
     demo_fleet: Option<usize>,
     regions: u8,
     clock: &SharedClock,
     transition: Duration,
 ) -> Result<Opened, ControllerError> {
-    let (mut db, audit_reader) = open_audit(path)?;
     if let Some(count) = demo_fleet.filter(|&n| n > 0)
-        && db.is_empty().map_err(ControllerError::database(path))?
+        && store.is_empty().map_err(ControllerError::database(path))?
     {
         let seed = demo::demo_seed(count, regions, fleet::now_ms(clock));
         let fleet = Fleet::new(seed.slots.clone(), 1);
-        let engine = Engine::seeding(audit_reader, fleet, clock.clone(), transition);
-        return Ok((engine, Some((db, seed))));
+        let engine = Engine::seeding(store, fleet, clock.clone(), transition);
+        return Ok((engine, Some(seed)));
     }
-    let (slots, revision) = db
+    let (slots, revision) = store
         .load(fleet::now_ms(clock))
         .map_err(ControllerError::database(path))?;
     let fleet = Fleet::new(slots, revision);
-    let engine = Engine::new(db, audit_reader, fleet, clock.clone(), transition);
+    let engine = Engine::new(store, fleet, clock.clone(), transition);
     Ok((engine, None))
 }

@@ -14,8 +14,8 @@ use axum::body::Body;
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
-use super::db::NewAudit;
 use super::error::ApiError;
+use super::store::NewAudit;
 use crate::api::{AuditAction, AuditEntry, Deployment};
 use crate::domain::{
     PausePlan, SharedStr, StartPlan, Writer, WriterStatus, plan_pause, plan_start,

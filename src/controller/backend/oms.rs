@@ -19,9 +19,9 @@ use super::{
     AuditFilter, Backend, BoxFuture, OperationRequest, Verdict, WriterView, blocking, judge, lock,
 };
 use crate::api::{AuditEntry, BackendInfo, BackendKind, Deployment, ErrorCode, FailedProject};
-use crate::controller::db::{AuditReader, Db, NewAudit};
 use crate::controller::error::ApiError;
 use crate::controller::list_body;
+use crate::controller::store::{NewAudit, StateStore};
 use crate::domain::{SharedClock, SharedStr, Writer, WriterStatus};
 use crate::oms::{MappedWriter, OmsClient, OmsConfig, OmsError, poll_fleet, writers_of};
 
@@ -110,8 +110,8 @@ pub(crate) struct Oms {
     config: OmsConfig,
     clock: SharedClock,
     fleet: Mutex<OmsFleet>,
-    audit: Mutex<Option<Db>>,
-    audit_reader: Mutex<Option<AuditReader>>,
+    /// The audit log's store, until the backend closes.
+    store: Mutex<Option<Arc<dyn StateStore>>>,
     /// One start or pause at a time: judge, send, describe again.
     mutations: tokio::sync::Mutex<()>,
     poller: Mutex<Option<JoinHandle<()>>>,
@@ -135,8 +135,7 @@ impl Oms {
     pub async fn start(
         config: OmsConfig,
         clock: SharedClock,
-        audit: Db,
-        audit_reader: AuditReader,
+        store: Arc<dyn StateStore>,
         stopping: watch::Receiver<bool>,
     ) -> Result<Arc<Oms>, OmsError> {
         let client = OmsClient::new(&config)?;
@@ -155,8 +154,7 @@ impl Oms {
             config,
             clock,
             fleet: Mutex::new(fleet),
-            audit: Mutex::new(Some(audit)),
-            audit_reader: Mutex::new(Some(audit_reader)),
+            store: Mutex::new(Some(store)),
             mutations: tokio::sync::Mutex::new(()),
             poller: Mutex::new(None),
             changes: Arc::new(Notify::new()),
@@ -211,9 +209,9 @@ impl Oms {
         const FAILED: &str = "recording an audit entry failed";
         let this = Arc::clone(self);
         blocking(FAILED, move || {
-            let mut db = lock(&this.audit);
-            let db = db.as_mut().ok_or_else(shutting_down)?;
-            db.record_audit(&audit)
+            let store = lock(&this.store).clone().ok_or_else(shutting_down)?;
+            store
+                .record_audit(&audit)
                 .map_err(|e| ApiError::internal(FAILED, &e))
         })
         .await
@@ -473,9 +471,8 @@ impl Backend for Oms {
     fn audit(self: Arc<Self>, filter: AuditFilter) -> BoxFuture<Result<Vec<AuditEntry>, ApiError>> {
         const FAILED: &str = "reading the audit log failed";
         Box::pin(blocking(FAILED, move || {
-            let reader = lock(&self.audit_reader);
-            let reader = reader.as_ref().ok_or_else(shutting_down)?;
-            reader
+            let store = lock(&self.store).clone().ok_or_else(shutting_down)?;
+            store
                 .audit(&filter)
                 .map_err(|e| ApiError::internal(FAILED, &e))
         }))
@@ -491,8 +488,7 @@ impl Backend for Oms {
             if let Some(poller) = poller {
                 poller.abort();
             }
-            drop(lock(&self.audit_reader).take());
-            drop(lock(&self.audit).take());
+            drop(lock(&self.store).take());
         })
     }
 }

@@ -19,9 +19,9 @@ use tokio::task::JoinHandle;
 
 use super::ControllerError;
 use super::backend::{Backend, blocking, lock};
-use super::db::RevisionStore;
 use super::error::ApiError;
 use super::history::{self, Series};
+use super::store::{StateStore, StoreError};
 use crate::api::{ErrorCode, HistoryPoint, HistorySeries, WriterDelta};
 use crate::domain::{HistoryWindow, SharedClock};
 use stream::{Frame, Subscription, delta_frame, reset_frame};
@@ -42,24 +42,18 @@ const EVENT_BUFFER: usize = 64;
 /// A scan slower than this is logged as a warning.
 const SLOW_SCAN: Duration = Duration::from_millis(250);
 
-/// Revisions this run may publish up to, and where that is recorded.
-#[derive(Debug)]
-struct Reservation {
-    store: RevisionStore,
-    bound: u64,
-}
-
 /// The change feed of a controller.
 #[derive(Debug)]
 pub(crate) struct Feed {
-    /// The controller's database: revisions are reserved and histories saved there.
-    db_path: PathBuf,
+    /// The controller's state: revisions are reserved and histories saved there.
+    store: Arc<dyn StateStore>,
     backend: Arc<dyn Backend>,
     clock: SharedClock,
     tracker: Mutex<Tracker>,
     /// The tracker's revision, readable without waiting for a scan.
     revision: AtomicU64,
-    reservation: Mutex<Reservation>,
+    /// Revisions this run may publish up to (reserved in the store).
+    reserved: Mutex<u64>,
     events: broadcast::Sender<Frame>,
     stopping: watch::Receiver<bool>,
     scanner: Mutex<Option<JoinHandle<()>>>,
@@ -67,34 +61,34 @@ pub(crate) struct Feed {
 
 impl Feed {
     /// Starts the feed of `backend` above every revision an earlier run used (read from and
-    /// reserved in the database at `db_path`), knowing the writers as they are now, and scans
-    /// until `stopping` turns true.
+    /// reserved in `store`, at `db_path`), knowing the writers as they are now, and scans until
+    /// `stopping` turns true.
     pub async fn start(
         backend: Arc<dyn Backend>,
         clock: SharedClock,
+        store: Arc<dyn StateStore>,
         db_path: PathBuf,
         stopping: watch::Receiver<bool>,
     ) -> Result<Arc<Feed>, ControllerError> {
         let visited = backend.clone();
         let now = clock.now();
-        let history_path = db_path.clone();
-        let (reservation, tracker, took) = tokio::task::spawn_blocking(move || {
-            let mut store =
-                RevisionStore::open(&db_path).map_err(ControllerError::database(&db_path))?;
+        let opened = store.clone();
+        let (bound, tracker, took) = tokio::task::spawn_blocking(move || {
+            let store = opened;
             let start = store
-                .used()
+                .revisions_used()
                 .map_err(ControllerError::database(&db_path))?
                 .saturating_add(1);
             let bound = start.saturating_add(RESERVE_BLOCK);
             store
-                .reserve(bound)
+                .reserve_revisions(bound)
                 .map_err(ControllerError::database(&db_path))?;
-            let saved = history::load(&db_path).map_err(ControllerError::database(&db_path))?;
+            let saved = history::load(&*store).map_err(ControllerError::database(&db_path))?;
             let started = Instant::now();
             let tracker = Tracker::new(Rules::default(), start, now, saved, |visit| {
                 visited.visit(visit);
             });
-            Ok::<_, ControllerError>((Reservation { store, bound }, tracker, started.elapsed()))
+            Ok::<_, ControllerError>((bound, tracker, started.elapsed()))
         })
         .await
         .map_err(|e| ControllerError::Runtime(e.to_string()))??;
@@ -105,12 +99,12 @@ impl Feed {
             "change feed started"
         );
         let feed = Arc::new(Feed {
-            db_path: history_path,
+            store,
             revision: AtomicU64::new(tracker.revision()),
             backend,
             clock,
             tracker: Mutex::new(tracker),
-            reservation: Mutex::new(reservation),
+            reserved: Mutex::new(bound),
             events: broadcast::channel(EVENT_BUFFER).0,
             stopping: stopping.clone(),
             scanner: Mutex::new(None),
@@ -171,13 +165,13 @@ impl Feed {
     }
 
     /// Makes sure the next revision is reserved in the database.
-    fn reserve_next(&self) -> rusqlite::Result<()> {
-        let mut reservation = lock(&self.reservation);
+    fn reserve_next(&self) -> Result<(), StoreError> {
+        let mut reserved = lock(&self.reserved);
         let next = self.revision().saturating_add(1);
-        if next > reservation.bound {
+        if next > *reserved {
             let bound = next.saturating_add(RESERVE_BLOCK);
-            reservation.store.reserve(bound)?;
-            reservation.bound = bound;
+            self.store.reserve_revisions(bound)?;
+            *reserved = bound;
         }
         Ok(())
     }
@@ -284,7 +278,7 @@ impl Feed {
         let saved = tokio::task::spawn_blocking(move || {
             let started = Instant::now();
             let tracker = lock(&feed.tracker);
-            history::save(&feed.db_path, tracker.all_series()).map(|n| (n, started.elapsed()))
+            history::save(&*feed.store, tracker.all_series()).map(|n| (n, started.elapsed()))
         })
         .await;
         match saved {

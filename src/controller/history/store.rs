@@ -3,13 +3,9 @@
 //! and its series — so a million writers are a few hundred rows written at once, not a million.
 
 use std::collections::HashMap;
-use std::path::Path;
-
-use rusqlite::params;
 
 use super::Series;
-use crate::controller::db::open_writable;
-use crate::controller::schema::StoreError;
+use crate::controller::store::{StateStore, StoreError};
 
 /// A chunk is written once it holds this many bytes.
 const CHUNK_BYTES: usize = 4 << 20;
@@ -50,16 +46,11 @@ fn records(chunk: &[u8], into: &mut HashMap<String, Series>) -> bool {
     true
 }
 
-/// The histories saved in the database at `path`; what cannot be read is skipped (and
-/// logged).
-pub(crate) fn load(path: &Path) -> Result<HashMap<String, Series>, StoreError> {
-    let conn = open_writable(path)?;
-    let mut stmt = conn.prepare("SELECT chunk FROM history_chunks ORDER BY seq")?;
-    let mut rows = stmt.query([])?;
+/// The histories saved in `store`; what cannot be read is skipped (and logged).
+pub(crate) fn load(store: &dyn StateStore) -> Result<HashMap<String, Series>, StoreError> {
     let mut saved = HashMap::new();
     let mut unreadable = 0usize;
-    while let Some(row) = rows.next()? {
-        let chunk: Vec<u8> = row.get(0)?;
+    for chunk in store.history_chunks()? {
         if !records(&chunk, &mut saved) {
             unreadable += 1;
         }
@@ -73,34 +64,27 @@ pub(crate) fn load(path: &Path) -> Result<HashMap<String, Series>, StoreError> {
     Ok(saved)
 }
 
-/// Replaces the saved histories with `all` (those that saw something), in one transaction;
-/// answers how many writers were saved.
+/// Replaces the histories saved in `store` with `all` (those that saw something), in one
+/// transaction; answers how many writers were saved.
 pub(crate) fn save<'a>(
-    path: &Path,
+    store: &dyn StateStore,
     all: impl Iterator<Item = (&'a str, &'a Series)>,
 ) -> Result<usize, StoreError> {
-    let mut conn = open_writable(path)?;
-    let tx = conn.transaction()?;
-    tx.execute("DELETE FROM history_chunks", [])?;
     let mut saved = 0;
-    {
-        let mut insert = tx.prepare("INSERT INTO history_chunks (seq, chunk) VALUES (?1, ?2)")?;
+    let mut all = all.filter(|(_, s)| !s.is_empty()).peekable();
+    let mut chunks = std::iter::from_fn(|| {
+        all.peek()?;
         let mut chunk = Vec::with_capacity(CHUNK_BYTES + 1024);
-        let mut seq = 0i64;
-        for (id, series) in all.filter(|(_, s)| !s.is_empty()) {
+        while chunk.len() < CHUNK_BYTES {
+            let Some((id, series)) = all.next() else {
+                break;
+            };
             record(&mut chunk, id, series);
             saved += 1;
-            if chunk.len() >= CHUNK_BYTES {
-                insert.execute(params![seq, chunk])?;
-                seq += 1;
-                chunk.clear();
-            }
         }
-        if !chunk.is_empty() {
-            insert.execute(params![seq, chunk])?;
-        }
-    }
-    tx.commit()?;
+        Some(chunk)
+    });
+    store.replace_history_chunks(&mut chunks)?;
     Ok(saved)
 }
 
@@ -109,6 +93,7 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     use super::*;
+    use crate::controller::store::SqliteStore;
     use crate::domain::WriterStatus;
 
     #[test]
@@ -136,13 +121,14 @@ mod tests {
             .iter()
             .map(|(id, s)| (id.as_str(), s))
             .chain(std::iter::once(("never-seen", &empty)));
-        assert_eq!(save(&path, with_empty).unwrap(), 6_000);
-        let loaded = load(&path).unwrap();
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(save(&store, with_empty).unwrap(), 6_000);
+        let loaded = load(&store).unwrap();
         assert_eq!(loaded.len(), 6_000, "the empty one is not saved");
         for (id, series) in &all {
             assert_eq!(loaded.get(id), Some(series), "{id}");
         }
-        let conn = open_writable(&path).unwrap();
+        let conn = rusqlite::Connection::open(&path).unwrap();
         let chunks: i64 = conn
             .query_row("SELECT COUNT(*) FROM history_chunks", [], |r| r.get(0))
             .unwrap();
@@ -158,7 +144,7 @@ mod tests {
             [],
         )
         .unwrap();
-        let damaged = load(&path).unwrap();
+        let damaged = load(&store).unwrap();
         assert!(
             damaged.len() < 6_000 && damaged.len() > 4_000,
             "{}",

@@ -4,6 +4,8 @@
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
+use crate::controller::store::StoreError;
+
 /// The schema version this jwctl reads and writes.
 pub(crate) const SCHEMA_VERSION: i64 = 1;
 
@@ -64,18 +66,6 @@ CREATE TABLE IF NOT EXISTS idempotency (
     PRIMARY KEY (identity, key)
 );
 ";
-
-/// Why the controller's database cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("{0}; move it away to start afresh")]
-    Sqlite(#[from] rusqlite::Error),
-    #[error(
-        "its schema is version {found}, and this jwctl knows versions up to {known}: a newer \
-         jwctl has used it; run that version or a newer one, or give another --data-dir"
-    )]
-    SchemaTooNew { found: i64, known: i64 },
-}
 
 /// Brings the schema of `conn`'s database to [`SCHEMA_VERSION`], in one transaction; a
 /// database already there is left untouched, one of a newer version is refused unchanged.

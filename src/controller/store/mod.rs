@@ -1,0 +1,146 @@
+//! Where the controller keeps what must outlive its process: the fleet and its revision, the
+//! audit log, the answers kept for idempotent requests and the writers' histories.
+//! [`StateStore`] is the seam: the engine, the OMS backend, the change feed and the HTTP layer
+//! use it and nothing below it; [`SqliteStore`] keeps the state in one SQLite file.
+//!
+//! All methods block; callers run them off the async workers.
+
+mod sqlite;
+
+use std::sync::atomic::AtomicBool;
+
+use chrono::{DateTime, Utc};
+
+use super::backend::AuditFilter;
+use super::fleet::{Slot, StoreModel, WriterState};
+use crate::api::{AuditAction, AuditEntry};
+use crate::domain::SharedStr;
+pub use sqlite::{DB_FILE_NAME, SqliteStore};
+
+/// Why the state store failed, or cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(
+        "its schema is version {found}, and this jwctl knows versions up to {known}: a newer \
+         jwctl has used it; run that version or a newer one, or give another --data-dir"
+    )]
+    SchemaTooNew { found: i64, known: i64 },
+}
+
+impl StoreError {
+    /// What to do when the controller cannot start on the store, as the end of a sentence.
+    pub(crate) fn advice(&self) -> &'static str {
+        match self {
+            StoreError::Sqlite(_) => "; move it away to start afresh",
+            StoreError::SchemaTooNew { .. } => "",
+        }
+    }
+}
+
+/// An audit record about to be written.
+#[derive(Debug, Clone)]
+pub(crate) struct NewAudit {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub writer_id: String,
+    pub action: AuditAction,
+    pub replay_from: Option<DateTime<Utc>>,
+    pub result: String,
+    pub message: Option<String>,
+}
+
+/// A running writer's checkpoint as read at `at`, to save while its writer is still at
+/// `version`.
+#[derive(Debug, Clone)]
+pub(crate) struct SavedCheckpoint {
+    pub id: SharedStr,
+    pub checkpoint: DateTime<Utc>,
+    pub at: DateTime<Utc>,
+    pub version: u64,
+}
+
+/// The answer given to an idempotent request, as kept for a repeat of its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct KeptAnswer {
+    /// What made the request what it was (method, path, If-Match, body).
+    pub fingerprint: String,
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// The controller's state, wherever it is kept.
+pub(crate) trait StateStore: Send + Sync + std::fmt::Debug {
+    /// Whether no writer is stored yet.
+    fn is_empty(&self) -> Result<bool, StoreError>;
+
+    /// Stores a whole fleet at revision 1 in one transaction, unless `abandon` turns true
+    /// first (then nothing is stored).
+    fn seed(
+        &self,
+        stores: &[StoreModel],
+        writers: &[Slot],
+        abandon: &AtomicBool,
+    ) -> Result<(), StoreError>;
+
+    /// The fleet and its revision. Writers left transitional by a crash finish their
+    /// transition (version bumped, saved); every writer is re-anchored at `now`, so running
+    /// writers resume from their last saved checkpoint.
+    fn load(&self, now: DateTime<Utc>) -> Result<(Vec<Slot>, u64), StoreError>;
+
+    /// Saves a writer's new state, the fleet revision and an audit record together.
+    fn commit_change(
+        &self,
+        id: &str,
+        state: &WriterState,
+        revision: u64,
+        audit: Option<&NewAudit>,
+    ) -> Result<(), StoreError>;
+
+    /// Saves the checkpoints of running writers, each only while its writer is still running
+    /// at the version it was read at.
+    fn save_checkpoints(&self, checkpoints: &[SavedCheckpoint]) -> Result<(), StoreError>;
+
+    /// Records an operation that changed nothing (a no-op or a refusal).
+    fn record_audit(&self, audit: &NewAudit) -> Result<(), StoreError>;
+
+    /// The newest `filter.limit` audit entries `filter` admits, newest first; reads do not
+    /// wait behind writes.
+    fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// The highest revision an earlier run may have published.
+    fn revisions_used(&self) -> Result<u64, StoreError>;
+
+    /// Records, durably and before any is published, that revisions up to `bound` may be.
+    fn reserve_revisions(&self, bound: u64) -> Result<(), StoreError>;
+
+    /// The saved history chunks, in the order they were saved.
+    fn history_chunks(&self) -> Result<Vec<Vec<u8>>, StoreError>;
+
+    /// Replaces the saved history chunks with `chunks`, in one transaction.
+    fn replace_history_chunks(
+        &self,
+        chunks: &mut dyn Iterator<Item = Vec<u8>>,
+    ) -> Result<(), StoreError>;
+
+    /// The answer kept for `identity`'s request with `key`, if kept at or after `oldest`.
+    fn kept_answer(
+        &self,
+        identity: &str,
+        key: &str,
+        oldest: DateTime<Utc>,
+    ) -> Result<Option<KeptAnswer>, StoreError>;
+
+    /// Keeps `answer` for `identity`'s request with `key`, given `at`; answers kept before
+    /// `forget_before` are dropped.
+    fn keep_answer(
+        &self,
+        identity: &str,
+        key: &str,
+        answer: &KeptAnswer,
+        at: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+}
