@@ -32,6 +32,7 @@ fn controller_benches(c: &mut Criterion) {
             clock: Arc::new(SystemClock),
             oms: None,
             tls: None,
+            state: jwctl::controller::StateLocation::DataDir,
         }))
         .expect("controller starts");
     eprintln!(

@@ -30,6 +30,9 @@ pub struct Config {
     /// The OMS `jwctl serve --backend oms` drives.
     #[serde(default)]
     pub oms: OmsSection,
+    /// Where `jwctl serve` keeps its state when its flags do not say.
+    #[serde(default)]
+    pub state: StateSection,
 }
 
 /// The `[oms]` table: what `jwctl serve --backend oms` takes when its flags do not say.
@@ -48,6 +51,16 @@ pub struct OmsSection {
     pub poll_secs: Option<u64>,
     /// The zone of OMS's zone-less timestamps.
     pub tz: Option<String>,
+}
+
+/// The `[state]` table: the MySQL-protocol database `jwctl serve` keeps its state in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateSection {
+    /// `mysql://USER@HOST[:PORT]/DATABASE`.
+    pub url: Option<String>,
+    /// File holding the database password (mode 0600).
+    pub password_file: Option<PathBuf>,
 }
 
 /// Latency at or above which a writer is lagging by default (the console's warning colour;

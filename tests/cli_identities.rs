@@ -88,6 +88,7 @@ fn tokens_are_added_listed_and_revoked_and_a_viewer_cannot_pause() {
             clock: Arc::new(SystemClock),
             oms: None,
             tls: None,
+            state: jwctl::controller::StateLocation::DataDir,
         }))
         .unwrap();
     let url = handle.url();

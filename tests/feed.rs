@@ -440,6 +440,7 @@ async fn a_quiet_stream_gets_heartbeats_and_ends_when_the_controller_stops() {
         clock: Arc::new(ManualClock::new(start_at)),
         oms: None,
         tls: None,
+        state: jwctl::controller::StateLocation::DataDir,
     })
     .await
     .expect("controller starts");
@@ -501,6 +502,7 @@ async fn an_oms_backend_publishes_changes_and_removals_alike() {
         clock: Arc::new(ManualClock::new(now)),
         oms: Some(oms),
         tls: None,
+        state: jwctl::controller::StateLocation::DataDir,
     })
     .await
     .expect("the controller starts on the stand-in");

@@ -29,6 +29,7 @@ async fn controller(dir: &std::path::Path, clock: Arc<ManualClock>) -> Controlle
         clock,
         oms: None,
         tls: None,
+        state: jwctl::controller::StateLocation::DataDir,
     })
     .await
     .unwrap()

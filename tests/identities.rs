@@ -37,6 +37,7 @@ fn config(dir: &Path, tokens: &Path) -> ControllerConfig {
         clock: Arc::new(ManualClock::new(t0())),
         oms: None,
         tls: None,
+        state: jwctl::controller::StateLocation::DataDir,
     }
 }
 

@@ -33,6 +33,7 @@ async fn controller(oms: OmsConfig) -> (ControllerHandle, Client, tempfile::Temp
         clock: Arc::new(ManualClock::new(now)),
         oms: Some(oms),
         tls: None,
+        state: jwctl::controller::StateLocation::DataDir,
     })
     .await
     .expect("the controller starts on the stand-in");
@@ -305,6 +306,7 @@ async fn wrong_credentials_or_no_oms_fail_at_start_with_a_clear_error() {
         )),
         oms: Some(wrong),
         tls: None,
+        state: jwctl::controller::StateLocation::DataDir,
     })
     .await;
     let Err(error @ ControllerError::Oms(_)) = refused else {

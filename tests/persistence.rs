@@ -216,6 +216,7 @@ async fn running_writers_resume_from_the_checkpoint_saved_at_shutdown() {
         clock: clock.clone(),
         oms: None,
         tls: None,
+        state: jwctl::controller::StateLocation::DataDir,
     };
     let first = start(config.clone()).await.unwrap();
     let api = Client::new(ClientOptions::new(first.url(), Some("t".into()))).unwrap();
@@ -265,6 +266,7 @@ async fn a_corrupt_database_is_reported_not_overwritten() {
         clock: Arc::new(ManualClock::new(Utc::now())),
         oms: None,
         tls: None,
+        state: jwctl::controller::StateLocation::DataDir,
     })
     .await;
     let error = result.err().unwrap();
@@ -291,6 +293,7 @@ async fn a_database_failure_is_a_500_and_changes_nothing() {
         clock: Arc::new(ManualClock::new(Utc::now())),
         oms: None,
         tls: None,
+        state: jwctl::controller::StateLocation::DataDir,
     })
     .await
     .unwrap();

@@ -44,6 +44,7 @@ fn config(dir: &Path, tls: Option<TlsFiles>) -> ControllerConfig {
         clock: Arc::new(SystemClock),
         oms: None,
         tls,
+        state: jwctl::controller::StateLocation::DataDir,
     }
 }
 

@@ -254,6 +254,13 @@ pub struct ServeArgs {
     /// (default: $XDG_DATA_HOME/jwctl).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Keep the state in this MySQL-protocol database instead of SQLite in the data dir:
+    /// mysql://USER@HOST[:PORT]/DATABASE (OceanBase in MySQL mode, MySQL 8).
+    #[arg(long, value_name = "URL")]
+    pub state_url: Option<String>,
+    /// File holding the state database's password; refused when group or others may read it.
+    #[arg(long, value_name = "PATH")]
+    pub state_password_file: Option<PathBuf>,
     /// File holding the bearer token the controller requires (default: <data-dir>/token,
     /// generated when missing); it authenticates one operator named `default`.
     #[arg(long, value_name = "PATH")]

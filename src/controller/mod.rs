@@ -21,6 +21,7 @@ mod history_routes;
 mod http;
 mod idempotency;
 mod identities;
+mod lease;
 mod list_body;
 mod replicas;
 mod serve;
@@ -41,7 +42,7 @@ use tokio::task::JoinHandle;
 pub use demo::demo_writers;
 pub use http::{BODY_LIMIT, Endpoint};
 pub use serve::serve;
-pub use store::{DB_FILE_NAME, StoreError};
+pub use store::{DB_FILE_NAME, MysqlTarget, StoreError};
 pub use tls::TlsFiles;
 pub use token::{ResolvedToken, TOKEN_FILE_NAME, resolve_token};
 
@@ -55,7 +56,7 @@ use http::AppState;
 use idempotency::IdempotencyStore;
 use identities::Identities;
 use replicas::ThisReplica;
-use store::{SqliteStore, StateStore};
+use store::{MysqlStore, SqliteStore, StateStore};
 
 /// Who may call a controller's API. `Debug` hides the token.
 #[derive(Clone)]
@@ -98,6 +99,18 @@ pub struct ControllerConfig {
     pub oms: Option<OmsConfig>,
     /// Serve HTTPS with this certificate and key instead of plain HTTP.
     pub tls: Option<TlsFiles>,
+    /// Where the state is kept.
+    pub state: StateLocation,
+}
+
+/// Where the controller keeps its state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum StateLocation {
+    /// A SQLite file in the data dir, this process's alone.
+    #[default]
+    DataDir,
+    /// A MySQL-protocol database.
+    Mysql(MysqlTarget),
 }
 
 impl std::fmt::Debug for ControllerConfig {
@@ -129,8 +142,12 @@ pub enum ControllerError {
     EmptyToken { path: PathBuf },
     #[error("cannot generate a token: the operating system's random source failed ({0})")]
     Random(String),
-    #[error("the database {} cannot be used: {source}{}", path.display(), source.advice())]
-    Database { path: PathBuf, source: StoreError },
+    #[error("the database {place} cannot be used: {source}{}", source.advice())]
+    Database {
+        /// Its file, or its URL (without the password).
+        place: String,
+        source: StoreError,
+    },
     #[error("cannot listen on {addr}: {source}; choose another address with --listen")]
     Bind {
         addr: SocketAddr,
@@ -143,7 +160,18 @@ pub enum ControllerError {
     #[error("cannot use the OMS: {0}")]
     Oms(OmsError),
     #[error("{0}")]
-    OmsSetup(String),
+    Setup(String),
+    #[error(
+        "another replica leads the state in {place}: {holder}, and its lease runs until \
+         {until}; one replica per database is supported so far: stop that one, or wait for its \
+         lease to run out if it has died"
+    )]
+    LeadHeld {
+        place: String,
+        /// `ID on HOST (pid PID, listening on ADDR)`.
+        holder: String,
+        until: String,
+    },
     #[error(transparent)]
     TokensFile(#[from] crate::tokens_file::TokensFileError),
     #[error("cannot serve HTTPS with {0}")]
@@ -157,10 +185,10 @@ pub enum ControllerError {
 }
 
 impl ControllerError {
-    /// What a failure of the database at `path` is reported as.
-    fn database<E: Into<StoreError>>(path: &Path) -> impl Fn(E) -> ControllerError + '_ {
+    /// What a failure of the database at `place` is reported as.
+    fn database<E: Into<StoreError>>(place: &str) -> impl Fn(E) -> ControllerError + '_ {
         move |source| ControllerError::Database {
-            path: path.to_path_buf(),
+            place: place.to_string(),
             source: source.into(),
         }
     }
@@ -174,6 +202,10 @@ pub struct ControllerHandle {
     backend: Arc<dyn Backend>,
     feed: Arc<Feed>,
     seeded: bool,
+    /// Where its state is: the SQLite file, or the database's URL (no password).
+    place: String,
+    /// Renews its lead until the shutdown, then gives it up.
+    lead: JoinHandle<()>,
     shutdown: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
 }
@@ -187,6 +219,11 @@ impl ControllerHandle {
     /// Its base URL, e.g. `http://127.0.0.1:7465`.
     pub fn url(&self) -> String {
         format!("{}://{}", self.scheme, self.addr)
+    }
+
+    /// Where its state is: the SQLite file, or the database's URL (without the password).
+    pub fn state_place(&self) -> &str {
+        &self.place
     }
 
     /// How many writers it owns.
@@ -210,6 +247,7 @@ impl ControllerHandle {
         }
         self.feed.close().await;
         self.backend.close().await;
+        let _ = self.lead.await;
     }
 }
 
@@ -226,6 +264,7 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
         clock,
         oms,
         tls,
+        state,
     } = config;
     // A certificate that cannot be used is reported before anything else starts.
     let acceptor = tls.as_ref().map(tls::acceptor).transpose()?;
@@ -243,18 +282,25 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
         }
     });
     token::create_private_dir(&data_dir)?;
-    let db_path = data_dir.join(DB_FILE_NAME);
-    let store: Arc<dyn StateStore> = {
-        let path = db_path.clone();
-        Arc::new(
-            tokio::task::spawn_blocking(move || {
-                SqliteStore::open(&path).map_err(ControllerError::database(&path))
-            })
-            .await
-            .map_err(|e| ControllerError::Runtime(e.to_string()))??,
-        )
-    };
+    let (store, place) = open_store(&data_dir, state).await?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|source| ControllerError::Bind {
+            addr: listen,
+            source,
+        })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| ControllerError::Bind {
+            addr: listen,
+            source,
+        })?;
+    let replica_id =
+        crate::hex::random::<8>().map_err(|e| ControllerError::Random(e.to_string()))?;
+    let replica = Arc::new(ThisReplica::new(replica_id, addr, clock.clone()));
     let (shutdown, shutdown_rx) = watch::channel(false);
+    // Only the replica that leads drives the backend.
+    let lead = lease::claim(store.clone(), replica.holder(), &place, shutdown_rx.clone()).await?;
     let (backend, seed): (Arc<dyn Backend>, _) = match oms {
         Some(oms) => {
             let backend = Oms::start(oms, clock.clone(), store.clone(), shutdown_rx.clone())
@@ -264,9 +310,9 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
         }
         None => {
             let load_clock = clock.clone();
-            let (path, store) = (db_path.clone(), store.clone());
+            let (place, store) = (place.clone(), store.clone());
             let (engine, seed) = tokio::task::spawn_blocking(move || {
-                open_fleet(store, &path, demo_fleet, regions, &load_clock, transition)
+                open_fleet(store, &place, demo_fleet, regions, &load_clock, transition)
             })
             .await
             .map_err(|e| ControllerError::Runtime(e.to_string()))??;
@@ -280,10 +326,11 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
         backend.clone(),
         clock.clone(),
         store.clone(),
-        db_path.clone(),
+        place.clone(),
         shutdown_rx.clone(),
     )
     .await?;
+    let state_place = place;
     let seeded = seed.is_some();
     if let Some((engine, seed)) = seed {
         // A thread of its own: a shutdown abandons it rather than waiting for it.
@@ -292,26 +339,12 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
             engine.seed(seed)
         });
     }
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|source| ControllerError::Bind {
-            addr: listen,
-            source,
-        })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|source| ControllerError::Bind {
-            addr: listen,
-            source,
-        })?;
     let idempotency = IdempotencyStore::new(store, clock.clone());
-    let replica_id =
-        crate::hex::random::<8>().map_err(|e| ControllerError::Random(e.to_string()))?;
     let app = http::router(
         AppState {
             backend: backend.clone(),
             feed: feed.clone(),
-            replica: Arc::new(ThisReplica::new(replica_id, addr, clock.clone())),
+            replica: replica.clone(),
         },
         identities.clone(),
         Arc::new(idempotency),
@@ -346,9 +379,42 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
         backend,
         feed,
         seeded,
+        place: state_place,
+        lead,
         shutdown,
         server,
     })
+}
+
+/// Opens the state `state` says (with SQLite, in `data_dir`); answers it with where it is,
+/// as messages name it.
+async fn open_store(
+    data_dir: &Path,
+    state: StateLocation,
+) -> Result<(Arc<dyn StateStore>, String), ControllerError> {
+    let (place, opened) = match state {
+        StateLocation::DataDir => {
+            let path = data_dir.join(DB_FILE_NAME);
+            let place = path.display().to_string();
+            let opened = tokio::task::spawn_blocking(move || {
+                SqliteStore::open(&path).map(|s| Arc::new(s) as Arc<dyn StateStore>)
+            })
+            .await;
+            (place, opened)
+        }
+        StateLocation::Mysql(target) => {
+            let place = target.to_string();
+            let opened = tokio::task::spawn_blocking(move || {
+                MysqlStore::open(target).map(|s| Arc::new(s) as Arc<dyn StateStore>)
+            })
+            .await;
+            (place, opened)
+        }
+    };
+    let store = opened
+        .map_err(|e| ControllerError::Runtime(e.to_string()))?
+        .map_err(ControllerError::database(&place))?;
+    Ok((store, place))
 }
 
 /// The simulated fleet's engine, with the demo fleet it still has to write to the store.
@@ -359,14 +425,14 @@ type Opened = (Engine, Option<DemoSeed>);
 /// (returned with it) off the start's path.
 fn open_fleet(
     store: Arc<dyn StateStore>,
-    path: &Path,
+    place: &str,
     demo_fleet: Option<usize>,
     regions: u8,
     clock: &SharedClock,
     transition: Duration,
 ) -> Result<Opened, ControllerError> {
     if let Some(count) = demo_fleet.filter(|&n| n > 0)
-        && store.is_empty().map_err(ControllerError::database(path))?
+        && store.is_empty().map_err(ControllerError::database(place))?
     {
         let seed = demo::demo_seed(count, regions, fleet::now_ms(clock));
         let fleet = Fleet::new(seed.slots.clone(), 1);
@@ -375,7 +441,7 @@ fn open_fleet(
     }
     let (slots, revision) = store
         .load(fleet::now_ms(clock))
-        .map_err(ControllerError::database(path))?;
+        .map_err(ControllerError::database(place))?;
     let fleet = Fleet::new(slots, revision);
     let engine = Engine::new(store, fleet, clock.clone(), transition);
     Ok((engine, None))

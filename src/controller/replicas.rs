@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use chrono::{DateTime, Utc};
 
+use super::store::LeaseHolder;
 use crate::api::Replica;
 use crate::domain::SharedClock;
 
@@ -30,6 +31,16 @@ impl ThisReplica {
             pid: std::process::id(),
             started: clock.now(),
             clock,
+        }
+    }
+
+    /// This replica as the lease on the lead records it.
+    pub fn holder(&self) -> LeaseHolder {
+        LeaseHolder {
+            replica: self.id.clone(),
+            host: self.host.clone(),
+            pid: self.pid,
+            listen: self.listen.to_string(),
         }
     }
 

@@ -6,10 +6,11 @@ use std::time::Duration;
 use tracing::level_filters::LevelFilter;
 
 use super::{
-    Access, ControllerConfig, ControllerError, DB_FILE_NAME, TlsFiles, resolve_token, start,
+    Access, ControllerConfig, ControllerError, MysqlTarget, StateLocation, TlsFiles, resolve_token,
+    start,
 };
 use crate::cli::args::{BackendChoice, ServeArgs};
-use crate::config::{Config, OmsSection};
+use crate::config::{Config, OmsSection, StateSection};
 use crate::domain::{SystemClock, Zone};
 use crate::oms::{OmsConfig, read_password_file};
 
@@ -52,14 +53,17 @@ pub async fn serve(args: &ServeArgs) -> Result<(), ControllerError> {
             Access::Token(token.token)
         }
     };
+    let needs_config = args.backend == BackendChoice::Oms || args.state_url.is_none();
+    let config = if needs_config {
+        Config::load(args.config.as_deref()).map_err(|e| ControllerError::Setup(e.to_string()))?
+    } else {
+        Config::default()
+    };
     let oms = match args.backend {
         BackendChoice::Simulated => None,
-        BackendChoice::Oms => {
-            let config = Config::load(args.config.as_deref())
-                .map_err(|e| ControllerError::OmsSetup(e.to_string()))?;
-            Some(oms_config(args, &config.oms)?)
-        }
+        BackendChoice::Oms => Some(oms_config(args, &config.oms)?),
     };
+    let state = state_location(args, &config.state)?;
     let oms_url = oms.as_ref().map(|o| o.url.clone());
     let handle = start(ControllerConfig {
         listen: args.listen,
@@ -71,31 +75,27 @@ pub async fn serve(args: &ServeArgs) -> Result<(), ControllerError> {
         clock: Arc::new(SystemClock),
         oms,
         tls: tls.clone(),
+        state,
     })
     .await?;
     let size = handle.fleet_size();
-    let db_path = data_dir.join(DB_FILE_NAME);
+    let place = handle.state_place();
     if let Some(url) = oms_url {
-        eprintln!(
-            "serving {size} writers of the OMS at {url}; the audit log is in {}",
-            db_path.display()
-        );
+        eprintln!("serving {size} writers of the OMS at {url}; the audit log is in {place}");
     } else if handle.seeded_demo_fleet() {
         eprintln!(
-            "seeding a demo fleet of {size} writers into {} (served at once; starts and \
-             pauses wait until it is written)",
-            db_path.display()
+            "seeding a demo fleet of {size} writers into {place} (served at once; starts and \
+             pauses wait until it is written)"
         );
     } else if size == 0 {
         eprintln!(
-            "{} holds no writers: serving an empty fleet (use --demo-fleet N to seed a demo)",
-            db_path.display()
+            "{place} holds no writers: serving an empty fleet (use --demo-fleet N to seed a demo)"
         );
     } else {
         if args.demo_fleet.is_some() {
             eprintln!("the database already holds writers; --demo-fleet is ignored");
         }
-        eprintln!("serving {size} writers from {}", db_path.display());
+        eprintln!("serving {size} writers from {place}");
     }
     if tls.is_none() && !handle.addr().ip().is_loopback() {
         eprintln!(
@@ -129,7 +129,7 @@ async fn wait_for_stop_signal() {
 /// with the flag that fixes it; the password never appears.
 fn oms_config(args: &ServeArgs, section: &OmsSection) -> Result<OmsConfig, ControllerError> {
     let missing = |flag: &str, key: &str| {
-        ControllerError::OmsSetup(format!(
+        ControllerError::Setup(format!(
             "--backend oms needs {flag} (or {key} in the [oms] table of the config file)"
         ))
     };
@@ -149,7 +149,7 @@ fn oms_config(args: &ServeArgs, section: &OmsSection) -> Result<OmsConfig, Contr
         .or_else(|| section.password_file.clone())
         .ok_or_else(|| missing("--oms-password-file PATH", "password_file"))?;
     let password =
-        read_password_file(&password_file).map_err(|e| ControllerError::OmsSetup(e.to_string()))?;
+        read_password_file(&password_file).map_err(|e| ControllerError::Setup(e.to_string()))?;
     let cm_urls = if args.cm_urls.is_empty() {
         &section.cm_urls
     } else {
@@ -167,7 +167,7 @@ fn oms_config(args: &ServeArgs, section: &OmsSection) -> Result<OmsConfig, Contr
         (Some(zone), _) => Some(*zone),
         (None, Some(tz)) => Some(
             tz.parse::<Zone>()
-                .map_err(|e| ControllerError::OmsSetup(format!("oms.tz: {e}")))?,
+                .map_err(|e| ControllerError::Setup(format!("oms.tz: {e}")))?,
         ),
         (None, None) => None,
     };
@@ -175,6 +175,32 @@ fn oms_config(args: &ServeArgs, section: &OmsSection) -> Result<OmsConfig, Contr
         config.zone = zone;
     }
     Ok(config)
+}
+
+/// Where the state is kept: the database the flags, else the config's `[state]` table, name,
+/// with its password; else SQLite in the data dir. The password never appears.
+fn state_location(
+    args: &ServeArgs,
+    section: &StateSection,
+) -> Result<StateLocation, ControllerError> {
+    let Some(url) = args.state_url.clone().or_else(|| section.url.clone()) else {
+        if args.state_password_file.is_some() {
+            return Err(ControllerError::Setup(
+                "--state-password-file is for a database given with --state-url".into(),
+            ));
+        }
+        return Ok(StateLocation::DataDir);
+    };
+    let mut target = MysqlTarget::parse(&url).map_err(ControllerError::Setup)?;
+    let password_file = args
+        .state_password_file
+        .clone()
+        .or_else(|| section.password_file.clone());
+    if let Some(path) = password_file {
+        target.password =
+            Some(read_password_file(&path).map_err(|e| ControllerError::Setup(e.to_string()))?);
+    }
+    Ok(StateLocation::Mysql(target))
 }
 
 /// `cn-hangzhou=http://10.0.0.5:8088` or `http://10.0.0.5:8088` (no region).

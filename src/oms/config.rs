@@ -81,17 +81,17 @@ impl OmsConfig {
 /// Why the password file cannot be used. Never contains the password.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PasswordError {
-    #[error("cannot read the OMS password file {path}: {detail}")]
+    #[error("cannot read the password file {path}: {detail}")]
     Read { path: PathBuf, detail: String },
     #[error(
-        "the OMS password file {path} is readable by others (mode {mode:04o}); run chmod 600 {path}"
+        "the password file {path} is readable by others (mode {mode:04o}); run chmod 600 {path}"
     )]
     TooOpen { path: PathBuf, mode: u32 },
-    #[error("the OMS password file {path} is empty; write the password on its first line")]
+    #[error("the password file {path} is empty; write the password on its first line")]
     Empty { path: PathBuf },
 }
 
-/// Reads the OMS password from `path`: the file must not be readable by group or others,
+/// Reads a password (OMS's, the state database's) from `path`: the file must not be readable by group or others,
 /// exactly one trailing `\n` (and a `\r` before it) is removed, and it must not be empty.
 pub fn read_password_file(path: &Path) -> Result<Secret, PasswordError> {
     let read_error = |e: std::io::Error| PasswordError::Read {

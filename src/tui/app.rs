@@ -255,6 +255,7 @@ impl Embedded {
             clock,
             oms: None,
             tls: None,
+            state: controller::StateLocation::DataDir,
         })
         .await?;
         tracing::info!(url = %handle.url(), "embedded demo controller started");

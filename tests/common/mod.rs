@@ -66,6 +66,7 @@ async fn start_in(
         clock: clock.clone(),
         oms: None,
         tls: None,
+        state: jwctl::controller::StateLocation::DataDir,
     })
     .await
     .unwrap()

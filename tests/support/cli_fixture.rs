@@ -62,6 +62,7 @@ impl Fixture {
                 clock,
                 oms: None,
                 tls: None,
+                state: jwctl::controller::StateLocation::DataDir,
             }))
             .expect("controller starts");
         let url = handle.url();

@@ -9,7 +9,6 @@
 mod stream;
 mod tracker;
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -61,13 +60,13 @@ pub(crate) struct Feed {
 
 impl Feed {
     /// Starts the feed of `backend` above every revision an earlier run used (read from and
-    /// reserved in `store`, at `db_path`), knowing the writers as they are now, and scans until
+    /// reserved in `store`, at `place`), knowing the writers as they are now, and scans until
     /// `stopping` turns true.
     pub async fn start(
         backend: Arc<dyn Backend>,
         clock: SharedClock,
         store: Arc<dyn StateStore>,
-        db_path: PathBuf,
+        place: String,
         stopping: watch::Receiver<bool>,
     ) -> Result<Arc<Feed>, ControllerError> {
         let visited = backend.clone();
@@ -77,13 +76,13 @@ impl Feed {
             let store = opened;
             let start = store
                 .revisions_used()
-                .map_err(ControllerError::database(&db_path))?
+                .map_err(ControllerError::database(&place))?
                 .saturating_add(1);
             let bound = start.saturating_add(RESERVE_BLOCK);
             store
                 .reserve_revisions(bound)
-                .map_err(ControllerError::database(&db_path))?;
-            let saved = history::load(&*store).map_err(ControllerError::database(&db_path))?;
+                .map_err(ControllerError::database(&place))?;
+            let saved = history::load(&*store).map_err(ControllerError::database(&place))?;
             let started = Instant::now();
             let tracker = Tracker::new(Rules::default(), start, now, saved, |visit| {
                 visited.visit(visit);

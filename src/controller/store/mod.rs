@@ -5,6 +5,7 @@
 //!
 //! All methods block; callers run them off the async workers.
 
+mod mysql;
 mod sqlite;
 
 use std::sync::atomic::AtomicBool;
@@ -15,6 +16,7 @@ use super::backend::AuditFilter;
 use super::fleet::{Slot, StoreModel, WriterState};
 use crate::api::{AuditAction, AuditEntry};
 use crate::domain::SharedStr;
+pub use mysql::{MysqlStore, MysqlTarget};
 pub use sqlite::{DB_FILE_NAME, SqliteStore};
 
 /// Why the state store failed, or cannot be used.
@@ -22,6 +24,10 @@ pub use sqlite::{DB_FILE_NAME, SqliteStore};
 pub enum StoreError {
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Mysql(Box<::mysql::Error>),
+    #[error("the database holds what this jwctl did not write there: {0}")]
+    Invalid(String),
     #[error(
         "its schema is version {found}, and this jwctl knows versions up to {known}: a newer \
          jwctl has used it; run that version or a newer one, or give another --data-dir"
@@ -29,15 +35,27 @@ pub enum StoreError {
     SchemaTooNew { found: i64, known: i64 },
 }
 
+impl From<::mysql::Error> for StoreError {
+    fn from(error: ::mysql::Error) -> Self {
+        StoreError::Mysql(Box::new(error))
+    }
+}
+
 impl StoreError {
     /// What to do when the controller cannot start on the store, as the end of a sentence.
     pub(crate) fn advice(&self) -> &'static str {
         match self {
             StoreError::Sqlite(_) => "; move it away to start afresh",
-            StoreError::SchemaTooNew { .. } => "",
+            StoreError::Mysql(_) => {
+                "; check --state-url, the password file and that the database answers"
+            }
+            StoreError::Invalid(_) | StoreError::SchemaTooNew { .. } => "",
         }
     }
 }
+
+/// How long a lease on the lead lasts unless renewed, in milliseconds.
+pub(crate) const LEASE_MS: i64 = 5_000;
 
 /// An audit record about to be written.
 #[derive(Debug, Clone)]
@@ -71,8 +89,28 @@ pub(crate) struct KeptAnswer {
     pub body: Vec<u8>,
 }
 
+/// A replica (a `jwctl serve` process) as the lease on the lead records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LeaseHolder {
+    pub replica: String,
+    pub host: String,
+    pub pid: u32,
+    pub listen: String,
+}
+
 /// The controller's state, wherever it is kept.
 pub(crate) trait StateStore: Send + Sync + std::fmt::Debug {
+    /// Takes or renews the lead (the right to drive the backend) for `me` for
+    /// [`LEASE_MS`], timed by the store's own clock, unless another replica holds a lease
+    /// that has not run out: that replica is then answered, with when its lease runs out.
+    fn claim_lead(
+        &self,
+        me: &LeaseHolder,
+    ) -> Result<Option<(LeaseHolder, DateTime<Utc>)>, StoreError>;
+
+    /// Gives the lead up if `me` holds it, so another replica may take it at once.
+    fn release_lead(&self, me: &LeaseHolder) -> Result<(), StoreError>;
+
     /// Whether no writer is stored yet.
     fn is_empty(&self) -> Result<bool, StoreError>;
 

@@ -1,0 +1,313 @@
+//! The state in a MySQL-protocol database (OceanBase in MySQL mode, MySQL 8; tested on
+//! MariaDB), shared by every replica that points at it. Each purpose has its own connection,
+//! opened when first needed; a connection that saw any error is dropped, never used again (the
+//! driver can otherwise hand a later query the answer of one that timed out), and the next
+//! call opens a fresh one. Every call is bounded: connecting and each read or write time out.
+
+mod fleet;
+mod queries;
+mod schema;
+
+use std::fmt;
+use std::sync::Mutex;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use mysql::prelude::FromValue;
+use mysql::{Conn, OptsBuilder, Row};
+
+use super::{KeptAnswer, LeaseHolder, NewAudit, SavedCheckpoint, StateStore, StoreError};
+use crate::api::AuditEntry;
+use crate::controller::backend::{AuditFilter, lock};
+use crate::controller::fleet::{Slot, StoreModel, WriterState};
+use crate::oms::Secret;
+
+/// Longest wait for a TCP connection to the database.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Longest wait for one read or write on a connection (the handshake included).
+const IO_TIMEOUT: Duration = Duration::from_secs(4);
+
+/// Where the shared state is: `mysql://USER@HOST[:PORT]/DATABASE`, and the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MysqlTarget {
+    pub user: String,
+    pub host: String,
+    pub port: u16,
+    pub database: String,
+    pub password: Option<Secret>,
+}
+
+impl fmt::Debug for MysqlTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self}")
+    }
+}
+
+/// The URL without the password, as logs and messages show it.
+impl fmt::Display for MysqlTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        write!(
+            f,
+            "mysql://{}@{host}:{}/{}",
+            self.user, self.port, self.database
+        )
+    }
+}
+
+impl MysqlTarget {
+    /// Reads `mysql://USER@HOST[:PORT]/DATABASE` (port 3306 when left out); a password in
+    /// the URL is refused: it belongs in a password file.
+    pub fn parse(url: &str) -> Result<MysqlTarget, String> {
+        let usage = "give it as mysql://USER@HOST[:PORT]/DATABASE";
+        let rest = url
+            .strip_prefix("mysql://")
+            .ok_or_else(|| format!("the state URL {url:?} is not a mysql:// URL; {usage}"))?;
+        let (user, rest) = rest
+            .split_once('@')
+            .ok_or_else(|| format!("the state URL names no user; {usage}"))?;
+        if user.contains(':') {
+            return Err(
+                "the state URL holds a password; put it in a file given with \
+                 --state-password-file (readable by its owner only) instead"
+                    .to_string(),
+            );
+        }
+        let (address, database) = rest
+            .split_once('/')
+            .ok_or_else(|| format!("the state URL names no database; {usage}"))?;
+        let (host, port) = match address.strip_prefix('[') {
+            Some(bracketed) => {
+                let (host, after) = bracketed
+                    .split_once(']')
+                    .ok_or_else(|| format!("the state URL's host is not closed by ']'; {usage}"))?;
+                (host, after.strip_prefix(':'))
+            }
+            None => match address.rsplit_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (address, None),
+            },
+        };
+        let port = match port {
+            Some(port) => port
+                .parse::<u16>()
+                .map_err(|_| format!("the state URL's port {port:?} is not a port number"))?,
+            None => 3306,
+        };
+        let valid = |part: &str| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-.$".contains(c))
+        };
+        if !valid(user) || host.is_empty() || !valid(database) {
+            return Err(format!(
+                "the state URL needs a user, a host and a database (letters, digits, _ - . $); \
+                 {usage}"
+            ));
+        }
+        Ok(MysqlTarget {
+            user: user.to_string(),
+            host: host.to_string(),
+            port,
+            database: database.to_string(),
+            password: None,
+        })
+    }
+
+    fn connect(&self) -> Result<Conn, StoreError> {
+        let options = OptsBuilder::new()
+            .ip_or_hostname(Some(self.host.clone()))
+            .tcp_port(self.port)
+            .user(Some(self.user.clone()))
+            .pass(self.password.as_ref().map(|p| p.expose().to_string()))
+            .db_name(Some(self.database.clone()))
+            .prefer_socket(false)
+            .tcp_connect_timeout(Some(CONNECT_TIMEOUT))
+            .read_timeout(Some(IO_TIMEOUT))
+            .write_timeout(Some(IO_TIMEOUT));
+        Ok(Conn::new(options)?)
+    }
+}
+
+/// A connection for one purpose: opened when needed, dropped after any error.
+#[derive(Default)]
+struct Connection(Mutex<Option<Conn>>);
+
+/// The state in a MySQL-protocol database.
+pub struct MysqlStore {
+    target: MysqlTarget,
+    writes: Connection,
+    reads: Connection,
+    revisions: Connection,
+    answers: Connection,
+}
+
+impl fmt::Debug for MysqlStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MysqlStore")
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MysqlStore {
+    /// Connects to `target` and creates the schema or brings it up to date.
+    pub fn open(target: MysqlTarget) -> Result<MysqlStore, StoreError> {
+        let mut conn = target.connect()?;
+        schema::prepare(&mut conn)?;
+        let store = MysqlStore {
+            target,
+            writes: Connection::default(),
+            reads: Connection::default(),
+            revisions: Connection::default(),
+            answers: Connection::default(),
+        };
+        *lock(&store.writes.0) = Some(conn);
+        Ok(store)
+    }
+
+    /// Runs `work` on `slot`'s connection (opened if needed); after an error the connection
+    /// is dropped.
+    fn with<T>(
+        &self,
+        slot: &Connection,
+        work: impl FnOnce(&mut Conn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut held = lock(&slot.0);
+        let mut conn = match held.take() {
+            Some(conn) => conn,
+            None => self.target.connect()?,
+        };
+        let result = work(&mut conn);
+        if result.is_ok() {
+            *held = Some(conn);
+        }
+        result
+    }
+}
+
+impl StateStore for MysqlStore {
+    fn claim_lead(
+        &self,
+        me: &LeaseHolder,
+    ) -> Result<Option<(LeaseHolder, DateTime<Utc>)>, StoreError> {
+        self.with(&self.revisions, |conn| queries::claim_lead(conn, me))
+    }
+
+    fn release_lead(&self, me: &LeaseHolder) -> Result<(), StoreError> {
+        self.with(&self.revisions, |conn| queries::release_lead(conn, me))
+    }
+
+    fn is_empty(&self) -> Result<bool, StoreError> {
+        self.with(&self.writes, fleet::is_empty)
+    }
+
+    fn seed(
+        &self,
+        stores: &[StoreModel],
+        writers: &[Slot],
+        abandon: &AtomicBool,
+    ) -> Result<(), StoreError> {
+        self.with(&self.writes, |conn| {
+            fleet::seed(conn, stores, writers, abandon)
+        })
+    }
+
+    fn load(&self, now: DateTime<Utc>) -> Result<(Vec<Slot>, u64), StoreError> {
+        self.with(&self.writes, |conn| fleet::load(conn, now))
+    }
+
+    fn commit_change(
+        &self,
+        id: &str,
+        state: &WriterState,
+        revision: u64,
+        audit: Option<&NewAudit>,
+    ) -> Result<(), StoreError> {
+        self.with(&self.writes, |conn| {
+            fleet::commit_change(conn, id, state, revision, audit)
+        })
+    }
+
+    fn save_checkpoints(&self, checkpoints: &[SavedCheckpoint]) -> Result<(), StoreError> {
+        self.with(&self.writes, |conn| {
+            fleet::save_checkpoints(conn, checkpoints)
+        })
+    }
+
+    fn record_audit(&self, entry: &NewAudit) -> Result<(), StoreError> {
+        self.with(&self.writes, |conn| queries::insert_audit(conn, entry))
+    }
+
+    fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
+        self.with(&self.reads, |conn| queries::read_audit(conn, filter))
+    }
+
+    fn revisions_used(&self) -> Result<u64, StoreError> {
+        self.with(&self.revisions, queries::revisions_used)
+    }
+
+    fn reserve_revisions(&self, bound: u64) -> Result<(), StoreError> {
+        self.with(&self.revisions, |conn| {
+            queries::reserve_revisions(conn, bound)
+        })
+    }
+
+    fn history_chunks(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.with(&self.writes, queries::history_chunks)
+    }
+
+    fn replace_history_chunks(
+        &self,
+        chunks: &mut dyn Iterator<Item = Vec<u8>>,
+    ) -> Result<(), StoreError> {
+        self.with(&self.writes, |conn| {
+            queries::replace_history_chunks(conn, chunks)
+        })
+    }
+
+    fn kept_answer(
+        &self,
+        identity: &str,
+        key: &str,
+        oldest: DateTime<Utc>,
+    ) -> Result<Option<KeptAnswer>, StoreError> {
+        self.with(&self.answers, |conn| {
+            queries::kept_answer(conn, identity, key, oldest)
+        })
+    }
+
+    fn keep_answer(
+        &self,
+        identity: &str,
+        key: &str,
+        answer: &KeptAnswer,
+        at: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.with(&self.answers, |conn| {
+            queries::keep_answer(conn, identity, key, answer, at, forget_before)
+        })
+    }
+}
+
+/// Column `index` of `row` as a `T`, or why it is not one.
+fn col<T: FromValue>(row: &Row, index: usize) -> Result<T, StoreError> {
+    match row.get_opt::<T, usize>(index) {
+        Some(Ok(value)) => Ok(value),
+        Some(Err(error)) => Err(StoreError::Invalid(format!("column {index}: {error}"))),
+        None => Err(StoreError::Invalid(format!("column {index} is missing"))),
+    }
+}
+
+/// The instant `ms` milliseconds after the epoch.
+fn from_ms(ms: i64) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| StoreError::Invalid(format!("timestamp {ms} ms is out of range")))
+}

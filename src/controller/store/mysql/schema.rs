@@ -1,0 +1,136 @@
+//! The schema in a MySQL-protocol database, versioned like SQLite's (`meta` row
+//! `schema_version`). DDL commits on its own there, so replicas starting together take turns
+//! through a named lock instead of a transaction.
+
+use mysql::prelude::Queryable;
+use mysql::{Conn, Row};
+
+use super::col;
+use crate::controller::store::StoreError;
+
+/// The schema version this jwctl reads and writes.
+pub(super) const SCHEMA_VERSION: i64 = 1;
+
+/// How long a replica waits for another one's migration, in seconds.
+const LOCK_WAIT_SECS: u32 = 30;
+
+/// `MIGRATIONS[n]` takes a database from version `n` to `n + 1`; each statement is safe to
+/// run twice (a replica may die half way).
+const MIGRATIONS: [&[&str]; 1] = [V1];
+
+const TABLE_OPTIONS: &str = "DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin";
+
+const V1: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS stores (
+        id           VARCHAR(255) PRIMARY KEY,
+        lag_ms       BIGINT NOT NULL,
+        retention_ms BIGINT NOT NULL
+    ) {options}",
+    "CREATE TABLE IF NOT EXISTS writers (
+        id            VARCHAR(255) PRIMARY KEY,
+        name          VARCHAR(255) NOT NULL UNIQUE,
+        server_ip     VARCHAR(255) NOT NULL,
+        region        VARCHAR(255) NOT NULL,
+        project_id    VARCHAR(255) NOT NULL,
+        project_name  VARCHAR(1024) NOT NULL,
+        kind          VARCHAR(32) NOT NULL,
+        store_id      VARCHAR(255) NOT NULL,
+        status        VARCHAR(32) NOT NULL,
+        checkpoint_ms BIGINT NULL,
+        anchor_ms     BIGINT NOT NULL,
+        rate          DOUBLE NOT NULL,
+        message       TEXT NULL,
+        version       BIGINT NOT NULL,
+        updated_at_ms BIGINT NOT NULL,
+        CONSTRAINT writers_store FOREIGN KEY (store_id) REFERENCES stores (id)
+    ) {options}",
+    "CREATE TABLE IF NOT EXISTS audit (
+        id             BIGINT AUTO_INCREMENT PRIMARY KEY,
+        at_ms          BIGINT NOT NULL,
+        actor          VARCHAR(255) NOT NULL,
+        writer_id      VARCHAR(255) NOT NULL,
+        action         VARCHAR(16) NOT NULL,
+        replay_from_ms BIGINT NULL,
+        result         VARCHAR(64) NOT NULL,
+        message        TEXT NULL,
+        INDEX audit_by_writer (writer_id, id)
+    ) {options}",
+    "CREATE TABLE IF NOT EXISTS history_chunks (
+        seq   BIGINT PRIMARY KEY,
+        chunk LONGBLOB NOT NULL
+    ) {options}",
+    "CREATE TABLE IF NOT EXISTS idempotency (
+        identity     VARCHAR(255) NOT NULL,
+        `key`        VARCHAR(255) NOT NULL,
+        fingerprint  VARCHAR(128) NOT NULL,
+        status       INT NOT NULL,
+        content_type VARCHAR(255) NULL,
+        body         LONGBLOB NOT NULL,
+        at_ms        BIGINT NOT NULL,
+        PRIMARY KEY (identity, `key`)
+    ) {options}",
+    "CREATE TABLE IF NOT EXISTS lease (
+        name       VARCHAR(32) PRIMARY KEY,
+        replica    VARCHAR(64) NOT NULL,
+        host       VARCHAR(255) NOT NULL,
+        pid        BIGINT NOT NULL,
+        listen     VARCHAR(255) NOT NULL,
+        expires_ms BIGINT NOT NULL
+    ) {options}",
+    // The one row claims lock, present from the start: two first claims cannot both insert.
+    "INSERT IGNORE INTO lease (name, replica, host, pid, listen, expires_ms)
+     VALUES ('leader', '', '', 0, '', 0)",
+];
+
+/// Brings the schema to [`SCHEMA_VERSION`]; one of a newer version is refused unchanged.
+pub(super) fn prepare(conn: &mut Conn) -> Result<(), StoreError> {
+    conn.query_drop(format!(
+        "CREATE TABLE IF NOT EXISTS meta (
+            `key` VARCHAR(64) PRIMARY KEY,
+            value BIGINT NOT NULL
+        ) {TABLE_OPTIONS}"
+    ))?;
+    let locked: Option<Row> =
+        conn.exec_first("SELECT GET_LOCK('jwctl_schema', ?)", (LOCK_WAIT_SECS,))?;
+    let locked: Option<i64> = match locked {
+        Some(row) => col(&row, 0)?,
+        None => None,
+    };
+    if locked != Some(1) {
+        return Err(StoreError::Invalid(format!(
+            "another replica has been changing the schema for over {LOCK_WAIT_SECS} s"
+        )));
+    }
+    let prepared = migrate(conn);
+    conn.query_drop("SELECT RELEASE_LOCK('jwctl_schema')")?;
+    prepared
+}
+
+fn migrate(conn: &mut Conn) -> Result<(), StoreError> {
+    let found: Option<Row> =
+        conn.query_first("SELECT value FROM meta WHERE `key` = 'schema_version'")?;
+    let found: i64 = match found {
+        Some(row) => col(&row, 0)?,
+        None => 0,
+    };
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew {
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    if found == SCHEMA_VERSION {
+        return Ok(());
+    }
+    for migration in MIGRATIONS.iter().skip(usize::try_from(found).unwrap_or(0)) {
+        for statement in *migration {
+            conn.query_drop(statement.replace("{options}", TABLE_OPTIONS))?;
+        }
+    }
+    conn.exec_drop(
+        "INSERT INTO meta (`key`, value) VALUES ('schema_version', ?)
+         ON DUPLICATE KEY UPDATE value = VALUES(value)",
+        (SCHEMA_VERSION,),
+    )?;
+    Ok(())
+}

@@ -1,0 +1,371 @@
+//! The controller's state in a MySQL-protocol database (a private MariaDB started by the
+//! test): the fleet, operations, audit, idempotent answers and the schema version survive a
+//! controller that stops, and another one — with a data dir of its own — carries on from them.
+
+mod common;
+#[path = "support/mariadb.rs"]
+mod mariadb;
+
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{TOKEN, t0};
+use jwctl::controller::{
+    Access, ControllerConfig, ControllerError, ControllerHandle, StateLocation, start,
+};
+use jwctl::domain::{ManualClock, WriterStatus};
+use mariadb::MariaDb;
+use mysql::prelude::Queryable;
+
+async fn controller_on(
+    db: &MariaDb,
+    database: &str,
+    clock: Arc<ManualClock>,
+) -> Result<(ControllerHandle, tempfile::TempDir), ControllerError> {
+    let dir = tempfile::tempdir().unwrap();
+    let handle = start(ControllerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_path_buf(),
+        access: Access::Token(TOKEN.into()),
+        demo_fleet: Some(40),
+        regions: 2,
+        transition: Duration::ZERO,
+        clock,
+        oms: None,
+        tls: None,
+        state: StateLocation::Mysql(db.target(database)),
+    })
+    .await?;
+    Ok((handle, dir))
+}
+
+fn client(handle: &ControllerHandle) -> jwctl::client::Client {
+    jwctl::client::Client::new(jwctl::client::ClientOptions::new(
+        handle.url(),
+        Some(TOKEN.into()),
+    ))
+    .unwrap()
+}
+
+/// A pause with an idempotency key: status, body and whether it was a replay.
+async fn pause_once(handle: &ControllerHandle, id: &str, key: &str) -> (u16, String, bool) {
+    let answer = reqwest::Client::new()
+        .post(format!("{}/v1/writers/{id}/pause", handle.url()))
+        .bearer_auth(TOKEN)
+        .header("idempotency-key", key)
+        .send()
+        .await
+        .unwrap();
+    let replayed = answer.headers().contains_key("idempotent-replayed");
+    (
+        answer.status().as_u16(),
+        answer.text().await.unwrap(),
+        replayed,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_controller_carries_on_from_the_state_in_the_database() {
+    let Some(db) = MariaDb::start() else { return };
+    let database = db.database("jw_carry_on");
+    let clock = Arc::new(ManualClock::new(t0()));
+
+    let (first, _first_dir) = controller_on(&db, &database, clock.clone()).await.unwrap();
+    let writers = client(&first).list_writers(None).await.unwrap().writers;
+    assert_eq!(writers.len(), 40);
+    let running = writers
+        .iter()
+        .find(|w| w.status == WriterStatus::Running)
+        .unwrap()
+        .clone();
+    let (status, body, replayed) = pause_once(&first, &running.id, "key-1").await;
+    assert_eq!((status, replayed), (200, false), "{body}");
+    first.shutdown().await;
+
+    // Another controller, another data dir: only the database is shared.
+    let (second, _second_dir) = controller_on(&db, &database, clock.clone()).await.unwrap();
+    let again = client(&second).list_writers(None).await.unwrap().writers;
+    assert_eq!(again.len(), 40, "the demo fleet is not seeded twice");
+    let paused = again.iter().find(|w| w.id == running.id).unwrap();
+    assert_eq!(paused.status, WriterStatus::Stopped);
+    let audit = client(&second).audit(&running.id, 10).await.unwrap();
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(audit[0].result, "ok");
+    // The same key on the other controller gets the first answer, without acting again.
+    let (status, repeated, replayed) = pause_once(&second, &running.id, "key-1").await;
+    assert_eq!((status, replayed), (200, true));
+    assert_eq!(repeated, body);
+    assert_eq!(
+        client(&second).audit(&running.id, 10).await.unwrap().len(),
+        1
+    );
+    second.shutdown().await;
+
+    let mut conn = db.connect(&database);
+    let version: Option<i64> = conn
+        .query_first("SELECT value FROM meta WHERE `key` = 'schema_version'")
+        .unwrap();
+    assert_eq!(version, Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_a_newer_jwctl_wrote_is_refused_and_left_alone() {
+    let Some(db) = MariaDb::start() else { return };
+    let database = db.database("jw_newer");
+    let clock = Arc::new(ManualClock::new(t0()));
+    let (handle, _dir) = controller_on(&db, &database, clock.clone()).await.unwrap();
+    handle.shutdown().await;
+    db.connect(&database)
+        .query_drop("UPDATE meta SET value = 99 WHERE `key` = 'schema_version'")
+        .unwrap();
+    let error = controller_on(&db, &database, clock).await.err().unwrap();
+    let text = error.to_string();
+    assert!(text.contains("schema is version 99"), "{text}");
+    assert!(text.contains(&db.url(&database)), "{text}");
+    let writers: Option<i64> = db
+        .connect(&database)
+        .query_first("SELECT COUNT(*) FROM writers")
+        .unwrap();
+    assert_eq!(writers, Some(40));
+}
+
+/// `jwctl serve --state-url … --state-password-file …`: serves from the database; a password
+/// file others can read, a wrong password or a password in the URL are refused with what to
+/// do, and the password never shows.
+#[test]
+fn serve_takes_the_database_from_its_flags_and_never_shows_the_password() {
+    let Some(db) = MariaDb::start() else { return };
+    let database = db.database("jw_serve");
+    let password_file = db.password_file();
+    let serve = |url: &str, password_file: &std::path::Path| {
+        let data = tempfile::tempdir().unwrap();
+        Command::new(env!("CARGO_BIN_EXE_jwctl"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--demo-fleet", "10"])
+            .args(["--state-url", url, "--state-password-file"])
+            .arg(password_file)
+            .arg("--data-dir")
+            .arg(data.path())
+            .env_remove("JWCTL_TOKEN")
+            .env_remove("JWCTL_CONFIG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map(|child| (child, data))
+            .unwrap()
+    };
+    let finished = |mut child: std::process::Child| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("jwctl serve did not stop within 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let output = child.wait_with_output().unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+
+    // Readable by others: refused before connecting.
+    let open_file = db.dir().join("open-password");
+    std::fs::write(&open_file, format!("{}\n", mariadb::PASSWORD)).unwrap();
+    let (child, _data) = serve(&db.url(&database), &open_file);
+    let (ok, stderr) = finished(child);
+    assert!(!ok);
+    assert!(stderr.contains("chmod 600"), "{stderr}");
+    assert!(!stderr.contains(mariadb::PASSWORD), "{stderr}");
+
+    // A wrong password: the database refuses, and says so.
+    let wrong = db.dir().join("wrong-password");
+    std::fs::write(&wrong, "not-the-password\n").unwrap();
+    std::fs::set_permissions(
+        &wrong,
+        <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o600),
+    )
+    .unwrap();
+    let (child, _data) = serve(&db.url(&database), &wrong);
+    let (ok, stderr) = finished(child);
+    assert!(!ok);
+    assert!(stderr.contains("Access denied"), "{stderr}");
+    assert!(stderr.contains(&db.url(&database)), "{stderr}");
+    assert!(!stderr.contains("not-the-password"), "{stderr}");
+
+    // A password in the URL is refused.
+    let with_password = format!(
+        "mysql://jwctl:{}@127.0.0.1:{}/{database}",
+        mariadb::PASSWORD,
+        db.port
+    );
+    let (child, _data) = serve(&with_password, &password_file);
+    let (ok, stderr) = finished(child);
+    assert!(!ok);
+    assert!(stderr.contains("--state-password-file"), "{stderr}");
+    assert!(!stderr.contains(mariadb::PASSWORD), "{stderr}");
+
+    // The right one: it serves the demo fleet seeded into the database.
+    let (mut child, data) = serve(&db.url(&database), &password_file);
+    let stderr = child.stderr.take().unwrap();
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seen = String::new();
+    let url = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Ok(line) = lines_rx.recv_timeout(left) else {
+            let _ = child.kill();
+            panic!("no listening line: {seen}");
+        };
+        seen.push_str(&line);
+        seen.push('\n');
+        if let Some(url) = line.split("jwctl controller listening on ").nth(1) {
+            break url.trim().to_string();
+        }
+    };
+    let listed = Command::new(env!("CARGO_BIN_EXE_jwctl"))
+        .args([
+            "list",
+            "--output",
+            "json",
+            "--controller",
+            &url,
+            "--token-file",
+        ])
+        .arg(data.path().join("token"))
+        .env_remove("JWCTL_TOKEN")
+        .env_remove("JWCTL_CONFIG")
+        .output()
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let writers: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(writers["writers"].as_array().map(Vec::len), Some(10));
+    assert!(!seen.contains(mariadb::PASSWORD), "{seen}");
+    assert!(seen.contains(&db.url(&database)), "{seen}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_replica_does_not_start_while_the_first_leads_and_does_once_it_stops() {
+    let Some(db) = MariaDb::start() else { return };
+    let database = db.database("jw_lead");
+    let clock = Arc::new(ManualClock::new(t0()));
+    let (first, _first_dir) = controller_on(&db, &database, clock.clone()).await.unwrap();
+
+    let refused = controller_on(&db, &database, clock.clone())
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(refused, ControllerError::LeadHeld { .. }),
+        "{refused}"
+    );
+    let text = refused.to_string();
+    assert!(text.contains(&first.addr().to_string()), "{text}");
+    assert!(text.contains(&std::process::id().to_string()), "{text}");
+
+    // A graceful stop gives the lead up: the next replica starts at once.
+    first.shutdown().await;
+    let (second, _second_dir) = controller_on(&db, &database, clock).await.unwrap();
+    let deployment = client(&second).deployment().await.unwrap();
+    assert_eq!(deployment.replicas.len(), 1);
+    assert!(deployment.replicas[0].leader);
+    second.shutdown().await;
+}
+
+/// A leader killed with SIGKILL gives nothing up: the next replica starts once its lease
+/// has run out (within 10 s), and finds everything the dead one acknowledged.
+#[test]
+fn after_a_leader_is_killed_the_next_replica_starts_within_ten_seconds() {
+    let Some(db) = MariaDb::start() else { return };
+    let database = db.database("jw_killed");
+    let password_file = db.password_file();
+    let data = tempfile::tempdir().unwrap();
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_jwctl"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--demo-fleet", "10"])
+            .args(["--state-url", &db.url(&database), "--state-password-file"])
+            .arg(&password_file)
+            .arg("--data-dir")
+            .arg(data.path())
+            .env_remove("JWCTL_TOKEN")
+            .env_remove("JWCTL_CONFIG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    /// Waits for the listening line (Ok) or the exit (Err with stderr).
+    fn outcome(mut child: std::process::Child) -> Result<std::process::Child, String> {
+        use std::io::BufRead;
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let _ = tx.send(line);
+            }
+        });
+        let mut seen = String::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(line) if line.contains("jwctl controller listening on") => return Ok(child),
+                Ok(line) => {
+                    seen.push_str(&line);
+                    seen.push('\n');
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(seen);
+                }
+            }
+        }
+    }
+    let mut leader = outcome(spawn()).expect("the first replica starts");
+    leader.kill().unwrap();
+    leader.wait().unwrap();
+    let killed_at = Instant::now();
+    let deadline = killed_at + Duration::from_secs(10);
+    let mut refusals = 0;
+    let mut next = loop {
+        match outcome(spawn()) {
+            Ok(child) => break child,
+            Err(stderr) => {
+                assert!(stderr.contains("another replica leads"), "{stderr}");
+                refusals += 1;
+                assert!(
+                    Instant::now() < deadline,
+                    "no replica led 10 s after the kill"
+                );
+            }
+        }
+    };
+    let _ = next.kill();
+    let _ = next.wait();
+    assert!(killed_at.elapsed() < Duration::from_secs(10));
+    eprintln!(
+        "led again after {:?} ({refusals} refusals)",
+        killed_at.elapsed()
+    );
+}
