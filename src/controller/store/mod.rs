@@ -89,6 +89,37 @@ pub(crate) struct KeptAnswer {
     pub body: Vec<u8>,
 }
 
+/// Writers a crash left transitional finish their transition as they load (version bumped):
+/// each is handed to `save`; answers the fleet revision after them, from `revision`.
+pub(crate) fn settle_loaded<E>(
+    slots: &mut [Slot],
+    now: DateTime<Utc>,
+    mut revision: u64,
+    mut save: impl FnMut(&str, &WriterState) -> Result<(), E>,
+) -> Result<u64, E> {
+    for slot in slots
+        .iter_mut()
+        .filter(|s| s.state.status.is_transitional())
+    {
+        let settled = slot.state.status.settled();
+        let latest = slot.store.at(now).latest;
+        let state = slot.state.changed(settled, None, now, latest);
+        revision = revision.saturating_add(1);
+        save(&slot.identity.id, &state)?;
+        slot.state = state;
+    }
+    Ok(revision)
+}
+
+/// How many migrations a schema at version `found` needs to reach `known`: an error for a
+/// newer one.
+pub(crate) fn migrations_due(found: i64, known: i64) -> Result<usize, StoreError> {
+    if found > known {
+        return Err(StoreError::SchemaTooNew { found, known });
+    }
+    Ok(usize::try_from(known - found).unwrap_or(0))
+}
+
 /// A replica (a `jwctl serve` process) as the lease on the lead records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct LeaseHolder {

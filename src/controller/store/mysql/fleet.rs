@@ -10,7 +10,7 @@ use mysql::{Conn, Params, Row, TxOpts, Value};
 
 use super::{col, from_ms, queries};
 use crate::controller::fleet::{Slot, StoreModel, WriterIdentity, WriterState};
-use crate::controller::store::{NewAudit, SavedCheckpoint, StoreError};
+use crate::controller::store::{NewAudit, SavedCheckpoint, StoreError, settle_loaded};
 use crate::domain::{Project, SharedStr, UnknownKind, UnknownStatus, WriterStatus, interning};
 
 /// Writers inserted by one statement while a fleet is seeded.
@@ -95,7 +95,7 @@ fn load_interned(conn: &mut Conn, now: DateTime<Utc>) -> Result<(Vec<Slot>, u64)
     let mut tx = conn.start_transaction(TxOpts::default())?;
     let revision: Option<Row> =
         tx.query_first("SELECT value FROM meta WHERE `key` = 'revision' FOR UPDATE")?;
-    let mut revision = match revision {
+    let revision = match revision {
         Some(row) => u64::try_from(col::<i64>(&row, 0)?).unwrap_or(0),
         None => 0,
     };
@@ -118,17 +118,9 @@ fn load_interned(conn: &mut Conn, now: DateTime<Utc>) -> Result<(Vec<Slot>, u64)
     for row in rows {
         slots.push(slot(&row, &stores, now)?);
     }
-    for slot in &mut slots {
-        if !slot.state.status.is_transitional() {
-            continue;
-        }
-        let settled = slot.state.status.settled();
-        let latest = slot.store.at(now).latest;
-        let state = slot.state.changed(settled, None, now, latest);
-        revision = revision.saturating_add(1);
-        save_state(&mut tx, &slot.identity.id, &state)?;
-        slot.state = state;
-    }
+    let revision = settle_loaded(&mut slots, now, revision, |id, state| {
+        save_state(&mut tx, id, state)
+    })?;
     set_revision(&mut tx, revision)?;
     tx.commit()?;
     Ok((slots, revision))

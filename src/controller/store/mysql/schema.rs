@@ -6,7 +6,7 @@ use mysql::prelude::Queryable;
 use mysql::{Conn, Row};
 
 use super::col;
-use crate::controller::store::StoreError;
+use crate::controller::store::{StoreError, migrations_due};
 
 /// The schema version this jwctl reads and writes.
 pub(super) const SCHEMA_VERSION: i64 = 1;
@@ -113,16 +113,11 @@ fn migrate(conn: &mut Conn) -> Result<(), StoreError> {
         Some(row) => col(&row, 0)?,
         None => 0,
     };
-    if found > SCHEMA_VERSION {
-        return Err(StoreError::SchemaTooNew {
-            found,
-            known: SCHEMA_VERSION,
-        });
-    }
-    if found == SCHEMA_VERSION {
+    let due = migrations_due(found, SCHEMA_VERSION)?;
+    if due == 0 {
         return Ok(());
     }
-    for migration in MIGRATIONS.iter().skip(usize::try_from(found).unwrap_or(0)) {
+    for migration in MIGRATIONS.iter().skip(MIGRATIONS.len() - due) {
         for statement in *migration {
             conn.query_drop(statement.replace("{options}", TABLE_OPTIONS))?;
         }

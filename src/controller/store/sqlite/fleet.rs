@@ -9,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::audit;
 use crate::controller::fleet::{Slot, StoreModel, WriterIdentity, WriterState};
-use crate::controller::store::{NewAudit, SavedCheckpoint};
+use crate::controller::store::{NewAudit, SavedCheckpoint, settle_loaded};
 use crate::domain::{Project, SharedStr, UnknownKind, WriterStatus, interning};
 
 /// SQLite's page cache while a demo fleet is seeded (negative: KiB), and SQLite's default.
@@ -107,7 +107,7 @@ pub(super) fn load(
 
 fn load_interned(conn: &mut Connection, now: DateTime<Utc>) -> rusqlite::Result<(Vec<Slot>, u64)> {
     let tx = conn.transaction()?;
-    let mut revision = tx
+    let revision = tx
         .query_row("SELECT value FROM meta WHERE key = 'revision'", [], |row| {
             row.get::<_, i64>(0)
         })
@@ -181,17 +181,9 @@ fn load_interned(conn: &mut Connection, now: DateTime<Utc>) -> rusqlite::Result<
             });
         }
     }
-    for slot in &mut slots {
-        if !slot.state.status.is_transitional() {
-            continue;
-        }
-        let settled = slot.state.status.settled();
-        let latest = slot.store.at(now).latest;
-        let state = slot.state.changed(settled, None, now, latest);
-        revision = revision.saturating_add(1);
-        save_state(&tx, &slot.identity.id, &state)?;
-        slot.state = state;
-    }
+    let revision = settle_loaded(&mut slots, now, revision, |id, state| {
+        save_state(&tx, id, state)
+    })?;
     set_revision(&tx, revision)?;
     tx.commit()?;
     Ok((slots, revision))

@@ -4,7 +4,7 @@
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
-use crate::controller::store::StoreError;
+use crate::controller::store::{StoreError, migrations_due};
 
 /// The schema version this jwctl reads and writes.
 pub(crate) const SCHEMA_VERSION: i64 = 1;
@@ -82,16 +82,11 @@ pub(crate) fn prepare(conn: &mut Connection) -> Result<(), StoreError> {
         )
         .optional()?
         .unwrap_or(0);
-    if found > SCHEMA_VERSION {
-        return Err(StoreError::SchemaTooNew {
-            found,
-            known: SCHEMA_VERSION,
-        });
-    }
-    if found == SCHEMA_VERSION {
+    let due = migrations_due(found, SCHEMA_VERSION)?;
+    if due == 0 {
         return Ok(());
     }
-    for migration in MIGRATIONS.iter().skip(usize::try_from(found).unwrap_or(0)) {
+    for migration in MIGRATIONS.iter().skip(MIGRATIONS.len() - due) {
         tx.execute_batch(migration)?;
     }
     tx.execute(
