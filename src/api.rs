@@ -358,6 +358,8 @@ pub enum ErrorCode {
     OmsUnavailable,
     /// OMS did not answer in time.
     OmsTimeout,
+    /// The database the controller keeps its state in did not answer in time.
+    StateUnavailable,
     Internal,
 }
 
@@ -382,6 +384,7 @@ impl ErrorCode {
             ErrorCode::CheckpointExpired => "checkpoint_expired",
             ErrorCode::OmsRefused => "oms_refused",
             ErrorCode::OmsUnavailable | ErrorCode::OmsTimeout => "oms_unavailable",
+            ErrorCode::StateUnavailable => "state_unavailable",
             ErrorCode::Internal => "internal",
         }
     }
@@ -406,6 +409,7 @@ impl ErrorCode {
             | ErrorCode::IdempotencyKeyReused => 422,
             ErrorCode::OmsUnavailable => 502,
             ErrorCode::OmsTimeout => 504,
+            ErrorCode::StateUnavailable => 503,
             ErrorCode::Internal => 500,
         }
     }

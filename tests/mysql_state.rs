@@ -369,3 +369,60 @@ fn after_a_leader_is_killed_the_next_replica_starts_within_ten_seconds() {
         killed_at.elapsed()
     );
 }
+
+/// A database that stops answering: a start or pause is refused with 503 `state_unavailable`
+/// within 5 s, reads still answer from memory, and once the database answers again the
+/// controller takes changes again by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_stops_answering_refuses_changes_in_time_then_takes_them_again() {
+    let Some(db) = MariaDb::start() else { return };
+    let database = db.database("jw_frozen");
+    let clock = Arc::new(ManualClock::new(t0()));
+    let (handle, _dir) = controller_on(&db, &database, clock).await.unwrap();
+    let api = client(&handle);
+    let mut running = api
+        .list_writers(None)
+        .await
+        .unwrap()
+        .writers
+        .into_iter()
+        .filter(|w| w.status == WriterStatus::Running);
+    let (first, second) = (running.next().unwrap(), running.next().unwrap());
+    // Waits for the demo fleet to be in the database.
+    api.pause(&first.id, Some(first.version)).await.unwrap();
+
+    db.freeze();
+    let asked = Instant::now();
+    let answer = reqwest::Client::new()
+        .post(format!("{}/v1/writers/{}/pause", handle.url(), second.id))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    let took = asked.elapsed();
+    let status = answer.status().as_u16();
+    let body = answer.text().await.unwrap();
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("state_unavailable"), "{body}");
+    assert!(body.contains(&db.url(&database)), "{body}");
+    assert!(took < Duration::from_secs(5), "refused after {took:?}");
+    let listed = api.list_writers(None).await.unwrap().writers;
+    let unchanged = listed.iter().find(|w| w.id == second.id).unwrap();
+    assert_eq!(unchanged.status, WriterStatus::Running);
+
+    db.thaw();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        match api.pause(&second.id, Some(second.version)).await {
+            Ok(writer) => {
+                assert_eq!(writer.status, WriterStatus::Stopped);
+                break;
+            }
+            Err(error) => assert!(
+                Instant::now() < deadline,
+                "no change taken 15 s after the database came back: {error}"
+            ),
+        }
+    }
+    handle.shutdown().await;
+}

@@ -238,7 +238,7 @@ impl Engine {
         }
         self.store
             .audit(filter)
-            .map_err(|e| ApiError::internal("reading the audit log failed", &e))
+            .map_err(|e| ApiError::store("reading the audit log failed", &e))
     }
 
     /// Applies a start or pause: 404, then If-Match (412), then the rules. Every request that
@@ -258,7 +258,7 @@ impl Engine {
         let audit = |result: &str, message: Option<String>| request.audit(now, result, message);
         let record = |db: &Arc<dyn StateStore>, entry: NewAudit| {
             db.record_audit(&entry)
-                .map_err(|e| ApiError::internal("recording an audit entry failed", &e))
+                .map_err(|e| ApiError::store("recording an audit entry failed", &e))
         };
         let (status, checkpoint) = match judge(request, &view, now) {
             Verdict::Refused(error) => {
@@ -291,7 +291,7 @@ impl Engine {
             revision.saturating_add(1),
             Some(&audit("ok", None)),
         )
-        .map_err(|e| ApiError::internal("saving a writer's change failed", &e))?;
+        .map_err(|e| ApiError::store("saving a writer's change failed", &e))?;
         let writer = {
             let mut fleet = lock(&self.fleet);
             fleet.set_state(&request.writer_id, next, revision.saturating_add(1));
@@ -331,7 +331,7 @@ impl Engine {
         };
         self.store
             .commit_change(id, &next, revision, None)
-            .map_err(|e| ApiError::internal("saving a finished transition failed", &e))?;
+            .map_err(|e| ApiError::store("saving a finished transition failed", &e))?;
         lock(&self.fleet).set_state(id, next, revision);
         self.changes.notify_one();
         Ok(())

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::store::StoreError;
 use crate::api::{ErrorBody, ErrorCode, ErrorDetail};
 use crate::domain::Writer;
 
@@ -55,6 +56,22 @@ impl ApiError {
     }
 
     /// A server-side failure: the details go to the log, the client gets a generic message.
+    /// A failure of the state store while `context`: 503 `state_unavailable` when the
+    /// database did not answer, else an internal error.
+    pub fn store(context: &str, error: &StoreError) -> ApiError {
+        if matches!(error, StoreError::Unavailable { .. }) {
+            tracing::warn!("{context}: {error}");
+            return ApiError::new(
+                ErrorCode::StateUnavailable,
+                format!(
+                    "{context}: {error}; a start or pause may or may not have been saved: look \
+                     at the writer before trying again"
+                ),
+            );
+        }
+        ApiError::internal(context, error)
+    }
+
     pub fn internal(context: &str, error: &dyn std::fmt::Display) -> ApiError {
         tracing::error!("{context}: {error}");
         ApiError::new(

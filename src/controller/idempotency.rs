@@ -131,8 +131,8 @@ fn key_of(request: &Request) -> Result<Option<String>, ApiError> {
     }
 }
 
-fn storage_error(error: impl std::fmt::Display) -> ApiError {
-    ApiError::internal(
+fn storage_error(error: StoreError) -> ApiError {
+    ApiError::store(
         "the idempotency record could not be read or written",
         &error,
     )
@@ -194,7 +194,10 @@ pub(crate) async fn idempotent(
     let (parts, body) = response.into_parts();
     let body: Bytes = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(body) => body,
-        Err(error) => return storage_error(error).into_response(),
+        Err(error) => {
+            return ApiError::internal("the answer could not be read to keep it", &error)
+                .into_response();
+        }
     };
     let kept = KeptAnswer {
         fingerprint,

@@ -211,6 +211,27 @@ impl MariaDb {
         self.launch(Some(port));
     }
 
+    /// Freezes the server (SIGSTOP): connections are accepted by the kernel, nothing answers.
+    pub fn freeze(&self) {
+        self.signal(libc::SIGSTOP);
+    }
+
+    /// Lets a frozen server go on (SIGCONT).
+    pub fn thaw(&self) {
+        self.signal(libc::SIGCONT);
+    }
+
+    fn signal(&self, signal: libc::c_int) {
+        let pid = self.child.as_ref().map(Child::id).expect("the server runs");
+        let pid = libc::pid_t::try_from(pid).expect("a pid");
+        // SAFETY: kill takes plain integers; the pid is our own child's, still running.
+        assert_eq!(
+            unsafe { libc::kill(pid, signal) },
+            0,
+            "signal {signal} sent"
+        );
+    }
+
     /// The data dir's parent, for files next to the server.
     pub fn dir(&self) -> &Path {
         self.dir.path()

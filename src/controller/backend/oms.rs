@@ -212,7 +212,7 @@ impl Oms {
             let store = lock(&this.store).clone().ok_or_else(shutting_down)?;
             store
                 .record_audit(&audit)
-                .map_err(|e| ApiError::internal(FAILED, &e))
+                .map_err(|e| ApiError::store(FAILED, &e))
         })
         .await
     }
@@ -474,7 +474,7 @@ impl Backend for Oms {
             let store = lock(&self.store).clone().ok_or_else(shutting_down)?;
             store
                 .audit(&filter)
-                .map_err(|e| ApiError::internal(FAILED, &e))
+                .map_err(|e| ApiError::store(FAILED, &e))
         }))
     }
 

@@ -28,6 +28,12 @@ pub enum StoreError {
     Mysql(Box<::mysql::Error>),
     #[error("the database holds what this jwctl did not write there: {0}")]
     Invalid(String),
+    #[error("the state database {place} did not answer within {secs} s ({detail})")]
+    Unavailable {
+        place: String,
+        secs: u64,
+        detail: String,
+    },
     #[error(
         "its schema is version {found}, and this jwctl knows versions up to {known}: a newer \
          jwctl has used it; run that version or a newer one, or give another --data-dir"
@@ -49,6 +55,7 @@ impl StoreError {
             StoreError::Mysql(_) => {
                 "; check --state-url, the password file and that the database answers"
             }
+            StoreError::Unavailable { .. } => "; check that it runs and is reachable from here",
             StoreError::Invalid(_) | StoreError::SchemaTooNew { .. } => "",
         }
     }

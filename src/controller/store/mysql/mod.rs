@@ -25,8 +25,9 @@ use crate::oms::Secret;
 
 /// Longest wait for a TCP connection to the database.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-/// Longest wait for one read or write on a connection (the handshake included).
-const IO_TIMEOUT: Duration = Duration::from_secs(4);
+/// Longest wait for one read or write on a connection (the handshake included): a call that
+/// meets a database that stopped answering fails within this, so a request within 5 s.
+const IO_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Where the shared state is: `mysql://USER@HOST[:PORT]/DATABASE`, and the password.
 #[derive(Clone, PartialEq, Eq)]
@@ -182,13 +183,31 @@ impl MysqlStore {
         let mut held = lock(&slot.0);
         let mut conn = match held.take() {
             Some(conn) => conn,
-            None => self.target.connect()?,
+            None => self.target.connect().map_err(|e| self.unavailable(e))?,
         };
-        let result = work(&mut conn);
+        let result = work(&mut conn).map_err(|e| self.unavailable(e));
         if result.is_ok() {
             *held = Some(conn);
         }
         result
+    }
+
+    /// `error`, or, when the database could not be reached or did not answer,
+    /// [`StoreError::Unavailable`].
+    fn unavailable(&self, error: StoreError) -> StoreError {
+        let StoreError::Mysql(driver) = &error else {
+            return error;
+        };
+        match **driver {
+            mysql::Error::IoError(_)
+            | mysql::Error::CodecError(_)
+            | mysql::Error::DriverError(_) => StoreError::Unavailable {
+                place: self.target.to_string(),
+                secs: IO_TIMEOUT.as_secs(),
+                detail: driver.to_string(),
+            },
+            _ => error,
+        }
     }
 }
 
