@@ -1,7 +1,8 @@
 //! Where the controller keeps what must outlive its process: the fleet and its revision, the
 //! audit log, the answers kept for idempotent requests and the writers' histories.
 //! [`StateStore`] is the seam: the engine, the OMS backend, the change feed and the HTTP layer
-//! use it and nothing below it; [`SqliteStore`] keeps the state in one SQLite file.
+//! use it and nothing below it; [`SqliteStore`] keeps the state in one SQLite file (the
+//! default), [`MysqlStore`] in a MySQL-protocol database.
 //!
 //! All methods block; callers run them off the async workers.
 
@@ -28,6 +29,10 @@ pub enum StoreError {
     Mysql(Box<::mysql::Error>),
     #[error("the database holds what this jwctl did not write there: {0}")]
     Invalid(String),
+    #[error("the controller shut down before the demo fleet was written")]
+    SeedingAbandoned,
+    #[error("another replica has been changing the schema for over {secs} s")]
+    SchemaBusy { secs: u32 },
     #[error("the state database {place} did not answer within {secs} s ({detail})")]
     Unavailable {
         place: String,
@@ -36,7 +41,7 @@ pub enum StoreError {
     },
     #[error(
         "its schema is version {found}, and this jwctl knows versions up to {known}: a newer \
-         jwctl has used it; run that version or a newer one, or give another --data-dir"
+         jwctl has used it; run that version or a newer one, or use another database"
     )]
     SchemaTooNew { found: i64, known: i64 },
 }
@@ -56,7 +61,10 @@ impl StoreError {
                 "; check --state-url, the password file and that the database answers"
             }
             StoreError::Unavailable { .. } => "; check that it runs and is reachable from here",
-            StoreError::Invalid(_) | StoreError::SchemaTooNew { .. } => "",
+            StoreError::SchemaBusy { .. } => "; try again once it has finished",
+            StoreError::Invalid(_)
+            | StoreError::SeedingAbandoned
+            | StoreError::SchemaTooNew { .. } => "",
         }
     }
 }

@@ -43,9 +43,7 @@ pub(super) fn seed(
     }
     for batch in writers.chunks(SEED_ROWS) {
         if abandon.load(Ordering::Acquire) {
-            return Err(StoreError::Invalid(
-                "the controller shut down before the demo fleet was written".into(),
-            ));
+            return Err(StoreError::SeedingAbandoned);
         }
         let rows = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; batch.len()].join(", ");
         let values = batch.iter().flat_map(writer_values).collect();

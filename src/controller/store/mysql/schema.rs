@@ -97,9 +97,9 @@ pub(super) fn prepare(conn: &mut Conn) -> Result<(), StoreError> {
         None => None,
     };
     if locked != Some(1) {
-        return Err(StoreError::Invalid(format!(
-            "another replica has been changing the schema for over {LOCK_WAIT_SECS} s"
-        )));
+        return Err(StoreError::SchemaBusy {
+            secs: LOCK_WAIT_SECS,
+        });
     }
     let prepared = migrate(conn);
     conn.query_drop("SELECT RELEASE_LOCK('jwctl_schema')")?;
