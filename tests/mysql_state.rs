@@ -116,18 +116,30 @@ async fn a_database_a_newer_jwctl_wrote_is_refused_and_left_alone() {
     let clock = Arc::new(ManualClock::new(t0()));
     let (handle, _dir) = controller_on(&db, &database, clock.clone()).await.unwrap();
     handle.shutdown().await;
+    let look = || {
+        let mut conn = db.connect(&database);
+        let writers: Option<i64> = conn.query_first("SELECT COUNT(*) FROM writers").unwrap();
+        let tables: Option<i64> = conn
+            .query_first(
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE()",
+            )
+            .unwrap();
+        (writers, tables)
+    };
     db.connect(&database)
         .query_drop("UPDATE meta SET value = 99 WHERE `key` = 'schema_version'")
         .unwrap();
+    let before = look();
     let error = controller_on(&db, &database, clock).await.err().unwrap();
     let text = error.to_string();
     assert!(text.contains("schema is version 99"), "{text}");
     assert!(text.contains(&db.url(&database)), "{text}");
-    let writers: Option<i64> = db
+    assert_eq!(look(), before);
+    let version: Option<i64> = db
         .connect(&database)
-        .query_first("SELECT COUNT(*) FROM writers")
+        .query_first("SELECT value FROM meta WHERE `key` = 'schema_version'")
         .unwrap();
-    assert_eq!(writers, Some(40));
+    assert_eq!(version, Some(99));
 }
 
 /// `jwctl serve --state-url … --state-password-file …`: serves from the database; a password

@@ -60,7 +60,11 @@ impl MariaDb {
         };
         let dir = tempfile::tempdir().expect("a temp dir");
         let data = dir.path().join("data");
-        let status = Command::new(&install)
+        // Temporary tables of its own: in a shared /tmp, servers bootstrapping side by side
+        // trip over each other's.
+        let tmp = dir.path().join("tmp");
+        std::fs::create_dir(&tmp).expect("a tmp dir");
+        let installed = Command::new(&install)
             .args([
                 "--no-defaults",
                 "--user=root",
@@ -68,11 +72,16 @@ impl MariaDb {
             ])
             .args(["--skip-test-db", "--innodb-log-file-size=8M"])
             .arg(format!("--datadir={}", data.display()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
+            .arg(format!("--tmpdir={}", tmp.display()))
+            .stdin(Stdio::null())
+            .output()
             .expect("mariadb-install-db runs");
-        assert!(status.success(), "mariadb-install-db failed");
+        assert!(
+            installed.status.success(),
+            "mariadb-install-db failed: {}{}",
+            String::from_utf8_lossy(&installed.stdout),
+            String::from_utf8_lossy(&installed.stderr)
+        );
         let mut db = MariaDb {
             child: None,
             dir,
@@ -100,6 +109,10 @@ impl MariaDb {
                     "--datadir={}",
                     self.dir.path().join("data").display()
                 ))
+                .arg(format!(
+                    "--tmpdir={}",
+                    self.dir.path().join("tmp").display()
+                ))
                 .arg(format!("--socket={}", self.dir.path().join("s").display()))
                 .arg(format!(
                     "--pid-file={}",
@@ -110,6 +123,7 @@ impl MariaDb {
                     self.dir.path().join("log").display()
                 ))
                 .arg(format!("--port={port}"))
+                .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()

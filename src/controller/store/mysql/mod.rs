@@ -136,6 +136,10 @@ impl MysqlTarget {
     }
 }
 
+/// After the database did not answer, calls fail at once for this long instead of each
+/// waiting out its own timeout (a request would otherwise wait for the calls before it).
+const ASK_AGAIN_AFTER: Duration = Duration::from_secs(1);
+
 /// A connection for one purpose: opened when needed, dropped after any error.
 #[derive(Default)]
 struct Connection(Mutex<Option<Conn>>);
@@ -147,6 +151,8 @@ pub struct MysqlStore {
     reads: Connection,
     revisions: Connection,
     answers: Connection,
+    /// When the database last did not answer, and how that showed.
+    silent: Mutex<Option<(std::time::Instant, String)>>,
 }
 
 impl fmt::Debug for MysqlStore {
@@ -168,6 +174,7 @@ impl MysqlStore {
             reads: Connection::default(),
             revisions: Connection::default(),
             answers: Connection::default(),
+            silent: Mutex::new(None),
         };
         *lock(&store.writes.0) = Some(conn);
         Ok(store)
@@ -180,6 +187,11 @@ impl MysqlStore {
         slot: &Connection,
         work: impl FnOnce(&mut Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        if let Some((at, detail)) = lock(&self.silent).as_ref()
+            && at.elapsed() < ASK_AGAIN_AFTER
+        {
+            return Err(self.silence(detail.clone()));
+        }
         let mut held = lock(&slot.0);
         let mut conn = match held.take() {
             Some(conn) => conn,
@@ -188,8 +200,17 @@ impl MysqlStore {
         let result = work(&mut conn).map_err(|e| self.unavailable(e));
         if result.is_ok() {
             *held = Some(conn);
+            *lock(&self.silent) = None;
         }
         result
+    }
+
+    fn silence(&self, detail: String) -> StoreError {
+        StoreError::Unavailable {
+            place: self.target.to_string(),
+            secs: IO_TIMEOUT.as_secs(),
+            detail,
+        }
     }
 
     /// `error`, or, when the database could not be reached or did not answer,
