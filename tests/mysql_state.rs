@@ -382,9 +382,25 @@ fn after_a_leader_is_killed_the_next_replica_starts_within_ten_seconds() {
     );
 }
 
+/// The `Jwctl-Stale-Since` header of the answer to `GET /v1/writers`.
+async fn stale_since(handle: &ControllerHandle) -> Option<String> {
+    let answer = reqwest::Client::new()
+        .get(format!("{}/v1/writers", handle.url()))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+    answer
+        .headers()
+        .get("jwctl-stale-since")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
 /// A database that stops answering: a start or pause is refused with 503 `state_unavailable`
-/// within 5 s, reads still answer from memory, and once the database answers again the
-/// controller takes changes again by itself.
+/// within 5 s, reads still answer from memory marked `Jwctl-Stale-Since`, and once the
+/// database answers again the controller takes changes again by itself.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_that_stops_answering_refuses_changes_in_time_then_takes_them_again() {
     let Some(db) = MariaDb::start() else { return };
@@ -421,6 +437,10 @@ async fn a_database_that_stops_answering_refuses_changes_in_time_then_takes_them
     let listed = api.list_writers(None).await.unwrap().writers;
     let unchanged = listed.iter().find(|w| w.id == second.id).unwrap();
     assert_eq!(unchanged.status, WriterStatus::Running);
+    assert_eq!(
+        stale_since(&handle).await.as_deref(),
+        Some("2026-11-24T10:00:00.000Z")
+    );
 
     db.thaw();
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -428,6 +448,7 @@ async fn a_database_that_stops_answering_refuses_changes_in_time_then_takes_them
         match api.pause(&second.id, Some(second.version)).await {
             Ok(writer) => {
                 assert_eq!(writer.status, WriterStatus::Stopped);
+                assert_eq!(stale_since(&handle).await, None);
                 break;
             }
             Err(error) => assert!(

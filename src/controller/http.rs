@@ -25,6 +25,7 @@ use super::feed::Feed;
 use super::idempotency::{IdempotencyStore, idempotent};
 use super::identities::Identities;
 use super::replicas::ThisReplica;
+use super::store::StateStore;
 use crate::api::{ErrorCode, Health, Identity, Role, StartRequest};
 
 /// Largest request body accepted.
@@ -141,7 +142,12 @@ pub(crate) struct AppState {
     pub backend: Arc<dyn Backend>,
     pub feed: Arc<Feed>,
     pub replica: Arc<ThisReplica>,
+    /// Whether the state database answers (reads say since when it has not).
+    pub store: Arc<dyn StateStore>,
 }
+
+/// On every answer to a read while the state database does not answer: since when, RFC 3339.
+pub const STALE_SINCE: &str = "jwctl-stale-since";
 
 /// The whole application: routes, auth, body limit, JSON fallbacks, gzip when the client
 /// accepts it (never for the event stream: the default predicate skips `text/event-stream`),
@@ -180,8 +186,32 @@ pub(crate) fn router(
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CompressionLayer::new())
+        .layer(middleware::from_fn_with_state(
+            state.store.clone(),
+            mark_stale,
+        ))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// Marks the answer to a read with [`STALE_SINCE`] while the state database does not answer:
+/// it comes from what this replica last had.
+async fn mark_stale(
+    State(store): State<Arc<dyn StateStore>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let read = request.method() == axum::http::Method::GET;
+    let mut response = next.run(request).await;
+    if read
+        && let Some(since) = store.unreachable_since()
+        && let Ok(value) = axum::http::HeaderValue::from_str(
+            &since.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        )
+    {
+        response.headers_mut().insert(STALE_SINCE, value);
+    }
+    response
 }
 
 /// Logs method, path, status and duration (whole milliseconds) of every request, never its

@@ -282,7 +282,7 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
         }
     });
     token::create_private_dir(&data_dir)?;
-    let (store, place) = open_store(&data_dir, state).await?;
+    let (store, place) = open_store(&data_dir, state, clock.clone()).await?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|source| ControllerError::Bind {
@@ -339,12 +339,13 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
             engine.seed(seed)
         });
     }
-    let idempotency = IdempotencyStore::new(store, clock.clone());
+    let idempotency = IdempotencyStore::new(store.clone(), clock.clone());
     let app = http::router(
         AppState {
             backend: backend.clone(),
             feed: feed.clone(),
             replica: replica.clone(),
+            store: store.clone(),
         },
         identities.clone(),
         Arc::new(idempotency),
@@ -391,6 +392,7 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
 async fn open_store(
     data_dir: &Path,
     state: StateLocation,
+    clock: SharedClock,
 ) -> Result<(Arc<dyn StateStore>, String), ControllerError> {
     let (place, opened) = match state {
         StateLocation::DataDir => {
@@ -405,7 +407,7 @@ async fn open_store(
         StateLocation::Mysql(target) => {
             let place = target.to_string();
             let opened = tokio::task::spawn_blocking(move || {
-                MysqlStore::open(target).map(|s| Arc::new(s) as Arc<dyn StateStore>)
+                MysqlStore::open(target, clock).map(|s| Arc::new(s) as Arc<dyn StateStore>)
             })
             .await;
             (place, opened)

@@ -157,6 +157,11 @@ pub(crate) trait StateStore: Send + Sync + std::fmt::Debug {
     /// Gives the lead up if `me` holds it, so another replica may take it at once.
     fn release_lead(&self, me: &LeaseHolder) -> Result<(), StoreError>;
 
+    /// Since when the database has not answered (none while it does, and never for a file).
+    fn unreachable_since(&self) -> Option<DateTime<Utc>> {
+        None
+    }
+
     /// Whether no writer is stored yet.
     fn is_empty(&self) -> Result<bool, StoreError>;
 

@@ -21,6 +21,7 @@ use super::{KeptAnswer, LeaseHolder, NewAudit, SavedCheckpoint, StateStore, Stor
 use crate::api::AuditEntry;
 use crate::controller::backend::{AuditFilter, lock};
 use crate::controller::fleet::{Slot, StoreModel, WriterState};
+use crate::domain::SharedClock;
 use crate::oms::Secret;
 
 /// Longest wait for a TCP connection to the database.
@@ -153,6 +154,9 @@ pub struct MysqlStore {
     answers: Connection,
     /// When the database last did not answer, and how that showed.
     silent: Mutex<Option<(std::time::Instant, String)>>,
+    /// Since when it has not answered, by `clock`: cleared by the next call it answers.
+    unreachable: Mutex<Option<DateTime<Utc>>>,
+    clock: SharedClock,
 }
 
 impl fmt::Debug for MysqlStore {
@@ -164,8 +168,9 @@ impl fmt::Debug for MysqlStore {
 }
 
 impl MysqlStore {
-    /// Connects to `target` and creates the schema or brings it up to date.
-    pub fn open(target: MysqlTarget) -> Result<MysqlStore, StoreError> {
+    /// Connects to `target` and creates the schema or brings it up to date; `clock` times how
+    /// long the database has not answered.
+    pub fn open(target: MysqlTarget, clock: SharedClock) -> Result<MysqlStore, StoreError> {
         let mut conn = target.connect()?;
         schema::prepare(&mut conn)?;
         let store = MysqlStore {
@@ -175,6 +180,8 @@ impl MysqlStore {
             revisions: Connection::default(),
             answers: Connection::default(),
             silent: Mutex::new(None),
+            unreachable: Mutex::new(None),
+            clock,
         };
         *lock(&store.writes.0) = Some(conn);
         Ok(store)
@@ -201,6 +208,7 @@ impl MysqlStore {
         if result.is_ok() {
             *held = Some(conn);
             *lock(&self.silent) = None;
+            *lock(&self.unreachable) = None;
         }
         result
     }
@@ -222,11 +230,12 @@ impl MysqlStore {
         match **driver {
             mysql::Error::IoError(_)
             | mysql::Error::CodecError(_)
-            | mysql::Error::DriverError(_) => StoreError::Unavailable {
-                place: self.target.to_string(),
-                secs: IO_TIMEOUT.as_secs(),
-                detail: driver.to_string(),
-            },
+            | mysql::Error::DriverError(_) => {
+                let detail = driver.to_string();
+                *lock(&self.silent) = Some((std::time::Instant::now(), detail.clone()));
+                lock(&self.unreachable).get_or_insert_with(|| self.clock.now());
+                self.silence(detail)
+            }
             _ => error,
         }
     }
@@ -242,6 +251,10 @@ impl StateStore for MysqlStore {
 
     fn release_lead(&self, me: &LeaseHolder) -> Result<(), StoreError> {
         self.with(&self.revisions, |conn| queries::release_lead(conn, me))
+    }
+
+    fn unreachable_since(&self) -> Option<DateTime<Utc>> {
+        *lock(&self.unreachable)
     }
 
     fn is_empty(&self) -> Result<bool, StoreError> {
