@@ -6,8 +6,11 @@ mod common;
 #[path = "support/mariadb.rs"]
 mod mariadb;
 
-use std::process::{Command, Stdio};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
 use common::{TOKEN, t0};
@@ -142,6 +145,78 @@ async fn a_database_a_newer_jwctl_wrote_is_refused_and_left_alone() {
     assert_eq!(version, Some(99));
 }
 
+/// `jwctl serve` with its state in the database at `url`, its password in `password_file`
+/// and its token in `data`.
+fn serve(url: &str, password_file: &Path, data: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_jwctl"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--demo-fleet", "10"])
+        .args(["--state-url", url, "--state-password-file"])
+        .arg(password_file)
+        .arg("--data-dir")
+        .arg(data)
+        .env_remove("JWCTL_TOKEN")
+        .env_remove("JWCTL_CONFIG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// How a `jwctl serve` started.
+enum Started {
+    /// It listens at this URL; what it said before.
+    Listening(Child, String, String),
+    /// It stopped without listening: whether it exited with success, and what it said.
+    Stopped(bool, String),
+}
+
+/// Reads `child`'s stderr until it listens or stops (a 30 s deadline).
+fn started(mut child: Child) -> Started {
+    let stderr = child.stderr.take().unwrap();
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seen = String::new();
+    loop {
+        match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(line) => {
+                if let Some(url) = line.split("jwctl controller listening on ").nth(1) {
+                    return Started::Listening(child, url.trim().to_string(), seen);
+                }
+                seen.push_str(&line);
+                seen.push('\n');
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                let status = child.wait().unwrap();
+                return Started::Stopped(status.success(), seen);
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                let _ = child.kill();
+                panic!("jwctl serve neither listened nor stopped within 30 s: {seen}");
+            }
+        }
+    }
+}
+
+/// What a `jwctl serve` that must not start said; fails if it started.
+fn refused(child: Child) -> String {
+    match started(child) {
+        Started::Stopped(ok, stderr) => {
+            assert!(!ok, "{stderr}");
+            stderr
+        }
+        Started::Listening(mut child, url, _) => {
+            let _ = child.kill();
+            panic!("jwctl serve started on {url}");
+        }
+    }
+}
+
 /// `jwctl serve --state-url … --state-password-file …`: serves from the database; a password
 /// file others can read, a wrong password or a password in the URL are refused with what to
 /// do, and the password never shows.
@@ -150,45 +225,12 @@ fn serve_takes_the_database_from_its_flags_and_never_shows_the_password() {
     let Some(db) = MariaDb::start() else { return };
     let database = db.database("jw_serve");
     let password_file = db.password_file();
-    let serve = |url: &str, password_file: &std::path::Path| {
-        let data = tempfile::tempdir().unwrap();
-        Command::new(env!("CARGO_BIN_EXE_jwctl"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--demo-fleet", "10"])
-            .args(["--state-url", url, "--state-password-file"])
-            .arg(password_file)
-            .arg("--data-dir")
-            .arg(data.path())
-            .env_remove("JWCTL_TOKEN")
-            .env_remove("JWCTL_CONFIG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map(|child| (child, data))
-            .unwrap()
-    };
-    let finished = |mut child: std::process::Child| {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while child.try_wait().unwrap().is_none() {
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("jwctl serve did not stop within 30 s");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let output = child.wait_with_output().unwrap();
-        (
-            output.status.success(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
-    };
+    let data = tempfile::tempdir().unwrap();
 
     // Readable by others: refused before connecting.
     let open_file = db.dir().join("open-password");
     std::fs::write(&open_file, format!("{}\n", mariadb::PASSWORD)).unwrap();
-    let (child, _data) = serve(&db.url(&database), &open_file);
-    let (ok, stderr) = finished(child);
-    assert!(!ok);
+    let stderr = refused(serve(&db.url(&database), &open_file, data.path()));
     assert!(stderr.contains("chmod 600"), "{stderr}");
     assert!(!stderr.contains(mariadb::PASSWORD), "{stderr}");
 
@@ -200,9 +242,7 @@ fn serve_takes_the_database_from_its_flags_and_never_shows_the_password() {
         <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o600),
     )
     .unwrap();
-    let (child, _data) = serve(&db.url(&database), &wrong);
-    let (ok, stderr) = finished(child);
-    assert!(!ok);
+    let stderr = refused(serve(&db.url(&database), &wrong, data.path()));
     assert!(stderr.contains("Access denied"), "{stderr}");
     assert!(stderr.contains(&db.url(&database)), "{stderr}");
     assert!(!stderr.contains("not-the-password"), "{stderr}");
@@ -213,48 +253,19 @@ fn serve_takes_the_database_from_its_flags_and_never_shows_the_password() {
         mariadb::PASSWORD,
         db.port
     );
-    let (child, _data) = serve(&with_password, &password_file);
-    let (ok, stderr) = finished(child);
-    assert!(!ok);
+    let stderr = refused(serve(&with_password, &password_file, data.path()));
     assert!(stderr.contains("--state-password-file"), "{stderr}");
     assert!(!stderr.contains(mariadb::PASSWORD), "{stderr}");
 
     // The right one: it serves the demo fleet seeded into the database.
-    let (mut child, data) = serve(&db.url(&database), &password_file);
-    let stderr = child.stderr.take().unwrap();
-    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = lines_tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut seen = String::new();
-    let url = loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let Ok(line) = lines_rx.recv_timeout(left) else {
-            let _ = child.kill();
-            panic!("no listening line: {seen}");
-        };
-        seen.push_str(&line);
-        seen.push('\n');
-        if let Some(url) = line.split("jwctl controller listening on ").nth(1) {
-            break url.trim().to_string();
-        }
+    let Started::Listening(mut child, url, seen) =
+        started(serve(&db.url(&database), &password_file, data.path()))
+    else {
+        panic!("jwctl serve did not start");
     };
     let listed = Command::new(env!("CARGO_BIN_EXE_jwctl"))
-        .args([
-            "list",
-            "--output",
-            "json",
-            "--controller",
-            &url,
-            "--token-file",
-        ])
+        .args(["list", "--output", "json", "--controller", &url])
+        .arg("--token-file")
         .arg(data.path().join("token"))
         .env_remove("JWCTL_TOKEN")
         .env_remove("JWCTL_CONFIG")
@@ -302,68 +313,26 @@ async fn a_second_replica_does_not_start_while_the_first_leads_and_does_once_it_
 }
 
 /// A leader killed with SIGKILL gives nothing up: the next replica starts once its lease
-/// has run out (within 10 s), and finds everything the dead one acknowledged.
+/// has run out, within 10 s.
 #[test]
 fn after_a_leader_is_killed_the_next_replica_starts_within_ten_seconds() {
     let Some(db) = MariaDb::start() else { return };
     let database = db.database("jw_killed");
     let password_file = db.password_file();
     let data = tempfile::tempdir().unwrap();
-    let spawn = || {
-        Command::new(env!("CARGO_BIN_EXE_jwctl"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--demo-fleet", "10"])
-            .args(["--state-url", &db.url(&database), "--state-password-file"])
-            .arg(&password_file)
-            .arg("--data-dir")
-            .arg(data.path())
-            .env_remove("JWCTL_TOKEN")
-            .env_remove("JWCTL_CONFIG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
+    let spawn = || serve(&db.url(&database), &password_file, data.path());
+    let Started::Listening(mut leader, _, _) = started(spawn()) else {
+        panic!("the first replica did not start");
     };
-    /// Waits for the listening line (Ok) or the exit (Err with stderr).
-    fn outcome(mut child: std::process::Child) -> Result<std::process::Child, String> {
-        use std::io::BufRead;
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stderr)
-                .lines()
-                .map_while(Result::ok)
-            {
-                let _ = tx.send(line);
-            }
-        });
-        let mut seen = String::new();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                Ok(line) if line.contains("jwctl controller listening on") => return Ok(child),
-                Ok(line) => {
-                    seen.push_str(&line);
-                    seen.push('\n');
-                }
-                Err(_) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return Err(seen);
-                }
-            }
-        }
-    }
-    let mut leader = outcome(spawn()).expect("the first replica starts");
     leader.kill().unwrap();
     leader.wait().unwrap();
     let killed_at = Instant::now();
     let deadline = killed_at + Duration::from_secs(10);
     let mut refusals = 0;
     let mut next = loop {
-        match outcome(spawn()) {
-            Ok(child) => break child,
-            Err(stderr) => {
+        match started(spawn()) {
+            Started::Listening(child, _, _) => break child,
+            Started::Stopped(_, stderr) => {
                 assert!(stderr.contains("another replica leads"), "{stderr}");
                 refusals += 1;
                 assert!(
@@ -458,4 +427,36 @@ async fn a_database_that_stops_answering_refuses_changes_in_time_then_takes_them
         }
     }
     handle.shutdown().await;
+}
+
+/// `--state-url` given as a flag still takes `password_file` from the config's `[state]`
+/// table (read, and refused here for being open to others, before any connection).
+#[test]
+fn a_state_url_flag_takes_the_password_file_from_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let open_file = dir.path().join("open-password");
+    std::fs::write(&open_file, "pw\n").unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[state]\npassword_file = {:?}\n",
+            open_file.display().to_string()
+        ),
+    )
+    .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_jwctl"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(["--state-url", "mysql://jwctl@127.0.0.1:1/jw", "--config"])
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .env_remove("JWCTL_TOKEN")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = refused(child);
+    assert!(stderr.contains("chmod 600"), "{stderr}");
 }

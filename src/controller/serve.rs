@@ -53,12 +53,9 @@ pub async fn serve(args: &ServeArgs) -> Result<(), ControllerError> {
             Access::Token(token.token)
         }
     };
-    let needs_config = args.backend == BackendChoice::Oms || args.state_url.is_none();
-    let config = if needs_config {
-        Config::load(args.config.as_deref()).map_err(|e| ControllerError::Setup(e.to_string()))?
-    } else {
-        Config::default()
-    };
+    // Its `[oms]` and `[state]` tables fill in what the flags leave out.
+    let config =
+        Config::load(args.config.as_deref()).map_err(|e| ControllerError::Setup(e.to_string()))?;
     let oms = match args.backend {
         BackendChoice::Simulated => None,
         BackendChoice::Oms => Some(oms_config(args, &config.oms)?),
