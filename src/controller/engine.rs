@@ -65,8 +65,6 @@ pub(crate) struct Engine {
     db_ready: Condvar,
     /// Set at shutdown: a demo fleet still being written is given up.
     abandon_seeding: AtomicBool,
-    /// Set at shutdown: reads of the audit log are refused too (without waiting for a change).
-    closed: AtomicBool,
     fleet: Mutex<Fleet>,
     clock: SharedClock,
     transition: Duration,
@@ -107,7 +105,6 @@ impl Engine {
             db: Mutex::new(db),
             db_ready: Condvar::new(),
             abandon_seeding: AtomicBool::new(false),
-            closed: AtomicBool::new(false),
             fleet: Mutex::new(fleet),
             clock,
             transition,
@@ -233,9 +230,6 @@ impl Engine {
 
     /// The audit entries `filter` admits, newest first.
     pub fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, ApiError> {
-        if self.closed.load(Ordering::Acquire) {
-            return Err(shutting_down());
-        }
         self.store
             .audit(filter)
             .map_err(|e| ApiError::store("reading the audit log failed", &e))
@@ -391,7 +385,6 @@ impl Engine {
         if let Err(e) = self.flush_checkpoints() {
             tracing::error!("saving checkpoints at shutdown failed: {e}");
         }
-        self.closed.store(true, Ordering::Release);
         *lock(&self.db) = Database::Closed;
         self.db_ready.notify_all();
     }

@@ -204,8 +204,8 @@ pub struct ControllerHandle {
     seeded: bool,
     /// Where its state is: the SQLite file, or the database's URL (no password).
     place: String,
-    /// Renews its lead until the shutdown, then gives it up.
-    lead: JoinHandle<()>,
+    /// Renews its lead until the shutdown, then gives it up (a shared store only).
+    lead: Option<JoinHandle<()>>,
     shutdown: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
 }
@@ -247,7 +247,9 @@ impl ControllerHandle {
         }
         self.feed.close().await;
         self.backend.close().await;
-        let _ = self.lead.await;
+        if let Some(lead) = self.lead {
+            let _ = lead.await;
+        }
     }
 }
 

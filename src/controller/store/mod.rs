@@ -144,8 +144,8 @@ pub(crate) struct LeaseHolder {
     pub listen: String,
 }
 
-/// The controller's state, wherever it is kept.
-pub(crate) trait StateStore: Send + Sync + std::fmt::Debug {
+/// The lease on the lead (the right to drive the backend) in a store several replicas share.
+pub(crate) trait Lease {
     /// Takes or renews the lead (the right to drive the backend) for `me` for
     /// [`LEASE_MS`], timed by the store's own clock, unless another replica holds a lease
     /// that has not run out: that replica is then answered, with when its lease runs out.
@@ -156,6 +156,15 @@ pub(crate) trait StateStore: Send + Sync + std::fmt::Debug {
 
     /// Gives the lead up if `me` holds it, so another replica may take it at once.
     fn release_lead(&self, me: &LeaseHolder) -> Result<(), StoreError>;
+}
+
+/// The controller's state, wherever it is kept.
+pub(crate) trait StateStore: Send + Sync + std::fmt::Debug {
+    /// The lease on the lead, for a store other replicas may share; none for one this process
+    /// owns alone (a file), whose lead is never contested.
+    fn lease(&self) -> Option<&dyn Lease> {
+        None
+    }
 
     /// Since when the database has not answered (none while it does, and never for a file).
     fn unreachable_since(&self) -> Option<DateTime<Utc>> {

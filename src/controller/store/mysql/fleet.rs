@@ -62,9 +62,10 @@ pub(super) fn seed(
     Ok(())
 }
 
-fn writer_values(slot: &Slot) -> [Value; 15] {
-    let (identity, state) = (&slot.identity, &slot.state);
-    [
+/// A writer's columns, in the order of the `writers` table.
+fn writer_values(slot: &Slot) -> impl Iterator<Item = Value> {
+    let identity = &slot.identity;
+    let fixed: [Value; 8] = [
         identity.id.as_str().into(),
         (*identity.name).into(),
         (*identity.server_ip).into(),
@@ -73,6 +74,13 @@ fn writer_values(slot: &Slot) -> [Value; 15] {
         identity.project.name.as_str().into(),
         identity.kind.as_str().into(),
         slot.store.id.as_str().into(),
+    ];
+    fixed.into_iter().chain(state_values(&slot.state))
+}
+
+/// A writer state's columns, status to updated_at_ms.
+fn state_values(state: &WriterState) -> [Value; 7] {
+    [
         state.status.as_str().into(),
         state.anchor_checkpoint.map(|c| c.timestamp_millis()).into(),
         state.anchor_time.timestamp_millis().into(),
@@ -214,16 +222,7 @@ fn save_state(conn: &mut impl Queryable, id: &str, state: &WriterState) -> Resul
         "UPDATE writers SET status = ?, checkpoint_ms = ?, anchor_ms = ?, rate = ?, message = ?,
             version = ?, updated_at_ms = ?
          WHERE id = ?",
-        Params::Positional(vec![
-            state.status.as_str().into(),
-            state.anchor_checkpoint.map(|c| c.timestamp_millis()).into(),
-            state.anchor_time.timestamp_millis().into(),
-            state.rate.into(),
-            state.message.as_deref().into(),
-            (state.version as i64).into(),
-            state.updated_at.timestamp_millis().into(),
-            id.into(),
-        ]),
+        Params::Positional(state_values(state).into_iter().chain([id.into()]).collect()),
     )?;
     Ok(())
 }

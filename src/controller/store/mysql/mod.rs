@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use mysql::prelude::FromValue;
 use mysql::{Conn, OptsBuilder, Row};
 
-use super::{KeptAnswer, LeaseHolder, NewAudit, SavedCheckpoint, StateStore, StoreError};
+use super::{KeptAnswer, Lease, LeaseHolder, NewAudit, SavedCheckpoint, StateStore, StoreError};
 use crate::api::AuditEntry;
 use crate::controller::backend::{AuditFilter, lock};
 use crate::controller::fleet::{Slot, StoreModel, WriterState};
@@ -145,6 +145,15 @@ const ASK_AGAIN_AFTER: Duration = Duration::from_secs(1);
 #[derive(Default)]
 struct Connection(Mutex<Option<Conn>>);
 
+/// The database not answering.
+struct Silence {
+    /// Since when, by the controller's clock.
+    since: DateTime<Utc>,
+    /// The last call it did not answer, and how that showed.
+    last: std::time::Instant,
+    detail: String,
+}
+
 /// The state in a MySQL-protocol database.
 pub struct MysqlStore {
     target: MysqlTarget,
@@ -152,10 +161,8 @@ pub struct MysqlStore {
     reads: Connection,
     revisions: Connection,
     answers: Connection,
-    /// When the database last did not answer, and how that showed.
-    silent: Mutex<Option<(std::time::Instant, String)>>,
-    /// Since when it has not answered, by `clock`: cleared by the next call it answers.
-    unreachable: Mutex<Option<DateTime<Utc>>>,
+    /// While the database does not answer: cleared by the next call it answers.
+    silence: Mutex<Option<Silence>>,
     clock: SharedClock,
 }
 
@@ -179,8 +186,7 @@ impl MysqlStore {
             reads: Connection::default(),
             revisions: Connection::default(),
             answers: Connection::default(),
-            silent: Mutex::new(None),
-            unreachable: Mutex::new(None),
+            silence: Mutex::new(None),
             clock,
         };
         *lock(&store.writes.0) = Some(conn);
@@ -194,10 +200,10 @@ impl MysqlStore {
         slot: &Connection,
         work: impl FnOnce(&mut Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        if let Some((at, detail)) = lock(&self.silent).as_ref()
-            && at.elapsed() < ASK_AGAIN_AFTER
+        if let Some(silence) = lock(&self.silence).as_ref()
+            && silence.last.elapsed() < ASK_AGAIN_AFTER
         {
-            return Err(self.silence(detail.clone()));
+            return Err(self.unanswered(silence.detail.clone()));
         }
         let mut held = lock(&slot.0);
         let mut conn = match held.take() {
@@ -207,13 +213,12 @@ impl MysqlStore {
         let result = work(&mut conn).map_err(|e| self.unavailable(e));
         if result.is_ok() {
             *held = Some(conn);
-            *lock(&self.silent) = None;
-            *lock(&self.unreachable) = None;
+            *lock(&self.silence) = None;
         }
         result
     }
 
-    fn silence(&self, detail: String) -> StoreError {
+    fn unanswered(&self, detail: String) -> StoreError {
         StoreError::Unavailable {
             place: self.target.to_string(),
             secs: IO_TIMEOUT.as_secs(),
@@ -232,16 +237,23 @@ impl MysqlStore {
             | mysql::Error::CodecError(_)
             | mysql::Error::DriverError(_) => {
                 let detail = driver.to_string();
-                *lock(&self.silent) = Some((std::time::Instant::now(), detail.clone()));
-                lock(&self.unreachable).get_or_insert_with(|| self.clock.now());
-                self.silence(detail)
+                let mut silence = lock(&self.silence);
+                let since = silence
+                    .as_ref()
+                    .map_or_else(|| self.clock.now(), |s| s.since);
+                *silence = Some(Silence {
+                    since,
+                    last: std::time::Instant::now(),
+                    detail: detail.clone(),
+                });
+                self.unanswered(detail)
             }
             _ => error,
         }
     }
 }
 
-impl StateStore for MysqlStore {
+impl Lease for MysqlStore {
     fn claim_lead(
         &self,
         me: &LeaseHolder,
@@ -252,9 +264,15 @@ impl StateStore for MysqlStore {
     fn release_lead(&self, me: &LeaseHolder) -> Result<(), StoreError> {
         self.with(&self.revisions, |conn| queries::release_lead(conn, me))
     }
+}
+
+impl StateStore for MysqlStore {
+    fn lease(&self) -> Option<&dyn Lease> {
+        Some(self)
+    }
 
     fn unreachable_since(&self) -> Option<DateTime<Utc>> {
-        *lock(&self.unreachable)
+        lock(&self.silence).as_ref().map(|silence| silence.since)
     }
 
     fn is_empty(&self) -> Result<bool, StoreError> {

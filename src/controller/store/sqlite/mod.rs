@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::types::Type;
 use rusqlite::{Connection, OpenFlags};
 
-use super::{KeptAnswer, LeaseHolder, NewAudit, SavedCheckpoint, StateStore, StoreError};
+use super::{KeptAnswer, NewAudit, SavedCheckpoint, StateStore, StoreError};
 use crate::api::AuditEntry;
 use crate::controller::backend::{AuditFilter, lock};
 use crate::controller::fleet::{Slot, StoreModel, WriterState};
@@ -64,19 +64,7 @@ impl SqliteStore {
     }
 }
 
-/// A SQLite file is one process's alone: its lead is never contested.
 impl StateStore for SqliteStore {
-    fn claim_lead(
-        &self,
-        _me: &LeaseHolder,
-    ) -> Result<Option<(LeaseHolder, DateTime<Utc>)>, StoreError> {
-        Ok(None)
-    }
-
-    fn release_lead(&self, _me: &LeaseHolder) -> Result<(), StoreError> {
-        Ok(())
-    }
-
     fn is_empty(&self) -> Result<bool, StoreError> {
         Ok(fleet::is_empty(&lock(&self.writes))?)
     }
