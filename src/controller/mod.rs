@@ -396,25 +396,18 @@ async fn open_store(
     state: StateLocation,
     clock: SharedClock,
 ) -> Result<(Arc<dyn StateStore>, String), ControllerError> {
-    let (place, opened) = match state {
-        StateLocation::DataDir => {
-            let path = data_dir.join(DB_FILE_NAME);
-            let place = path.display().to_string();
-            let opened = tokio::task::spawn_blocking(move || {
-                SqliteStore::open(&path).map(|s| Arc::new(s) as Arc<dyn StateStore>)
-            })
-            .await;
-            (place, opened)
-        }
-        StateLocation::Mysql(target) => {
-            let place = target.to_string();
-            let opened = tokio::task::spawn_blocking(move || {
-                MysqlStore::open(target, clock).map(|s| Arc::new(s) as Arc<dyn StateStore>)
-            })
-            .await;
-            (place, opened)
-        }
+    let sqlite = data_dir.join(DB_FILE_NAME);
+    let place = match &state {
+        StateLocation::DataDir => sqlite.display().to_string(),
+        StateLocation::Mysql(target) => target.to_string(),
     };
+    let opened = tokio::task::spawn_blocking(move || -> Result<Arc<dyn StateStore>, StoreError> {
+        Ok(match state {
+            StateLocation::DataDir => Arc::new(SqliteStore::open(&sqlite)?),
+            StateLocation::Mysql(target) => Arc::new(MysqlStore::open(target, clock)?),
+        })
+    })
+    .await;
     let store = opened
         .map_err(|e| ControllerError::Runtime(e.to_string()))?
         .map_err(ControllerError::database(&place))?;
