@@ -5,12 +5,11 @@
 mod common;
 #[path = "support/mariadb.rs"]
 mod mariadb;
+#[path = "support/replica.rs"]
+mod replica;
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
 use common::{TOKEN, t0};
@@ -20,6 +19,7 @@ use jwctl::controller::{
 use jwctl::domain::{ManualClock, WriterStatus};
 use mariadb::MariaDb;
 use mysql::prelude::Queryable;
+use replica::{Started, refused, serve, started};
 
 async fn controller_on(
     db: &MariaDb,
@@ -109,7 +109,7 @@ async fn another_controller_carries_on_from_the_state_in_the_database() {
     let version: Option<i64> = conn
         .query_first("SELECT value FROM meta WHERE `key` = 'schema_version'")
         .unwrap();
-    assert_eq!(version, Some(1));
+    assert_eq!(version, Some(2));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -147,76 +147,6 @@ async fn a_database_a_newer_jwctl_wrote_is_refused_and_left_alone() {
 
 /// `jwctl serve` with its state in the database at `url`, its password in `password_file`
 /// and its token in `data`.
-fn serve(url: &str, password_file: &Path, data: &Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_jwctl"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--demo-fleet", "10"])
-        .args(["--state-url", url, "--state-password-file"])
-        .arg(password_file)
-        .arg("--data-dir")
-        .arg(data)
-        .env_remove("JWCTL_TOKEN")
-        .env_remove("JWCTL_CONFIG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-/// How a `jwctl serve` started.
-enum Started {
-    /// It listens at this URL; what it said before.
-    Listening(Child, String, String),
-    /// It stopped without listening: whether it exited with success, and what it said.
-    Stopped(bool, String),
-}
-
-/// Reads `child`'s stderr until it listens or stops (a 30 s deadline).
-fn started(mut child: Child) -> Started {
-    let stderr = child.stderr.take().unwrap();
-    let (lines_tx, lines) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = lines_tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut seen = String::new();
-    loop {
-        match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            Ok(line) => {
-                if let Some(url) = line.split("jwctl controller listening on ").nth(1) {
-                    return Started::Listening(child, url.trim().to_string(), seen);
-                }
-                seen.push_str(&line);
-                seen.push('\n');
-            }
-            Err(RecvTimeoutError::Disconnected) => {
-                let status = child.wait().unwrap();
-                return Started::Stopped(status.success(), seen);
-            }
-            Err(RecvTimeoutError::Timeout) => {
-                let _ = child.kill();
-                panic!("jwctl serve neither listened nor stopped within 30 s: {seen}");
-            }
-        }
-    }
-}
-
-/// What a `jwctl serve` that must not start said; fails if it started.
-fn refused(child: Child) -> String {
-    match started(child) {
-        Started::Stopped(ok, stderr) => {
-            assert!(!ok, "{stderr}");
-            stderr
-        }
-        Started::Listening(mut child, url, _) => {
-            let _ = child.kill();
-            panic!("jwctl serve started on {url}");
-        }
-    }
-}
-
 /// `jwctl serve --state-url … --state-password-file …`: serves from the database; a password
 /// file others can read, a wrong password or a password in the URL are refused with what to
 /// do, and the password never shows.
@@ -230,7 +160,7 @@ fn serve_takes_the_database_from_its_flags_and_never_shows_the_password() {
     // Readable by others: refused before connecting.
     let open_file = db.dir().join("open-password");
     std::fs::write(&open_file, format!("{}\n", mariadb::PASSWORD)).unwrap();
-    let stderr = refused(serve(&db.url(&database), &open_file, data.path()));
+    let stderr = refused(serve(&db.url(&database), &open_file, data.path(), &[]));
     assert!(stderr.contains("chmod 600"), "{stderr}");
     assert!(!stderr.contains(mariadb::PASSWORD), "{stderr}");
 
@@ -242,7 +172,7 @@ fn serve_takes_the_database_from_its_flags_and_never_shows_the_password() {
         <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o600),
     )
     .unwrap();
-    let stderr = refused(serve(&db.url(&database), &wrong, data.path()));
+    let stderr = refused(serve(&db.url(&database), &wrong, data.path(), &[]));
     assert!(stderr.contains("Access denied"), "{stderr}");
     assert!(stderr.contains(&db.url(&database)), "{stderr}");
     assert!(!stderr.contains("not-the-password"), "{stderr}");
@@ -253,13 +183,13 @@ fn serve_takes_the_database_from_its_flags_and_never_shows_the_password() {
         mariadb::PASSWORD,
         db.port
     );
-    let stderr = refused(serve(&with_password, &password_file, data.path()));
+    let stderr = refused(serve(&with_password, &password_file, data.path(), &[]));
     assert!(stderr.contains("--state-password-file"), "{stderr}");
     assert!(!stderr.contains(mariadb::PASSWORD), "{stderr}");
 
     // The right one: it serves the demo fleet seeded into the database.
     let Started::Listening(mut child, url, seen) =
-        started(serve(&db.url(&database), &password_file, data.path()))
+        started(serve(&db.url(&database), &password_file, data.path(), &[]))
     else {
         panic!("jwctl serve did not start");
     };
@@ -282,73 +212,6 @@ fn serve_takes_the_database_from_its_flags_and_never_shows_the_password() {
     assert_eq!(writers["writers"].as_array().map(Vec::len), Some(10));
     assert!(!seen.contains(mariadb::PASSWORD), "{seen}");
     assert!(seen.contains(&db.url(&database)), "{seen}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_second_replica_does_not_start_while_the_first_leads_and_does_once_it_stops() {
-    let Some(db) = MariaDb::start() else { return };
-    let database = db.database("jw_lead");
-    let clock = Arc::new(ManualClock::new(t0()));
-    let (first, _first_dir) = controller_on(&db, &database, clock.clone()).await.unwrap();
-
-    let refused = controller_on(&db, &database, clock.clone())
-        .await
-        .err()
-        .unwrap();
-    assert!(
-        matches!(refused, ControllerError::LeadHeld { .. }),
-        "{refused}"
-    );
-    let text = refused.to_string();
-    assert!(text.contains(&first.addr().to_string()), "{text}");
-    assert!(text.contains(&std::process::id().to_string()), "{text}");
-
-    // A graceful stop gives the lead up: the next replica starts at once.
-    first.shutdown().await;
-    let (second, _second_dir) = controller_on(&db, &database, clock).await.unwrap();
-    let deployment = client(&second).deployment().await.unwrap();
-    assert_eq!(deployment.replicas.len(), 1);
-    assert!(deployment.replicas[0].leader);
-    second.shutdown().await;
-}
-
-/// A leader killed with SIGKILL gives nothing up: the next replica starts once its lease
-/// has run out, within 10 s.
-#[test]
-fn after_a_leader_is_killed_the_next_replica_starts_within_ten_seconds() {
-    let Some(db) = MariaDb::start() else { return };
-    let database = db.database("jw_killed");
-    let password_file = db.password_file();
-    let data = tempfile::tempdir().unwrap();
-    let spawn = || serve(&db.url(&database), &password_file, data.path());
-    let Started::Listening(mut leader, _, _) = started(spawn()) else {
-        panic!("the first replica did not start");
-    };
-    leader.kill().unwrap();
-    leader.wait().unwrap();
-    let killed_at = Instant::now();
-    let deadline = killed_at + Duration::from_secs(10);
-    let mut refusals = 0;
-    let mut next = loop {
-        match started(spawn()) {
-            Started::Listening(child, _, _) => break child,
-            Started::Stopped(_, stderr) => {
-                assert!(stderr.contains("another replica leads"), "{stderr}");
-                refusals += 1;
-                assert!(
-                    Instant::now() < deadline,
-                    "no replica led 10 s after the kill"
-                );
-            }
-        }
-    };
-    let _ = next.kill();
-    let _ = next.wait();
-    assert!(killed_at.elapsed() < Duration::from_secs(10));
-    eprintln!(
-        "led again after {:?} ({refusals} refusals)",
-        killed_at.elapsed()
-    );
 }
 
 /// The `Jwctl-Stale-Since` header of the answer to `GET /v1/writers`.

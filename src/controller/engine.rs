@@ -7,7 +7,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use chrono::{DateTime, Utc};
@@ -15,9 +15,9 @@ use tokio::sync::Notify;
 
 use super::backend::{AuditFilter, Operation, OperationRequest, Verdict, WriterView, judge, lock};
 use super::error::ApiError;
-use super::fleet::{Fleet, Slot, StoreModel, WriterJson, now_ms};
+use super::fleet::{Fleet, Slot, StoreModel, WriterJson, WriterState, now_ms};
 use super::list_body;
-use super::store::{NewAudit, SavedCheckpoint, StateStore, StoreError};
+use super::store::{Decision, SavedCheckpoint, StateStore, StoreError};
 use crate::api::{AuditEntry, BackendInfo, Deployment};
 use crate::domain::{SharedClock, SharedStr, Writer, WriterStatus};
 
@@ -27,13 +27,16 @@ const VISIT_SLICE: usize = 8_192;
 /// Running writers whose checkpoints are saved in one transaction.
 const FLUSH_BATCH: usize = 10_000;
 
-/// The result of an accepted operation.
-#[derive(Debug, Clone)]
-pub(crate) struct Applied {
-    /// The writer after the change.
-    pub writer: Writer,
-    /// When the writer entered a transitional state: its version, to settle it later.
-    pub settle_version: Option<u64>,
+/// Changes read from the shared revision log at a time.
+const LOG_BATCH: usize = 10_000;
+
+/// A writer whose transition ends at `due`, unless it changed since (its version is no longer
+/// `version`); the leader ends it.
+#[derive(Debug)]
+struct Pending {
+    id: SharedStr,
+    version: u64,
+    due: Instant,
 }
 
 /// Whether the engine's state store takes changes.
@@ -70,6 +73,10 @@ pub(crate) struct Engine {
     transition: Duration,
     /// Poked after every committed change.
     changes: Arc<Notify>,
+    /// Transitions to end, in no particular order.
+    pending: Mutex<Vec<Pending>>,
+    /// The revision of the last change read from the shared revision log.
+    log_cursor: Mutex<u64>,
 }
 
 impl Engine {
@@ -100,15 +107,28 @@ impl Engine {
         clock: SharedClock,
         transition: Duration,
     ) -> Engine {
+        let now = now_ms(&clock);
+        let pending = fleet
+            .slice(0, fleet.len())
+            .iter()
+            .filter(|slot| slot.state.status.is_transitional())
+            .map(|slot| Pending {
+                id: slot.identity.id.clone(),
+                version: slot.state.version,
+                due: due(&slot.state, now, transition),
+            })
+            .collect();
         Engine {
             store,
             db: Mutex::new(db),
             db_ready: Condvar::new(),
             abandon_seeding: AtomicBool::new(false),
+            log_cursor: Mutex::new(fleet.revision),
             fleet: Mutex::new(fleet),
             clock,
             transition,
             changes: Arc::new(Notify::new()),
+            pending: Mutex::new(pending),
         }
     }
 
@@ -132,7 +152,7 @@ impl Engine {
         let mut state = lock(&self.db);
         if matches!(*state, Database::Seeding) {
             *state = match written {
-                Ok(()) => Database::Open,
+                Ok(_) => Database::Open,
                 Err(_) if self.abandon_seeding.load(Ordering::Acquire) => {
                     tracing::info!("the demo fleet was not written: the controller shut down");
                     Database::Closed
@@ -180,11 +200,6 @@ impl Engine {
             }
             from += slice.len();
         }
-    }
-
-    /// How long starting and pausing last.
-    pub fn transition(&self) -> Duration {
-        self.transition
     }
 
     /// Number of writers.
@@ -235,100 +250,179 @@ impl Engine {
             .map_err(|e| ApiError::store("reading the audit log failed", &e))
     }
 
-    /// Applies a start or pause: 404, then If-Match (412), then the rules. Every request that
-    /// reaches a writer is audited, refusals included.
-    pub fn apply(&self, request: &OperationRequest) -> Result<Applied, ApiError> {
+    /// Applies a start or pause: 404, then If-Match (412), then the rules, judged against the
+    /// writer as the store has it, holding it there: with replicas sharing the store, two
+    /// requests on the same writer through two of them take turns and the second sees the
+    /// first's change. Every request that reaches a writer is audited, refusals included.
+    pub fn apply(&self, request: &OperationRequest) -> Result<Writer, ApiError> {
         let db_guard = self.database();
         open(&db_guard)?;
-        let db = &self.store;
         let now = now_ms(&self.clock);
-        let (view, state, revision) = {
-            let fleet = lock(&self.fleet);
-            let slot = fleet
-                .get(&request.writer_id)
-                .ok_or_else(|| ApiError::writer_not_found(&request.writer_id))?;
-            (slot.view(now), slot.state.clone(), fleet.revision)
-        };
-        let audit = |result: &str, message: Option<String>| request.audit(now, result, message);
-        let record = |db: &Arc<dyn StateStore>, entry: NewAudit| {
-            db.record_audit(&entry)
-                .map_err(|e| ApiError::store("recording an audit entry failed", &e))
-        };
-        let (status, checkpoint) = match judge(request, &view, now) {
-            Verdict::Refused(error) => {
-                record(db, audit(error.code.as_str(), Some(error.message.clone())))?;
-                return Err(error);
-            }
-            Verdict::NoOp => {
-                record(db, audit("noop", None))?;
-                return Ok(Applied {
-                    writer: view,
-                    settle_version: None,
-                });
-            }
-            Verdict::Start { replay_from } => {
-                let from = replay_from.or(view.checkpoint).unwrap_or(view.store.latest);
-                (WriterStatus::Starting, Some(from))
-            }
-            Verdict::Pause => (WriterStatus::Pausing, None),
+        let id = request.writer_id.as_str();
+        let known = lock(&self.fleet).get(id).cloned();
+        let Some(known) = known else {
+            return Err(ApiError::writer_not_found(id));
         };
         let immediate = self.transition.is_zero();
-        let status = if immediate { status.settled() } else { status };
-        let mut next = state.changed(status, checkpoint, now, view.store.latest);
-        if matches!(request.operation, Operation::Start { .. }) {
-            next.message = None;
-        }
-        let version = next.version;
-        db.commit_change(
-            &request.writer_id,
-            &next,
-            revision.saturating_add(1),
-            Some(&audit("ok", None)),
-        )
-        .map_err(|e| ApiError::store("saving a writer's change failed", &e))?;
-        let writer = {
-            let mut fleet = lock(&self.fleet);
-            fleet.set_state(&request.writer_id, next, revision.saturating_add(1));
-            fleet
-                .get(&request.writer_id)
-                .map(|slot| slot.view(now))
-                .ok_or_else(|| ApiError::writer_not_found(&request.writer_id))?
-        };
-        self.changes.notify_one();
-        Ok(Applied {
-            writer,
-            settle_version: (!immediate).then_some(version),
-        })
+        // What the request came to: none when a change was saved.
+        let mut answer: Option<Result<Writer, ApiError>> = None;
+        let changed = self
+            .store
+            .change_writer(id, &mut |stored| {
+                let state = current(&known.state, stored);
+                let slot = Slot {
+                    state: state.clone(),
+                    ..known.clone()
+                };
+                let view = slot.view(now);
+                let audit = |result: &str, message| request.audit(now, result, message);
+                let (status, checkpoint) = match judge(request, &view, now) {
+                    Verdict::Refused(error) => {
+                        let entry = audit(error.code.as_str(), Some(error.message.clone()));
+                        answer = Some(Err(error));
+                        return Decision::Record(entry);
+                    }
+                    Verdict::NoOp => {
+                        answer = Some(Ok(view));
+                        return Decision::Record(audit("noop", None));
+                    }
+                    Verdict::Start { replay_from } => {
+                        let from = replay_from.or(view.checkpoint).unwrap_or(view.store.latest);
+                        (WriterStatus::Starting, Some(from))
+                    }
+                    Verdict::Pause => (WriterStatus::Pausing, None),
+                };
+                let status = if immediate { status.settled() } else { status };
+                let mut next = state.changed(status, checkpoint, now, view.store.latest);
+                if matches!(request.operation, Operation::Start { .. }) {
+                    next.message = None;
+                }
+                answer = None;
+                Decision::Save(next, Some(audit("ok", None)))
+            })
+            .map_err(|e| ApiError::store("saving a writer's change failed", &e))?
+            .ok_or_else(|| ApiError::writer_not_found(id))?;
+        self.remember(id, changed);
+        answer.unwrap_or_else(|| self.writer(id))
     }
 
     /// Ends the transition of writer `id` if it is still at `version` (nothing changed it in
     /// the meantime): starting → running, pausing → stopped.
-    pub fn settle(&self, id: &str, version: u64) -> Result<(), ApiError> {
+    fn settle(&self, id: &str, version: u64) -> Result<(), ApiError> {
         let db_guard = self.database();
         let Database::Open = &*db_guard else {
             return Ok(());
         };
         let now = now_ms(&self.clock);
-        let (next, revision) = {
-            let fleet = lock(&self.fleet);
-            let Some(slot) = fleet.get(id) else {
-                return Ok(());
-            };
-            if slot.state.version != version || !slot.state.status.is_transitional() {
-                return Ok(());
-            }
-            let latest = slot.store.at(now).latest;
-            let next = slot
-                .state
-                .changed(slot.state.status.settled(), None, now, latest);
-            (next, fleet.revision.saturating_add(1))
+        let known = lock(&self.fleet).get(id).cloned();
+        let Some(known) = known else {
+            return Ok(());
         };
-        self.store
-            .commit_change(id, &next, revision, None)
+        let changed = self
+            .store
+            .change_writer(id, &mut |stored| {
+                if stored.version != version || !stored.status.is_transitional() {
+                    return Decision::Nothing;
+                }
+                let state = current(&known.state, stored);
+                let latest = known.store.at(now).latest;
+                Decision::Save(
+                    state.changed(state.status.settled(), None, now, latest),
+                    None,
+                )
+            })
             .map_err(|e| ApiError::store("saving a finished transition failed", &e))?;
-        lock(&self.fleet).set_state(id, next, revision);
-        self.changes.notify_one();
+        if let Some(changed) = changed {
+            self.remember(id, changed);
+        }
         Ok(())
+    }
+
+    /// Ends the transitions that are due (the leader's work): answers how many were looked at.
+    pub fn settle_due(&self) -> usize {
+        let now = Instant::now();
+        let due: Vec<Pending> = {
+            let mut pending = lock(&self.pending);
+            let (due, later): (Vec<Pending>, Vec<Pending>) = std::mem::take(&mut *pending)
+                .into_iter()
+                .partition(|p| p.due <= now);
+            *pending = later;
+            due
+        };
+        for (at, p) in due.iter().enumerate() {
+            if let Err(error) = self.settle(&p.id, p.version) {
+                tracing::error!("a transition could not be completed: {}", error.message);
+                // Tried again on the next round, with those not tried yet.
+                lock(&self.pending)
+                    .extend(due.into_iter().skip(at).map(|p| Pending { due: now, ..p }));
+                return at;
+            }
+        }
+        due.len()
+    }
+
+    /// Whether a transition is due.
+    pub fn any_due(&self) -> bool {
+        let now = Instant::now();
+        lock(&self.pending).iter().any(|p| p.due <= now)
+    }
+
+    /// Forgets the transitions another replica ended (a replica that does not lead).
+    pub fn forget_ended(&self) {
+        let fleet = lock(&self.fleet);
+        lock(&self.pending).retain(|p| {
+            fleet
+                .get(&p.id)
+                .is_some_and(|slot| slot.state.version == p.version)
+        });
+    }
+
+    /// Reads the changes other replicas made from the shared revision log, and serves them:
+    /// answers how many were new here.
+    pub fn follow_log(&self) -> Result<usize, StoreError> {
+        let Some(shared) = self.store.shared() else {
+            return Ok(0);
+        };
+        let mut cursor = lock(&self.log_cursor);
+        let mut fresh = 0;
+        loop {
+            let changes = shared.changes_since(*cursor, LOG_BATCH)?;
+            let full = changes.len() == LOG_BATCH;
+            for change in changes {
+                *cursor = (*cursor).max(change.revision);
+                if self.remember(&change.id, (change.state, Some(change.revision))) {
+                    fresh += 1;
+                }
+            }
+            if !full {
+                return Ok(fresh);
+            }
+        }
+    }
+
+    /// Serves writer `id`'s `state` saved at `revision`, unless what is served is as new:
+    /// answers whether it was older. A transitional state is ended in time by the leader.
+    fn remember(&self, id: &str, (state, revision): (WriterState, Option<u64>)) -> bool {
+        let now = now_ms(&self.clock);
+        let mut fleet = lock(&self.fleet);
+        let revision = revision.unwrap_or(fleet.revision).max(fleet.revision);
+        let Some(slot) = fleet.get(id) else {
+            return false;
+        };
+        if slot.state.version >= state.version {
+            return false;
+        }
+        if state.status.is_transitional() {
+            lock(&self.pending).push(Pending {
+                id: slot.identity.id.clone(),
+                version: state.version,
+                due: due(&state, now, self.transition),
+            });
+        }
+        fleet.set_state(id, state, revision);
+        drop(fleet);
+        self.changes.notify_one();
+        true
     }
 
     /// Persists the current checkpoints of running writers, [`FLUSH_BATCH`] writers per
@@ -430,6 +524,22 @@ impl WriterView for SlotView<'_> {
     fn writer(&self) -> Writer {
         self.slot.view(self.now)
     }
+}
+
+/// The state to change: `memory`'s when the store holds the same version (memory may have
+/// re-anchored it at a restart), else the store's, which another replica changed.
+fn current(memory: &WriterState, stored: &WriterState) -> WriterState {
+    if memory.version == stored.version {
+        memory.clone()
+    } else {
+        stored.clone()
+    }
+}
+
+/// When the transition `state` entered ends: `transition` after it began, by `now`.
+fn due(state: &WriterState, now: DateTime<Utc>, transition: Duration) -> Instant {
+    let elapsed = (now - state.updated_at).to_std().unwrap_or_default();
+    Instant::now() + transition.saturating_sub(elapsed)
 }
 
 /// Whether the store takes changes, or why they are refused.

@@ -56,7 +56,7 @@ fn an_operation_sent_while_the_demo_fleet_is_written_waits_for_it_and_is_kept() 
             let _ = sent.send(());
             engine
                 .apply(&request)
-                .map(|applied| applied.writer.version)
+                .map(|writer| writer.version)
                 .map_err(|e| e.message)
         })
     };

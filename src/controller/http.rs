@@ -266,7 +266,14 @@ async fn whoami(Extension(identity): Extension<Identity>) -> Response {
 
 async fn deployment(State(state): State<AppState>) -> Response {
     let mut deployment = state.backend.deployment();
-    deployment.replicas = state.replica.replicas();
+    let (replica, store) = (state.replica.clone(), state.store.clone());
+    deployment.replicas = match tokio::task::spawn_blocking(move || replica.replicas(&*store)).await
+    {
+        Ok(replicas) => replicas,
+        Err(error) => {
+            return ApiError::internal("listing the replicas failed", &error).into_response();
+        }
+    };
     Json(deployment).into_response()
 }
 

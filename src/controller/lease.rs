@@ -1,43 +1,63 @@
-//! The lead: the replica that drives the backend (the simulation, or OMS polling). A SQLite
-//! file is one process's alone, so its lead is never contested and nothing is claimed. A
-//! shared database holds a lease of [`LEASE_MS`]: a replica claims it before it drives
-//! anything and renews it every second; a replica that finds it held by another whose lease
-//! has not run out does not start.
+//! The lead: the replica that drives the backend (the simulation's transitions and
+//! checkpoints, or OMS polling). A SQLite file is one process's alone, so that process leads
+//! from its start and nothing is claimed. In a shared database every replica tries every
+//! second to take or renew a lease of [`LEASE_MS`] there: the one holding it leads, and when
+//! it dies another takes it within a lease and a second. A leader that cannot renew stops
+//! leading before its lease can run out, so two never lead at once. Each try also tells the
+//! database this replica is alive, for `GET /v1/deployment`.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::ControllerError;
+use super::replicas::ThisReplica;
+use super::store::{LEASE_MS, LeaseHolder, StateStore, StoreError};
 use chrono::{DateTime, Utc};
 
-use super::store::{LEASE_MS, LeaseHolder, StateStore, StoreError};
-
-/// How often the lease is renewed: several renewals fit in one lease.
+/// How often the lease is renewed, or taken when free: several renewals fit in one lease.
 const RENEW_EVERY: Duration = Duration::from_secs(1);
 
-/// Claims the lead in `store` (at `place`) for `me`, then renews it every second until
-/// `stopping`, and gives it up then (the task answered); nothing to do for a store without a
-/// lease.
-pub(crate) async fn claim(
+/// A leader that could not renew for this long stops leading: its lease may run out at the
+/// next renewal's time (the database's clock and this one's may differ by that).
+const GIVE_UP_AFTER: Duration = Duration::from_millis(LEASE_MS as u64 - 1_000);
+
+/// Whether this replica leads, and the task that keeps it up to date.
+#[derive(Debug)]
+pub(crate) struct Lead {
+    /// True while this replica leads.
+    pub leading: watch::Receiver<bool>,
+    /// Renews or takes the lease until the shutdown, then gives it up (a shared store only).
+    pub task: Option<JoinHandle<()>>,
+}
+
+/// Starts following the lead in `store` (at `place`) for `me` until `stopping`. With
+/// `required` (a backend only a leader can serve, such as OMS), a replica that cannot lead at
+/// once does not start.
+pub(crate) async fn follow(
     store: Arc<dyn StateStore>,
-    me: LeaseHolder,
+    me: Arc<ThisReplica>,
     place: &str,
+    required: bool,
     mut stopping: watch::Receiver<bool>,
-) -> Result<Option<JoinHandle<()>>, ControllerError> {
-    if store.lease().is_none() {
-        return Ok(None);
+) -> Result<Lead, ControllerError> {
+    if store.shared().is_none() {
+        me.set_leading(true);
+        return Ok(Lead {
+            leading: watch::channel(true).1,
+            task: None,
+        });
     }
-    let claimed = {
+    let first = {
         let (store, me) = (store.clone(), me.clone());
-        tokio::task::spawn_blocking(move || claim_lead(&*store, &me))
+        tokio::task::spawn_blocking(move || try_lead(&*store, &me))
             .await
             .map_err(|e| ControllerError::Runtime(e.to_string()))?
             .map_err(ControllerError::database(place))?
     };
-    if let Some((holder, until)) = claimed {
+    if let (Some((holder, until)), true) = (&first, required) {
         return Err(ControllerError::LeadHeld {
             place: place.to_string(),
             holder: format!(
@@ -47,7 +67,9 @@ pub(crate) async fn claim(
             until: until.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         });
     }
-    Ok(Some(tokio::spawn(async move {
+    let (leads, leading) = watch::channel(first.is_none());
+    let task = tokio::spawn(async move {
+        let mut renewed = Instant::now();
         let mut renewals = tokio::time::interval(RENEW_EVERY);
         renewals.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -55,38 +77,73 @@ pub(crate) async fn claim(
                 _ = renewals.tick() => {}
                 _ = stopping.wait_for(|stop| *stop) => break,
             }
-            let (store, me) = (store.clone(), me.clone());
-            match tokio::task::spawn_blocking(move || claim_lead(&*store, &me)).await {
-                Ok(Ok(None)) => {}
-                Ok(Ok(Some((holder, _)))) => tracing::error!(
-                    replica = %holder.replica,
-                    host = %holder.host,
-                    "another replica holds the lead: this one was cut off from the database \
-                     for longer than a lease ({LEASE_MS} ms)"
-                ),
-                Ok(Err(error)) => tracing::warn!("renewing the lead failed: {error}"),
+            let (store, replica) = (store.clone(), me.clone());
+            let tried = tokio::task::spawn_blocking(move || try_lead(&*store, &replica)).await;
+            match tried {
+                Ok(Ok(None)) => {
+                    renewed = Instant::now();
+                    if !*leads.borrow() {
+                        tracing::info!("this replica leads now");
+                        leads.send_replace(true);
+                    }
+                }
+                Ok(Ok(Some((holder, _)))) => {
+                    if *leads.borrow() {
+                        tracing::error!(
+                            replica = %holder.replica,
+                            host = %holder.host,
+                            "another replica took the lead: this one could not renew it in time"
+                        );
+                        me.set_leading(false);
+                        leads.send_replace(false);
+                    }
+                }
+                Ok(Err(error)) => {
+                    tracing::warn!("renewing the lead failed: {error}");
+                    if *leads.borrow() && renewed.elapsed() >= GIVE_UP_AFTER {
+                        tracing::error!(
+                            "this replica stops leading: it could not renew its lease for {} ms",
+                            renewed.elapsed().as_millis()
+                        );
+                        me.set_leading(false);
+                        leads.send_replace(false);
+                    }
+                }
                 Err(error) => tracing::warn!("renewing the lead failed: {error}"),
             }
         }
-        let released = tokio::task::spawn_blocking(move || {
-            store
-                .lease()
-                .map_or(Ok(()), |lease| lease.release_lead(&me))
+        let gone = tokio::task::spawn_blocking(move || {
+            let holder = me.holder();
+            let shared = store.shared();
+            shared.map_or(Ok(()), |shared| {
+                shared
+                    .release_lead(&holder)
+                    .and_then(|()| shared.depart(&holder))
+            })
         })
         .await;
-        if let Ok(Err(error)) = released {
+        if let Ok(Err(error)) = gone {
             tracing::warn!("giving the lead up failed: {error}");
         }
-    })))
+    });
+    Ok(Lead {
+        leading,
+        task: Some(task),
+    })
 }
 
-/// [`super::store::Lease::claim_lead`] in `store` (uncontested without a lease).
-fn claim_lead(
+/// Takes or renews the lead for `me` in a shared `store` and records `me` as alive: answers
+/// the replica holding it instead, if another does.
+fn try_lead(
     store: &dyn StateStore,
-    me: &LeaseHolder,
+    me: &ThisReplica,
 ) -> Result<Option<(LeaseHolder, DateTime<Utc>)>, StoreError> {
-    match store.lease() {
-        Some(lease) => lease.claim_lead(me),
-        None => Ok(None),
-    }
+    let Some(shared) = store.shared() else {
+        return Ok(None);
+    };
+    let holder = me.holder();
+    let claimed = shared.claim_lead(&holder)?;
+    me.set_leading(claimed.is_none());
+    shared.heartbeat(&holder, me.started(), me.leader_since())?;
+    Ok(claimed)
 }

@@ -163,8 +163,9 @@ pub enum ControllerError {
     Setup(String),
     #[error(
         "another replica leads the state in {place}: {holder}, and its lease runs until \
-         {until}; one replica per database is supported so far: stop that one, or wait for its \
-         lease to run out if it has died"
+         {until}; a replica driving an OMS must lead from its start, so one per database is \
+         supported with --oms so far: stop that one, or wait for its lease to run out if it has \
+         died"
     )]
     LeadHeld {
         place: String,
@@ -301,8 +302,15 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
         crate::hex::random::<8>().map_err(|e| ControllerError::Random(e.to_string()))?;
     let replica = Arc::new(ThisReplica::new(replica_id, addr, clock.clone()));
     let (shutdown, shutdown_rx) = watch::channel(false);
-    // Only the replica that leads drives the backend.
-    let lead = lease::claim(store.clone(), replica.holder(), &place, shutdown_rx.clone()).await?;
+    // Only the replica that leads drives the backend; OMS is driven from the start.
+    let lead = lease::follow(
+        store.clone(),
+        replica.clone(),
+        &place,
+        oms.is_some(),
+        shutdown_rx.clone(),
+    )
+    .await?;
     let (backend, seed): (Arc<dyn Backend>, _) = match oms {
         Some(oms) => {
             let backend = Oms::start(oms, clock.clone(), store.clone(), shutdown_rx.clone())
@@ -312,14 +320,19 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
         }
         None => {
             let load_clock = clock.clone();
-            let (place, store) = (place.clone(), store.clone());
+            let (place, opened) = (place.clone(), store.clone());
             let (engine, seed) = tokio::task::spawn_blocking(move || {
-                open_fleet(store, &place, demo_fleet, regions, &load_clock, transition)
+                open_fleet(opened, &place, demo_fleet, regions, &load_clock, transition)
             })
             .await
             .map_err(|e| ControllerError::Runtime(e.to_string()))??;
             let engine = Arc::new(engine);
-            let backend = Simulated::start(engine.clone(), shutdown_rx.clone());
+            let backend = Simulated::start(
+                engine.clone(),
+                lead.leading.clone(),
+                store.shared().is_some(),
+                shutdown_rx.clone(),
+            );
             (backend, seed.map(|seed| (engine, seed)))
         }
     };
@@ -383,7 +396,7 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
         feed,
         seeded,
         place: state_place,
-        lead,
+        lead: lead.task,
         shutdown,
         server,
     })
@@ -432,10 +445,29 @@ fn open_fleet(
         && store.is_empty().map_err(ControllerError::database(place))?
     {
         let seed = demo::demo_seed(count, regions, fleet::now_ms(clock));
+        if store.shared().is_some() {
+            // Other replicas serve what the store has: the fleet goes in before it is served
+            // (the first replica to get there stores its own, the others take it).
+            let never = std::sync::atomic::AtomicBool::new(false);
+            store
+                .seed(&seed.stores, &seed.slots, &never)
+                .map_err(ControllerError::database(place))?;
+            return load(store, place, clock, transition);
+        }
         let fleet = Fleet::new(seed.slots.clone(), 1);
         let engine = Engine::seeding(store, fleet, clock.clone(), transition);
         return Ok((engine, Some(seed)));
     }
+    load(store, place, clock, transition)
+}
+
+/// The engine of the fleet `store` (at `place`) holds.
+fn load(
+    store: Arc<dyn StateStore>,
+    place: &str,
+    clock: &SharedClock,
+    transition: Duration,
+) -> Result<Opened, ControllerError> {
     let (slots, revision) = store
         .load(fleet::now_ms(clock))
         .map_err(ControllerError::database(place))?;

@@ -1,11 +1,14 @@
 //! The controller processes serving the state, for `GET /v1/deployment`. A SQLite database
-//! is one process's alone: that process is the only replica, and it leads from its start.
+//! is one process's alone: that process is the only replica, and it leads from its start. A
+//! shared database lists the replicas that told it lately that they are alive.
 
 use std::net::SocketAddr;
+use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
-use super::store::LeaseHolder;
+use super::backend::lock;
+use super::store::{LeaseHolder, StateStore};
 use crate::api::Replica;
 use crate::domain::SharedClock;
 
@@ -17,6 +20,8 @@ pub(crate) struct ThisReplica {
     listen: SocketAddr,
     pid: u32,
     started: DateTime<Utc>,
+    /// Since when it leads, while it does.
+    leader_since: Mutex<Option<DateTime<Utc>>>,
     clock: SharedClock,
 }
 
@@ -30,6 +35,7 @@ impl ThisReplica {
             listen,
             pid: std::process::id(),
             started: clock.now(),
+            leader_since: Mutex::new(None),
             clock,
         }
     }
@@ -44,18 +50,72 @@ impl ThisReplica {
         }
     }
 
-    /// The replicas now: this one, leading.
-    pub fn replicas(&self) -> Vec<Replica> {
-        vec![Replica {
+    /// When it started.
+    pub fn started(&self) -> DateTime<Utc> {
+        self.started
+    }
+
+    /// Since when it leads, while it does.
+    pub fn leader_since(&self) -> Option<DateTime<Utc>> {
+        *lock(&self.leader_since)
+    }
+
+    /// Records whether it leads now.
+    pub fn set_leading(&self, leading: bool) {
+        let mut since = lock(&self.leader_since);
+        match (leading, *since) {
+            (true, None) => *since = Some(self.clock.now()),
+            (false, Some(_)) => *since = None,
+            _ => {}
+        }
+    }
+
+    /// This one alone, as it knows itself.
+    fn alone(&self) -> Replica {
+        let leader_since = self.leader_since();
+        Replica {
             id: self.id.clone(),
             host: self.host.clone(),
             listen: self.listen.to_string(),
             pid: self.pid,
-            leader: true,
+            leader: leader_since.is_some(),
             started: self.started,
-            leader_since: Some(self.started),
+            leader_since,
             last_seen: self.clock.now(),
-        }]
+        }
+    }
+
+    /// The replicas now: those `store` heard from lately when it is shared (this one alone
+    /// when it does not answer), else this one. Blocks.
+    pub fn replicas(&self, store: &dyn StateStore) -> Vec<Replica> {
+        let Some(shared) = store.shared() else {
+            return vec![self.alone()];
+        };
+        let seen = match shared.replicas() {
+            Ok(seen) => seen,
+            Err(error) => {
+                tracing::warn!("listing the replicas failed: {error}");
+                return vec![self.alone()];
+            }
+        };
+        let mut replicas: Vec<Replica> = seen
+            .into_iter()
+            .map(|seen| Replica {
+                id: seen.holder.replica,
+                host: seen.holder.host,
+                listen: seen.holder.listen,
+                pid: seen.holder.pid,
+                leader: seen.leader,
+                started: seen.started,
+                leader_since: seen.leader_since,
+                last_seen: seen.last_seen,
+            })
+            .collect();
+        // Before its first heartbeat is in, this replica still answers.
+        if !replicas.iter().any(|r| r.id == self.id) {
+            replicas.push(self.alone());
+        }
+        replicas
     }
 }
 

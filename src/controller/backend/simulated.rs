@@ -1,5 +1,7 @@
-//! The simulated fleet behind the seam: the engine (fleet in memory, SQLite below), the end of
-//! each transition after the configured delay, and the periodic saving of checkpoints.
+//! The simulated fleet behind the seam: the engine (fleet in memory, the state store below).
+//! The replica that leads ends each transition after the configured delay and saves the
+//! running writers' checkpoints now and then; with a store other replicas share, every
+//! replica also follows the changes they make through the shared revision log.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -17,42 +19,51 @@ use crate::domain::Writer;
 /// How often the checkpoints of running writers are persisted.
 const CHECKPOINT_FLUSH_INTERVAL: Duration = Duration::from_secs(10);
 
+/// How often the leader looks for transitions to end.
+const SETTLE_EVERY: Duration = Duration::from_millis(50);
+
+/// A replica that does not lead forgets the transitions others ended this often.
+const FORGET_EVERY: u32 = 20;
+
+/// How often the shared revision log is read: a change made through another replica is
+/// served here within this and a scan of the change feed.
+const FOLLOW_EVERY: Duration = Duration::from_millis(200);
+
 /// The simulated fleet: the engine and its background tasks.
 #[derive(Debug)]
 pub(crate) struct Simulated {
     engine: Arc<Engine>,
-    /// Turns true when the controller shuts down: pending transitions stop waiting.
-    stopping: watch::Receiver<bool>,
-    flusher: Mutex<Option<JoinHandle<()>>>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl Simulated {
-    /// Runs `engine` until `stopping` turns true, saving checkpoints periodically.
-    pub fn start(engine: Arc<Engine>, stopping: watch::Receiver<bool>) -> Arc<Simulated> {
-        let flusher = tokio::spawn(flush_periodically(engine.clone(), stopping.clone()));
+    /// Runs `engine` until `stopping` turns true, ending transitions and saving checkpoints
+    /// while `leading`, following the shared revision log when `follow`.
+    pub fn start(
+        engine: Arc<Engine>,
+        leading: watch::Receiver<bool>,
+        follow: bool,
+        stopping: watch::Receiver<bool>,
+    ) -> Arc<Simulated> {
+        let mut tasks = vec![
+            tokio::spawn(flush_periodically(
+                engine.clone(),
+                leading.clone(),
+                stopping.clone(),
+            )),
+            tokio::spawn(settle_periodically(
+                engine.clone(),
+                leading,
+                stopping.clone(),
+            )),
+        ];
+        if follow {
+            tasks.push(tokio::spawn(follow_log(engine.clone(), stopping)));
+        }
         Arc::new(Simulated {
             engine,
-            stopping,
-            flusher: Mutex::new(Some(flusher)),
+            tasks: Mutex::new(tasks),
         })
-    }
-
-    /// Ends the transition of writer `id` at `version` once the transition time has passed,
-    /// unless the controller stops first.
-    fn schedule_settle(&self, id: String, version: u64) {
-        let engine = self.engine.clone();
-        let mut stopping = self.stopping.clone();
-        let delay = engine.transition();
-        tokio::spawn(async move {
-            tokio::select! {
-                () = tokio::time::sleep(delay) => {}
-                _ = stopping.wait_for(|stopping| *stopping) => return,
-            }
-            let settled = tokio::task::spawn_blocking(move || engine.settle(&id, version)).await;
-            if let Ok(Err(error)) = settled {
-                tracing::error!("a transition could not be completed: {}", error.message);
-            }
-        });
     }
 }
 
@@ -94,28 +105,17 @@ impl Backend for Simulated {
     }
 
     fn apply(self: Arc<Self>, request: OperationRequest) -> BoxFuture<Result<Writer, ApiError>> {
-        Box::pin(async move {
-            let engine = self.engine.clone();
-            let applied = blocking("applying an operation failed", move || {
-                engine.apply(&request)
-            })
-            .await?;
-            if let Some(version) = applied.settle_version {
-                self.schedule_settle(applied.writer.id.clone(), version);
-            }
-            Ok(applied.writer)
-        })
+        Box::pin(blocking("applying an operation failed", move || {
+            self.engine.apply(&request)
+        }))
     }
 
     fn close(self: Arc<Self>) -> BoxFuture<()> {
         Box::pin(async move {
-            let flusher = self
-                .flusher
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take();
-            if let Some(flusher) = flusher {
-                let _ = flusher.await;
+            let tasks =
+                std::mem::take(&mut *self.tasks.lock().unwrap_or_else(PoisonError::into_inner));
+            for task in tasks {
+                let _ = task.await;
             }
             let engine = self.engine.clone();
             if let Err(e) = tokio::task::spawn_blocking(move || engine.close()).await {
@@ -125,7 +125,11 @@ impl Backend for Simulated {
     }
 }
 
-async fn flush_periodically(engine: Arc<Engine>, mut stopping: watch::Receiver<bool>) {
+async fn flush_periodically(
+    engine: Arc<Engine>,
+    leading: watch::Receiver<bool>,
+    mut stopping: watch::Receiver<bool>,
+) {
     let mut interval = tokio::time::interval(CHECKPOINT_FLUSH_INTERVAL);
     interval.tick().await;
     loop {
@@ -133,11 +137,81 @@ async fn flush_periodically(engine: Arc<Engine>, mut stopping: watch::Receiver<b
             _ = interval.tick() => {}
             _ = stopping.wait_for(|stopping| *stopping) => return,
         }
+        if !*leading.borrow() {
+            continue;
+        }
         let engine = engine.clone();
         match tokio::task::spawn_blocking(move || engine.flush_checkpoints()).await {
             Ok(Ok(count)) => tracing::debug!(count, "checkpoints saved"),
             Ok(Err(e)) => tracing::error!("saving checkpoints failed: {e}"),
             Err(e) => tracing::error!("saving checkpoints failed: {e}"),
+        }
+    }
+}
+
+async fn settle_periodically(
+    engine: Arc<Engine>,
+    leading: watch::Receiver<bool>,
+    mut stopping: watch::Receiver<bool>,
+) {
+    let mut interval = tokio::time::interval(SETTLE_EVERY);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks = 0u32;
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            _ = stopping.wait_for(|stopping| *stopping) => return,
+        }
+        ticks = ticks.wrapping_add(1);
+        let leads = *leading.borrow();
+        if leads && !engine.any_due() || !leads && !ticks.is_multiple_of(FORGET_EVERY) {
+            continue;
+        }
+        let engine = engine.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            if leads {
+                engine.settle_due();
+            } else {
+                engine.forget_ended();
+            }
+        })
+        .await;
+        if let Err(e) = done {
+            tracing::error!("ending transitions failed: {e}");
+        }
+    }
+}
+
+async fn follow_log(engine: Arc<Engine>, mut stopping: watch::Receiver<bool>) {
+    let mut interval = tokio::time::interval(FOLLOW_EVERY);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut failing = false;
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            _ = stopping.wait_for(|stopping| *stopping) => return,
+        }
+        let following = engine.clone();
+        match tokio::task::spawn_blocking(move || following.follow_log()).await {
+            Ok(Ok(fresh)) => {
+                if failing {
+                    tracing::info!("the shared revision log is read again");
+                    failing = false;
+                }
+                if fresh > 0 {
+                    tracing::debug!(fresh, "changes followed from the revision log");
+                }
+            }
+            Ok(Err(e)) => {
+                if !failing {
+                    tracing::warn!(
+                        "reading the shared revision log failed ({e}); changes made through \
+                         other replicas are not served here until it can be read"
+                    );
+                    failing = true;
+                }
+            }
+            Err(e) => tracing::error!("reading the shared revision log failed: {e}"),
         }
     }
 }

@@ -3,8 +3,9 @@
 //! A scanner visits every writer's view (every second, and at once when the backend signals a
 //! change), compares it with what was last published of it ([`tracker`]), and publishes what
 //! changed at one new fleet revision: to `GET /v1/writers?since=REV` (from the tracker) and to
-//! every `GET /v1/events` subscriber (one framed delta, shared). The revision is reserved
-//! ahead in the controller's database, so it never goes backwards across a restart.
+//! every `GET /v1/events` subscriber (one framed delta, shared). Each run publishes revisions
+//! from a span it took in the controller's database, so they never go backwards across a
+//! restart and never mean one thing on one replica and another on the next.
 
 mod stream;
 mod tracker;
@@ -34,8 +35,11 @@ const SCAN_SPACING: Duration = Duration::from_millis(50);
 /// (450 ms at a million writers on this machine) keeps to a third of a core instead of
 /// taking all of one from the consoles and requests beside it.
 const SCAN_RESTS: u32 = 2;
-/// Revisions reserved in the database at a time.
-const RESERVE_BLOCK: u64 = 10_000;
+/// Revisions a run takes in the database at its start, which no other run of any replica
+/// publishes: a revision another replica (or an earlier run) published is never mistaken for
+/// one of this run's, and is answered 410. 2^32 last over six years at twenty revisions a
+/// second, and keep revisions below 2^53 (exact in a JSON number) for two million runs.
+const REVISION_SPAN: u64 = 1 << 32;
 /// Published deltas a subscriber may fall behind by before it is reset.
 const EVENT_BUFFER: usize = 64;
 /// A scan slower than this is logged as a warning.
@@ -51,7 +55,7 @@ pub(crate) struct Feed {
     tracker: Mutex<Tracker>,
     /// The tracker's revision, readable without waiting for a scan.
     revision: AtomicU64,
-    /// Revisions this run may publish up to (reserved in the store).
+    /// The last revision of this run's span (taken in the store).
     reserved: Mutex<u64>,
     events: broadcast::Sender<Frame>,
     stopping: watch::Receiver<bool>,
@@ -75,13 +79,9 @@ impl Feed {
         let (bound, tracker, took) = tokio::task::spawn_blocking(move || {
             let store = opened;
             let start = store
-                .revisions_used()
-                .map_err(ControllerError::database(&place))?
-                .saturating_add(1);
-            let bound = start.saturating_add(RESERVE_BLOCK);
-            store
-                .reserve_revisions(bound)
+                .take_revisions(REVISION_SPAN)
                 .map_err(ControllerError::database(&place))?;
+            let bound = start.saturating_add(REVISION_SPAN - 1);
             let saved = history::load(&*store).map_err(ControllerError::database(&place))?;
             let started = Instant::now();
             let tracker = Tracker::new(Rules::default(), start, now, saved, |visit| {
@@ -163,14 +163,16 @@ impl Feed {
         Some(delta.revision)
     }
 
-    /// Makes sure the next revision is reserved in the database.
+    /// Makes sure the next revision is this run's: once its span is used up, the feed moves
+    /// on to a new one (a `since` from the old one is then answered 410).
     fn reserve_next(&self) -> Result<(), StoreError> {
         let mut reserved = lock(&self.reserved);
         let next = self.revision().saturating_add(1);
         if next > *reserved {
-            let bound = next.saturating_add(RESERVE_BLOCK);
-            self.store.reserve_revisions(bound)?;
-            *reserved = bound;
+            let start = self.store.take_revisions(REVISION_SPAN)?;
+            lock(&self.tracker).move_to(start);
+            self.revision.store(start, Ordering::Release);
+            *reserved = start.saturating_add(REVISION_SPAN - 1);
         }
         Ok(())
     }
@@ -328,13 +330,14 @@ fn expired(why: Unanswerable) -> ApiError {
     let message = match why {
         Unanswerable::TooOld { since, oldest } => format!(
             "revision {since} is older than the oldest this controller can answer from \
-             ({oldest}: it restarted, or changes that old were dropped); load the full list \
-             (GET /v1/writers) and follow on from its revision"
+             ({oldest}: it restarted, changes that old were dropped, or the revision comes from \
+             another replica); load the full list (GET /v1/writers) and follow on from its \
+             revision"
         ),
         Unanswerable::Future { since, revision } => format!(
             "revision {since} is newer than this controller's ({revision}): it comes from \
-             another controller or an earlier database; load the full list (GET /v1/writers) \
-             and follow on from its revision"
+             another replica, another controller or an earlier database; load the full list \
+             (GET /v1/writers) and follow on from its revision"
         ),
     };
     ApiError::new(ErrorCode::RevisionExpired, message)

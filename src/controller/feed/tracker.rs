@@ -283,6 +283,12 @@ impl Tracker {
         tracker
     }
 
+    /// Goes on from `revision` (a new span of them): nothing before it is answerable.
+    pub fn move_to(&mut self, revision: u64) {
+        self.revision = revision;
+        self.oldest = revision;
+    }
+
     /// The revision of the last publication.
     pub fn revision(&self) -> u64 {
         self.revision

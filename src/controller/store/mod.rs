@@ -144,11 +144,37 @@ pub(crate) struct LeaseHolder {
     pub listen: String,
 }
 
-/// The lease on the lead (the right to drive the backend) in a store several replicas share.
-pub(crate) trait Lease {
-    /// Takes or renews the lead (the right to drive the backend) for `me` for
-    /// [`LEASE_MS`], timed by the store's own clock, unless another replica holds a lease
-    /// that has not run out: that replica is then answered, with when its lease runs out.
+/// A replica as the shared store last heard of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SeenReplica {
+    pub holder: LeaseHolder,
+    pub started: DateTime<Utc>,
+    /// By the database's clock.
+    pub last_seen: DateTime<Utc>,
+    /// When it took the lead, while it holds it.
+    pub leader_since: Option<DateTime<Utc>>,
+    /// Whether it holds a lease on the lead that has not run out.
+    pub leader: bool,
+}
+
+/// A writer's state as a change committed it, from the shared revision log.
+#[derive(Debug, Clone)]
+pub(crate) struct LoggedChange {
+    pub id: String,
+    pub state: WriterState,
+    /// The fleet revision of the change.
+    pub revision: u64,
+}
+
+/// Replicas seen this recently are listed.
+pub(crate) const REPLICA_SEEN_WITHIN_MS: i64 = 30_000;
+
+/// What a store several replicas share offers beyond [`StateStore`]: the lease on the lead
+/// (the right to drive the backend), the replicas' heartbeats and the revision log.
+pub(crate) trait Shared {
+    /// Takes or renews the lead for `me` for [`LEASE_MS`], timed by the store's own clock,
+    /// unless another replica holds a lease that has not run out: that replica is then
+    /// answered, with when its lease runs out.
     fn claim_lead(
         &self,
         me: &LeaseHolder,
@@ -156,13 +182,42 @@ pub(crate) trait Lease {
 
     /// Gives the lead up if `me` holds it, so another replica may take it at once.
     fn release_lead(&self, me: &LeaseHolder) -> Result<(), StoreError>;
+
+    /// Records that `me` (started at `started`, leading since `leader_since`) is alive now.
+    fn heartbeat(
+        &self,
+        me: &LeaseHolder,
+        started: DateTime<Utc>,
+        leader_since: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError>;
+
+    /// Forgets `me`: it stopped.
+    fn depart(&self, me: &LeaseHolder) -> Result<(), StoreError>;
+
+    /// The replicas seen within [`REPLICA_SEEN_WITHIN_MS`], the leader first.
+    fn replicas(&self) -> Result<Vec<SeenReplica>, StoreError>;
+
+    /// Writers' states committed at revisions after `after`, oldest first, at most `limit`.
+    fn changes_since(&self, after: u64, limit: usize) -> Result<Vec<LoggedChange>, StoreError>;
+}
+
+/// What a change to one writer comes to, decided against its stored state.
+#[derive(Debug)]
+pub(crate) enum Decision {
+    /// Save this state (its version one above the stored one) with this audit record, at the
+    /// next fleet revision.
+    Save(WriterState, Option<NewAudit>),
+    /// Record this audit entry only: a refusal, or a request that changed nothing.
+    Record(NewAudit),
+    /// Nothing to save.
+    Nothing,
 }
 
 /// The controller's state, wherever it is kept.
 pub(crate) trait StateStore: Send + Sync + std::fmt::Debug {
-    /// The lease on the lead, for a store other replicas may share; none for one this process
-    /// owns alone (a file), whose lead is never contested.
-    fn lease(&self) -> Option<&dyn Lease> {
+    /// What replicas sharing the store use, for a store other replicas may share; none for
+    /// one this process owns alone (a file), whose lead is never contested.
+    fn shared(&self) -> Option<&dyn Shared> {
         None
     }
 
@@ -175,27 +230,29 @@ pub(crate) trait StateStore: Send + Sync + std::fmt::Debug {
     fn is_empty(&self) -> Result<bool, StoreError>;
 
     /// Stores a whole fleet at revision 1 in one transaction, unless `abandon` turns true
-    /// first (then nothing is stored).
+    /// first (then nothing is stored); false when another replica stored one first.
     fn seed(
         &self,
         stores: &[StoreModel],
         writers: &[Slot],
         abandon: &AtomicBool,
-    ) -> Result<(), StoreError>;
+    ) -> Result<bool, StoreError>;
 
-    /// The fleet and its revision. Writers left transitional by a crash finish their
-    /// transition (version bumped, saved); every writer is re-anchored at `now`, so running
-    /// writers resume from their last saved checkpoint.
+    /// The fleet and its revision. A store this process owns alone settles the writers a crash
+    /// left transitional (version bumped, saved) and re-anchors every writer at `now`, so
+    /// running writers resume from their last saved checkpoint; a shared one answers them as
+    /// stored, as the other replicas see them.
     fn load(&self, now: DateTime<Utc>) -> Result<(Vec<Slot>, u64), StoreError>;
 
-    /// Saves a writer's new state, the fleet revision and an audit record together.
-    fn commit_change(
+    /// Reads writer `id`'s stored state and saves what `decide` makes of it, all in one
+    /// transaction holding the writer: two replicas deciding on the same writer take turns,
+    /// the second seeing what the first saved. Answers the state stored after it and the
+    /// fleet revision of a save; none for a writer not stored.
+    fn change_writer(
         &self,
         id: &str,
-        state: &WriterState,
-        revision: u64,
-        audit: Option<&NewAudit>,
-    ) -> Result<(), StoreError>;
+        decide: &mut dyn FnMut(&WriterState) -> Decision,
+    ) -> Result<Option<(WriterState, Option<u64>)>, StoreError>;
 
     /// Saves the checkpoints of running writers, each only while its writer is still running
     /// at the version it was read at.
@@ -208,11 +265,9 @@ pub(crate) trait StateStore: Send + Sync + std::fmt::Debug {
     /// wait behind writes.
     fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError>;
 
-    /// The highest revision an earlier run may have published.
-    fn revisions_used(&self) -> Result<u64, StoreError>;
-
-    /// Records, durably and before any is published, that revisions up to `bound` may be.
-    fn reserve_revisions(&self, bound: u64) -> Result<(), StoreError>;
+    /// Takes `span` change-feed revisions no run of any replica has taken before, durably:
+    /// answers the first.
+    fn take_revisions(&self, span: u64) -> Result<u64, StoreError>;
 
     /// The saved history chunks, in the order they were saved.
     fn history_chunks(&self) -> Result<Vec<Vec<u8>>, StoreError>;

@@ -4,17 +4,18 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use chrono::{DateTime, Utc};
 use mysql::prelude::Queryable;
-use mysql::{Conn, Params, Row, TxOpts, Value};
+use mysql::{AccessMode, Conn, Params, Row, TxOpts, Value};
 
 use super::{col, from_ms, queries};
 use crate::controller::fleet::{Slot, StoreModel, WriterIdentity, WriterState};
-use crate::controller::store::{NewAudit, SavedCheckpoint, StoreError, settle_loaded};
+use crate::controller::store::{Decision, LoggedChange, SavedCheckpoint, StoreError};
 use crate::domain::{Project, SharedStr, UnknownKind, UnknownStatus, WriterStatus, interning};
 
 /// Writers inserted by one statement while a fleet is seeded.
 const SEED_ROWS: usize = 500;
+/// How long a replica waits for another one storing a demo fleet, in seconds.
+const SEED_LOCK_WAIT_SECS: u32 = 120;
 
 /// Whether no writer is stored yet.
 pub(super) fn is_empty(conn: &mut Conn) -> Result<bool, StoreError> {
@@ -22,8 +23,36 @@ pub(super) fn is_empty(conn: &mut Conn) -> Result<bool, StoreError> {
     Ok(any.is_none())
 }
 
-/// Stores a whole fleet at revision 1 in one transaction, unless `abandon` turns true first.
+/// Stores a whole fleet at revision 1 in one transaction, unless `abandon` turns true first,
+/// or another replica stored one first (then answers false). Replicas seeding together take
+/// turns through a named lock.
 pub(super) fn seed(
+    conn: &mut Conn,
+    stores: &[StoreModel],
+    writers: &[Slot],
+    abandon: &AtomicBool,
+) -> Result<bool, StoreError> {
+    let locked: Option<Row> =
+        conn.exec_first("SELECT GET_LOCK('jwctl_seed', ?)", (SEED_LOCK_WAIT_SECS,))?;
+    if locked
+        .map(|row| col::<Option<i64>>(&row, 0))
+        .transpose()?
+        .flatten()
+        != Some(1)
+    {
+        return Err(StoreError::Invalid(format!(
+            "another replica has been storing a demo fleet for over {SEED_LOCK_WAIT_SECS} s"
+        )));
+    }
+    let seeded = match is_empty(conn) {
+        Ok(true) => seed_in_one_transaction(conn, stores, writers, abandon).map(|()| true),
+        other => other.map(|_| false),
+    };
+    conn.query_drop("SELECT RELEASE_LOCK('jwctl_seed')")?;
+    seeded
+}
+
+fn seed_in_one_transaction(
     conn: &mut Conn,
     stores: &[StoreModel],
     writers: &[Slot],
@@ -91,20 +120,21 @@ fn state_values(state: &WriterState) -> [Value; 7] {
     ]
 }
 
-/// The fleet and its revision; writers left transitional finish their transition, every
-/// writer is re-anchored at `now`.
-pub(super) fn load(conn: &mut Conn, now: DateTime<Utc>) -> Result<(Vec<Slot>, u64), StoreError> {
-    interning(|| load_interned(conn, now))
+/// The fleet and its revision as stored, read from one snapshot: other replicas serve it as
+/// it is, transitions the leader completes included.
+pub(super) fn load(conn: &mut Conn) -> Result<(Vec<Slot>, u64), StoreError> {
+    interning(|| load_interned(conn))
 }
 
-fn load_interned(conn: &mut Conn, now: DateTime<Utc>) -> Result<(Vec<Slot>, u64), StoreError> {
-    let mut tx = conn.start_transaction(TxOpts::default())?;
-    let revision: Option<Row> =
-        tx.query_first("SELECT value FROM meta WHERE `key` = 'revision' FOR UPDATE")?;
-    let revision = match revision {
-        Some(row) => u64::try_from(col::<i64>(&row, 0)?).unwrap_or(0),
-        None => 0,
-    };
+fn load_interned(conn: &mut Conn) -> Result<(Vec<Slot>, u64), StoreError> {
+    // Changes take the revision row in turn, so a snapshot that holds a revision holds every
+    // change up to it and none after it.
+    let mut tx = conn.start_transaction(
+        TxOpts::default()
+            .set_with_consistent_snapshot(true)
+            .set_access_mode(Some(AccessMode::ReadOnly)),
+    )?;
+    let revision = revision(&mut tx, "")?;
     let mut stores: HashMap<String, Arc<StoreModel>> = HashMap::new();
     for row in tx.query::<Row, _>("SELECT id, lag_ms, retention_ms FROM stores")? {
         let id: String = col(&row, 0)?;
@@ -115,28 +145,49 @@ fn load_interned(conn: &mut Conn, now: DateTime<Utc>) -> Result<(Vec<Slot>, u64)
         };
         stores.insert(id, Arc::new(store));
     }
-    let rows: Vec<Row> = tx.query(
-        "SELECT id, name, server_ip, region, project_id, project_name, kind, store_id,
-                status, checkpoint_ms, rate, message, version, updated_at_ms
-         FROM writers",
-    )?;
+    let rows: Vec<Row> = tx.query(format!(
+        "SELECT id, name, server_ip, region, project_id, project_name, kind, store_id, {STATE}
+         FROM writers"
+    ))?;
     let mut slots = Vec::with_capacity(rows.len());
     for row in rows {
-        slots.push(slot(&row, &stores, now)?);
+        slots.push(slot(&row, &stores)?);
     }
-    let revision = settle_loaded(&mut slots, now, revision, |id, state| {
-        save_state(&mut tx, id, state)
-    })?;
-    set_revision(&mut tx, revision)?;
     tx.commit()?;
     Ok((slots, revision))
 }
 
-fn slot(
-    row: &Row,
-    stores: &HashMap<String, Arc<StoreModel>>,
-    now: DateTime<Utc>,
-) -> Result<Slot, StoreError> {
+/// A writer state's columns, as [`state`] reads them from the column after `STATE`'s first.
+const STATE: &str = "status, checkpoint_ms, anchor_ms, rate, message, version, updated_at_ms";
+
+/// The writer state in `row`'s columns from `at` on, as [`STATE`] lists them.
+fn state(row: &Row, at: usize) -> Result<WriterState, StoreError> {
+    let status: WriterStatus = col::<String>(row, at)?
+        .parse()
+        .map_err(|e: UnknownStatus| StoreError::Invalid(e.to_string()))?;
+    Ok(WriterState {
+        status,
+        anchor_checkpoint: col::<Option<i64>>(row, at + 1)?.map(from_ms).transpose()?,
+        anchor_time: from_ms(col(row, at + 2)?)?,
+        rate: col(row, at + 3)?,
+        message: col::<Option<String>>(row, at + 4)?.map(|m| SharedStr::interned(&m)),
+        version: u64::try_from(col::<i64>(row, at + 5)?).unwrap_or(0),
+        updated_at: from_ms(col(row, at + 6)?)?,
+    })
+}
+
+/// The fleet revision, read `lock`ing its row (`" FOR UPDATE"`) or not (`""`).
+fn revision(conn: &mut impl Queryable, lock: &str) -> Result<u64, StoreError> {
+    let row: Option<Row> = conn.query_first(format!(
+        "SELECT value FROM meta WHERE `key` = 'revision'{lock}"
+    ))?;
+    Ok(match row {
+        Some(row) => u64::try_from(col::<i64>(&row, 0)?).unwrap_or(0),
+        None => 0,
+    })
+}
+
+fn slot(row: &Row, stores: &HashMap<String, Arc<StoreModel>>) -> Result<Slot, StoreError> {
     let text = |index| col::<String>(row, index);
     let store_id = text(7)?;
     let store = stores
@@ -157,41 +208,85 @@ fn slot(
             .parse()
             .map_err(|e: UnknownKind| StoreError::Invalid(e.to_string()))?,
     };
-    let status: WriterStatus = text(8)?
-        .parse()
-        .map_err(|e: UnknownStatus| StoreError::Invalid(e.to_string()))?;
-    let state = WriterState {
-        status,
-        anchor_checkpoint: col::<Option<i64>>(row, 9)?.map(from_ms).transpose()?,
-        anchor_time: now,
-        rate: col(row, 10)?,
-        message: col::<Option<String>>(row, 11)?.map(|m| SharedStr::interned(&m)),
-        version: u64::try_from(col::<i64>(row, 12)?).unwrap_or(0),
-        updated_at: from_ms(col(row, 13)?)?,
-    };
     Ok(Slot {
         identity: Arc::new(identity),
         store,
-        state,
+        state: state(row, 8)?,
     })
 }
 
-/// Saves a writer's new state, the fleet revision and an audit record together.
-pub(super) fn commit_change(
+/// Reads writer `id`'s state holding its row, and saves what `decide` makes of it at the next
+/// fleet revision (taken holding the revision row: changes are numbered in the order they
+/// commit), in one transaction.
+pub(super) fn change_writer(
     conn: &mut Conn,
     id: &str,
-    state: &WriterState,
-    revision: u64,
-    audit: Option<&NewAudit>,
-) -> Result<(), StoreError> {
+    decide: &mut dyn FnMut(&WriterState) -> Decision,
+) -> Result<Option<(WriterState, Option<u64>)>, StoreError> {
     let mut tx = conn.start_transaction(TxOpts::default())?;
-    save_state(&mut tx, id, state)?;
-    set_revision(&mut tx, revision)?;
-    if let Some(audit) = audit {
-        queries::insert_audit(&mut tx, audit)?;
-    }
+    let row: Option<Row> = tx.exec_first(
+        format!("SELECT {STATE} FROM writers WHERE id = ? FOR UPDATE"),
+        (id,),
+    )?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let stored = state(&row, 0)?;
+    let answer = match decide(&stored) {
+        Decision::Nothing => (stored, None),
+        Decision::Record(entry) => {
+            queries::insert_audit(&mut tx, &entry)?;
+            (stored, None)
+        }
+        Decision::Save(next, entry) => {
+            let revision = revision(&mut tx, " FOR UPDATE")?.saturating_add(1);
+            tx.exec_drop(
+                "UPDATE writers SET status = ?, checkpoint_ms = ?, anchor_ms = ?, rate = ?,
+                    message = ?, version = ?, updated_at_ms = ?, revision = ?
+                 WHERE id = ?",
+                Params::Positional(
+                    state_values(&next)
+                        .into_iter()
+                        .chain([
+                            i64::try_from(revision).unwrap_or(i64::MAX).into(),
+                            id.into(),
+                        ])
+                        .collect(),
+                ),
+            )?;
+            set_revision(&mut tx, revision)?;
+            if let Some(entry) = entry {
+                queries::insert_audit(&mut tx, &entry)?;
+            }
+            (next, Some(revision))
+        }
+    };
     tx.commit()?;
-    Ok(())
+    Ok(Some(answer))
+}
+
+/// Writers' states changed at revisions after `after`, oldest first, at most `limit`.
+pub(super) fn changes_since(
+    conn: &mut Conn,
+    after: u64,
+    limit: usize,
+) -> Result<Vec<LoggedChange>, StoreError> {
+    let rows: Vec<Row> = conn.exec(
+        format!(
+            "SELECT id, revision, {STATE} FROM writers WHERE revision > ?
+             ORDER BY revision LIMIT {limit}"
+        ),
+        (i64::try_from(after).unwrap_or(i64::MAX),),
+    )?;
+    rows.iter()
+        .map(|row| {
+            Ok(LoggedChange {
+                id: col(row, 0)?,
+                revision: u64::try_from(col::<i64>(row, 1)?).unwrap_or(0),
+                state: state(row, 2)?,
+            })
+        })
+        .collect()
 }
 
 /// Saves checkpoints of running writers, each only while its writer is still running at the
@@ -214,16 +309,6 @@ pub(super) fn save_checkpoints(
         }),
     )?;
     tx.commit()?;
-    Ok(())
-}
-
-fn save_state(conn: &mut impl Queryable, id: &str, state: &WriterState) -> Result<(), StoreError> {
-    conn.exec_drop(
-        "UPDATE writers SET status = ?, checkpoint_ms = ?, anchor_ms = ?, rate = ?, message = ?,
-            version = ?, updated_at_ms = ?
-         WHERE id = ?",
-        Params::Positional(state_values(state).into_iter().chain([id.into()]).collect()),
-    )?;
     Ok(())
 }
 

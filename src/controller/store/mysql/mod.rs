@@ -17,7 +17,10 @@ use chrono::{DateTime, Utc};
 use mysql::prelude::FromValue;
 use mysql::{Conn, OptsBuilder, Row};
 
-use super::{KeptAnswer, Lease, LeaseHolder, NewAudit, SavedCheckpoint, StateStore, StoreError};
+use super::{
+    Decision, KeptAnswer, LeaseHolder, LoggedChange, NewAudit, SavedCheckpoint, SeenReplica,
+    Shared, StateStore, StoreError,
+};
 use crate::api::AuditEntry;
 use crate::controller::backend::{AuditFilter, lock};
 use crate::controller::fleet::{Slot, StoreModel, WriterState};
@@ -161,6 +164,10 @@ pub struct MysqlStore {
     reads: Connection,
     revisions: Connection,
     answers: Connection,
+    /// The lease and the heartbeats.
+    lease: Connection,
+    /// The revision log, read by every replica every few hundred milliseconds.
+    log: Connection,
     /// While the database does not answer: cleared by the next call it answers.
     silence: Mutex<Option<Silence>>,
     clock: SharedClock,
@@ -186,6 +193,8 @@ impl MysqlStore {
             reads: Connection::default(),
             revisions: Connection::default(),
             answers: Connection::default(),
+            lease: Connection::default(),
+            log: Connection::default(),
             silence: Mutex::new(None),
             clock,
         };
@@ -253,21 +262,44 @@ impl MysqlStore {
     }
 }
 
-impl Lease for MysqlStore {
+impl Shared for MysqlStore {
     fn claim_lead(
         &self,
         me: &LeaseHolder,
     ) -> Result<Option<(LeaseHolder, DateTime<Utc>)>, StoreError> {
-        self.with(&self.revisions, |conn| queries::claim_lead(conn, me))
+        self.with(&self.lease, |conn| queries::claim_lead(conn, me))
     }
 
     fn release_lead(&self, me: &LeaseHolder) -> Result<(), StoreError> {
-        self.with(&self.revisions, |conn| queries::release_lead(conn, me))
+        self.with(&self.lease, |conn| queries::release_lead(conn, me))
+    }
+
+    fn heartbeat(
+        &self,
+        me: &LeaseHolder,
+        started: DateTime<Utc>,
+        leader_since: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        self.with(&self.lease, |conn| {
+            queries::heartbeat(conn, me, started, leader_since)
+        })
+    }
+
+    fn depart(&self, me: &LeaseHolder) -> Result<(), StoreError> {
+        self.with(&self.lease, |conn| queries::depart(conn, me))
+    }
+
+    fn replicas(&self) -> Result<Vec<SeenReplica>, StoreError> {
+        self.with(&self.reads, queries::replicas)
+    }
+
+    fn changes_since(&self, after: u64, limit: usize) -> Result<Vec<LoggedChange>, StoreError> {
+        self.with(&self.log, |conn| fleet::changes_since(conn, after, limit))
     }
 }
 
 impl StateStore for MysqlStore {
-    fn lease(&self) -> Option<&dyn Lease> {
+    fn shared(&self) -> Option<&dyn Shared> {
         Some(self)
     }
 
@@ -284,26 +316,22 @@ impl StateStore for MysqlStore {
         stores: &[StoreModel],
         writers: &[Slot],
         abandon: &AtomicBool,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         self.with(&self.writes, |conn| {
             fleet::seed(conn, stores, writers, abandon)
         })
     }
 
-    fn load(&self, now: DateTime<Utc>) -> Result<(Vec<Slot>, u64), StoreError> {
-        self.with(&self.writes, |conn| fleet::load(conn, now))
+    fn load(&self, _now: DateTime<Utc>) -> Result<(Vec<Slot>, u64), StoreError> {
+        self.with(&self.reads, fleet::load)
     }
 
-    fn commit_change(
+    fn change_writer(
         &self,
         id: &str,
-        state: &WriterState,
-        revision: u64,
-        audit: Option<&NewAudit>,
-    ) -> Result<(), StoreError> {
-        self.with(&self.writes, |conn| {
-            fleet::commit_change(conn, id, state, revision, audit)
-        })
+        decide: &mut dyn FnMut(&WriterState) -> Decision,
+    ) -> Result<Option<(WriterState, Option<u64>)>, StoreError> {
+        self.with(&self.writes, |conn| fleet::change_writer(conn, id, decide))
     }
 
     fn save_checkpoints(&self, checkpoints: &[SavedCheckpoint]) -> Result<(), StoreError> {
@@ -320,14 +348,8 @@ impl StateStore for MysqlStore {
         self.with(&self.reads, |conn| queries::read_audit(conn, filter))
     }
 
-    fn revisions_used(&self) -> Result<u64, StoreError> {
-        self.with(&self.revisions, queries::revisions_used)
-    }
-
-    fn reserve_revisions(&self, bound: u64) -> Result<(), StoreError> {
-        self.with(&self.revisions, |conn| {
-            queries::reserve_revisions(conn, bound)
-        })
+    fn take_revisions(&self, span: u64) -> Result<u64, StoreError> {
+        self.with(&self.revisions, |conn| queries::take_revisions(conn, span))
     }
 
     fn history_chunks(&self) -> Result<Vec<Vec<u8>>, StoreError> {

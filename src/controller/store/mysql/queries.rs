@@ -8,7 +8,9 @@ use mysql::{Conn, Params, Row, TxOpts, Value};
 use super::{col, from_ms};
 use crate::api::{AuditAction, AuditEntry};
 use crate::controller::backend::AuditFilter;
-use crate::controller::store::{KeptAnswer, LEASE_MS, LeaseHolder, NewAudit, StoreError};
+use crate::controller::store::{
+    KeptAnswer, LEASE_MS, LeaseHolder, NewAudit, REPLICA_SEEN_WITHIN_MS, SeenReplica, StoreError,
+};
 
 /// Appends `audit` to the log.
 pub(super) fn insert_audit(conn: &mut impl Queryable, audit: &NewAudit) -> Result<(), StoreError> {
@@ -87,25 +89,24 @@ pub(super) fn read_audit(
         .collect()
 }
 
-/// The highest revision an earlier run may have published.
-pub(super) fn revisions_used(conn: &mut Conn) -> Result<u64, StoreError> {
+/// Takes `span` change-feed revisions above every one taken before: answers the first.
+pub(super) fn take_revisions(conn: &mut Conn, span: u64) -> Result<u64, StoreError> {
+    let mut tx = conn.start_transaction(TxOpts::default())?;
     let rows: Vec<Row> =
-        conn.query("SELECT value FROM meta WHERE `key` IN ('feed_reserved', 'revision')")?;
+        tx.query("SELECT value FROM meta WHERE `key` IN ('feed_reserved', 'revision') FOR UPDATE")?;
     let mut used = 0u64;
     for row in &rows {
         used = used.max(u64::try_from(col::<i64>(row, 0)?).unwrap_or(0));
     }
-    Ok(used)
-}
-
-/// Records that revisions up to `bound` may be published.
-pub(super) fn reserve_revisions(conn: &mut Conn, bound: u64) -> Result<(), StoreError> {
-    conn.exec_drop(
+    let first = used.saturating_add(1);
+    let last = first.saturating_add(span.saturating_sub(1));
+    tx.exec_drop(
         "INSERT INTO meta (`key`, value) VALUES ('feed_reserved', ?)
-         ON DUPLICATE KEY UPDATE value = GREATEST(value, VALUES(value))",
-        (i64::try_from(bound).unwrap_or(i64::MAX),),
+         ON DUPLICATE KEY UPDATE value = VALUES(value)",
+        (i64::try_from(last).unwrap_or(i64::MAX),),
     )?;
-    Ok(())
+    tx.commit()?;
+    Ok(first)
 }
 
 /// Every history chunk, in order.
@@ -191,11 +192,10 @@ pub(super) fn claim_lead(
     me: &LeaseHolder,
 ) -> Result<Option<(LeaseHolder, DateTime<Utc>)>, StoreError> {
     let mut tx = conn.start_transaction(TxOpts::default())?;
-    let row: Option<Row> = tx.query_first(
-        "SELECT replica, host, pid, listen, expires_ms,
-                CAST(ROUND(UNIX_TIMESTAMP(NOW(3)) * 1000) AS SIGNED)
-         FROM lease WHERE name = 'leader' FOR UPDATE",
-    )?;
+    let row: Option<Row> = tx.query_first(format!(
+        "SELECT replica, host, pid, listen, expires_ms, {DB_NOW_MS}
+         FROM lease WHERE name = 'leader' FOR UPDATE"
+    ))?;
     let row = row.ok_or_else(|| StoreError::Invalid("the lease row is missing".into()))?;
     let holder = LeaseHolder {
         replica: col(&row, 0)?,
@@ -231,4 +231,85 @@ pub(super) fn release_lead(conn: &mut Conn, me: &LeaseHolder) -> Result<(), Stor
         (me.replica.as_str(),),
     )?;
     Ok(())
+}
+
+/// The database's clock now, in milliseconds since the epoch.
+const DB_NOW_MS: &str = "CAST(ROUND(UNIX_TIMESTAMP(NOW(3)) * 1000) AS SIGNED)";
+
+/// Records that `me` is alive now, by the database's clock.
+pub(super) fn heartbeat(
+    conn: &mut Conn,
+    me: &LeaseHolder,
+    started: DateTime<Utc>,
+    leader_since: Option<DateTime<Utc>>,
+) -> Result<(), StoreError> {
+    conn.exec_drop(
+        format!(
+            "INSERT INTO replicas (replica, host, pid, listen, started_ms, last_seen_ms,
+                leader_since_ms)
+             VALUES (?, ?, ?, ?, ?, {DB_NOW_MS}, ?)
+             ON DUPLICATE KEY UPDATE last_seen_ms = VALUES(last_seen_ms),
+                leader_since_ms = VALUES(leader_since_ms)"
+        ),
+        (
+            me.replica.as_str(),
+            me.host.as_str(),
+            i64::from(me.pid),
+            me.listen.as_str(),
+            started.timestamp_millis(),
+            leader_since.map(|t| t.timestamp_millis()),
+        ),
+    )?;
+    // Replicas long gone are forgotten.
+    conn.exec_drop(
+        format!("DELETE FROM replicas WHERE last_seen_ms < {DB_NOW_MS} - ?"),
+        (REPLICA_SEEN_WITHIN_MS.saturating_mul(10),),
+    )?;
+    Ok(())
+}
+
+/// Forgets `me`.
+pub(super) fn depart(conn: &mut Conn, me: &LeaseHolder) -> Result<(), StoreError> {
+    conn.exec_drop(
+        "DELETE FROM replicas WHERE replica = ?",
+        (me.replica.as_str(),),
+    )?;
+    Ok(())
+}
+
+/// The replicas seen within [`REPLICA_SEEN_WITHIN_MS`], the leader first, then by start.
+pub(super) fn replicas(conn: &mut Conn) -> Result<Vec<SeenReplica>, StoreError> {
+    let rows: Vec<Row> = conn.exec(
+        format!(
+            "SELECT r.replica, r.host, r.pid, r.listen, r.started_ms, r.last_seen_ms,
+                    r.leader_since_ms,
+                    (l.replica IS NOT NULL AND l.expires_ms > {DB_NOW_MS}) AS leads
+             FROM replicas r
+             LEFT JOIN lease l ON l.name = 'leader' AND l.replica = r.replica
+             WHERE r.last_seen_ms > {DB_NOW_MS} - ?
+             ORDER BY leads DESC, r.started_ms, r.replica"
+        ),
+        (REPLICA_SEEN_WITHIN_MS,),
+    )?;
+    rows.iter()
+        .map(|row| {
+            let leader = col::<i64>(row, 7)? == 1;
+            Ok(SeenReplica {
+                holder: LeaseHolder {
+                    replica: col(row, 0)?,
+                    host: col(row, 1)?,
+                    pid: u32::try_from(col::<i64>(row, 2)?).unwrap_or(0),
+                    listen: col(row, 3)?,
+                },
+                started: from_ms(col(row, 4)?)?,
+                last_seen: from_ms(col(row, 5)?)?,
+                leader_since: if leader {
+                    col::<Option<i64>>(row, 6)?.map(from_ms).transpose()?
+                } else {
+                    None
+                },
+                leader,
+            })
+        })
+        .collect()
 }

@@ -9,14 +9,18 @@ use super::col;
 use crate::controller::store::{StoreError, migrations_due};
 
 /// The schema version this jwctl reads and writes.
-pub(super) const SCHEMA_VERSION: i64 = 1;
+pub(super) const SCHEMA_VERSION: i64 = 2;
 
 /// How long a replica waits for another one's migration, in seconds.
 const LOCK_WAIT_SECS: u32 = 30;
 
 /// `MIGRATIONS[n]` takes a database from version `n` to `n + 1`; each statement is safe to
-/// run twice (a replica may die half way).
-const MIGRATIONS: [&[&str]; 1] = [V1];
+/// run twice (a replica may die half way): a column or index that is already there is taken
+/// as added.
+const MIGRATIONS: [&[&str]; 2] = [V1, V2];
+
+/// MySQL's "duplicate column name" and "duplicate key name": what adding one twice answers.
+const ALREADY_THERE: [u16; 2] = [1060, 1061];
 
 const TABLE_OPTIONS: &str = "DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin";
 
@@ -82,6 +86,22 @@ const V1: &[&str] = &[
      VALUES ('leader', '', '', 0, '', 0)",
 ];
 
+/// Several replicas serving together: the revision of each writer's last change (the shared
+/// revision log followers read) and the replicas' heartbeats.
+const V2: &[&str] = &[
+    "ALTER TABLE writers ADD COLUMN revision BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE writers ADD INDEX writers_by_revision (revision)",
+    "CREATE TABLE IF NOT EXISTS replicas (
+        replica         VARCHAR(64) PRIMARY KEY,
+        host            VARCHAR(255) NOT NULL,
+        pid             BIGINT NOT NULL,
+        listen          VARCHAR(255) NOT NULL,
+        started_ms      BIGINT NOT NULL,
+        last_seen_ms    BIGINT NOT NULL,
+        leader_since_ms BIGINT NULL
+    ) {options}",
+];
+
 /// Brings the schema to [`SCHEMA_VERSION`]; one of a newer version is refused unchanged.
 pub(super) fn prepare(conn: &mut Conn) -> Result<(), StoreError> {
     conn.query_drop(format!(
@@ -119,7 +139,10 @@ fn migrate(conn: &mut Conn) -> Result<(), StoreError> {
     }
     for migration in MIGRATIONS.iter().skip(MIGRATIONS.len() - due) {
         for statement in *migration {
-            conn.query_drop(statement.replace("{options}", TABLE_OPTIONS))?;
+            match conn.query_drop(statement.replace("{options}", TABLE_OPTIONS)) {
+                Err(mysql::Error::MySqlError(e)) if ALREADY_THERE.contains(&e.code) => {}
+                done => done?,
+            }
         }
     }
     conn.exec_drop(

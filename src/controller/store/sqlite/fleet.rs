@@ -9,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::audit;
 use crate::controller::fleet::{Slot, StoreModel, WriterIdentity, WriterState};
-use crate::controller::store::{NewAudit, SavedCheckpoint, settle_loaded};
+use crate::controller::store::{Decision, SavedCheckpoint, settle_loaded};
 use crate::domain::{Project, SharedStr, UnknownKind, WriterStatus, interning};
 
 /// SQLite's page cache while a demo fleet is seeded (negative: KiB), and SQLite's default.
@@ -107,12 +107,7 @@ pub(super) fn load(
 
 fn load_interned(conn: &mut Connection, now: DateTime<Utc>) -> rusqlite::Result<(Vec<Slot>, u64)> {
     let tx = conn.transaction()?;
-    let revision = tx
-        .query_row("SELECT value FROM meta WHERE key = 'revision'", [], |row| {
-            row.get::<_, i64>(0)
-        })
-        .optional()?
-        .unwrap_or(0) as u64;
+    let revision = revision(&tx)?;
     let stores: HashMap<SharedStr, Arc<StoreModel>> = {
         let mut stmt = tx.prepare("SELECT id, lag_ms, retention_ms FROM stores")?;
         let rows = stmt.query_map([], |row| {
@@ -189,21 +184,60 @@ fn load_interned(conn: &mut Connection, now: DateTime<Utc>) -> rusqlite::Result<
     Ok((slots, revision))
 }
 
-/// Commits a writer's new state, the fleet revision and an audit record together.
-pub(super) fn commit_change(
+/// Reads writer `id`'s state and saves what `decide` makes of it (with the next fleet
+/// revision), in one transaction.
+pub(super) fn change_writer(
     conn: &mut Connection,
     id: &str,
-    state: &WriterState,
-    revision: u64,
-    audit: Option<&NewAudit>,
-) -> rusqlite::Result<()> {
-    let tx = conn.transaction()?;
-    save_state(&tx, id, state)?;
-    set_revision(&tx, revision)?;
-    if let Some(audit) = audit {
-        audit::insert(&tx, audit)?;
-    }
-    tx.commit()
+    decide: &mut dyn FnMut(&WriterState) -> Decision,
+) -> rusqlite::Result<Option<(WriterState, Option<u64>)>> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let stored = tx
+        .prepare_cached(
+            "SELECT status, checkpoint_ms, anchor_ms, rate, message, version, updated_at_ms
+             FROM writers WHERE id = ?1",
+        )?
+        .query_row([id], |row| {
+            let status = row
+                .get_ref(0)?
+                .as_str()?
+                .parse()
+                .map_err(|e: crate::domain::UnknownStatus| super::invalid(0, e.to_string()))?;
+            Ok(WriterState {
+                status,
+                anchor_checkpoint: row
+                    .get::<_, Option<i64>>(1)?
+                    .map(super::from_ms)
+                    .transpose()?,
+                anchor_time: super::from_ms(row.get(2)?)?,
+                rate: row.get(3)?,
+                message: row.get(4)?,
+                version: row.get::<_, i64>(5)? as u64,
+                updated_at: super::from_ms(row.get(6)?)?,
+            })
+        })
+        .optional()?;
+    let Some(stored) = stored else {
+        return Ok(None);
+    };
+    let answer = match decide(&stored) {
+        Decision::Nothing => (stored, None),
+        Decision::Record(entry) => {
+            audit::insert(&tx, &entry)?;
+            (stored, None)
+        }
+        Decision::Save(state, entry) => {
+            let revision = revision(&tx)?.saturating_add(1);
+            save_state(&tx, id, &state)?;
+            set_revision(&tx, revision)?;
+            if let Some(entry) = entry {
+                audit::insert(&tx, &entry)?;
+            }
+            (state, Some(revision))
+        }
+    };
+    tx.commit()?;
+    Ok(Some(answer))
 }
 
 /// Persists checkpoints of running writers, each only if its writer is still running at
@@ -247,6 +281,16 @@ fn save_state(conn: &Connection, id: &str, state: &WriterState) -> rusqlite::Res
         state.updated_at.timestamp_millis(),
     ])?;
     Ok(())
+}
+
+/// The fleet revision: that of the last change saved.
+fn revision(conn: &Connection) -> rusqlite::Result<u64> {
+    let value = conn
+        .query_row("SELECT value FROM meta WHERE key = 'revision'", [], |row| {
+            row.get::<_, i64>(0)
+        })
+        .optional()?;
+    Ok(value.map_or(0, |v| u64::try_from(v).unwrap_or(0)))
 }
 
 fn set_revision(conn: &Connection, revision: u64) -> rusqlite::Result<()> {

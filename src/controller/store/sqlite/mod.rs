@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::types::Type;
 use rusqlite::{Connection, OpenFlags};
 
-use super::{KeptAnswer, NewAudit, SavedCheckpoint, StateStore, StoreError};
+use super::{Decision, KeptAnswer, NewAudit, SavedCheckpoint, StateStore, StoreError};
 use crate::api::AuditEntry;
 use crate::controller::backend::{AuditFilter, lock};
 use crate::controller::fleet::{Slot, StoreModel, WriterState};
@@ -74,33 +74,21 @@ impl StateStore for SqliteStore {
         stores: &[StoreModel],
         writers: &[Slot],
         abandon: &AtomicBool,
-    ) -> Result<(), StoreError> {
-        Ok(fleet::seed(
-            &mut lock(&self.writes),
-            stores,
-            writers,
-            abandon,
-        )?)
+    ) -> Result<bool, StoreError> {
+        fleet::seed(&mut lock(&self.writes), stores, writers, abandon)?;
+        Ok(true)
     }
 
     fn load(&self, now: DateTime<Utc>) -> Result<(Vec<Slot>, u64), StoreError> {
         Ok(fleet::load(&mut lock(&self.writes), now)?)
     }
 
-    fn commit_change(
+    fn change_writer(
         &self,
         id: &str,
-        state: &WriterState,
-        revision: u64,
-        audit: Option<&NewAudit>,
-    ) -> Result<(), StoreError> {
-        Ok(fleet::commit_change(
-            &mut lock(&self.writes),
-            id,
-            state,
-            revision,
-            audit,
-        )?)
+        decide: &mut dyn FnMut(&WriterState) -> Decision,
+    ) -> Result<Option<(WriterState, Option<u64>)>, StoreError> {
+        Ok(fleet::change_writer(&mut lock(&self.writes), id, decide)?)
     }
 
     fn save_checkpoints(&self, checkpoints: &[SavedCheckpoint]) -> Result<(), StoreError> {
@@ -118,12 +106,8 @@ impl StateStore for SqliteStore {
         Ok(audit::read(&lock(&self.reads), filter)?)
     }
 
-    fn revisions_used(&self) -> Result<u64, StoreError> {
-        Ok(revisions::used(&lock(&self.revisions))?)
-    }
-
-    fn reserve_revisions(&self, bound: u64) -> Result<(), StoreError> {
-        Ok(revisions::reserve(&lock(&self.revisions), bound)?)
+    fn take_revisions(&self, span: u64) -> Result<u64, StoreError> {
+        Ok(revisions::take(&mut lock(&self.revisions), span)?)
     }
 
     fn history_chunks(&self) -> Result<Vec<Vec<u8>>, StoreError> {
