@@ -190,7 +190,7 @@ def throughput(ports, token, clients, seconds):
     def client(n):
         api = Api(ports[n % len(ports)], token)
         mine = ids[n::clients]
-        done, failed, samples = 0, 0, []
+        done, failed, samples = 0, {}, []
         turn = 0
         while time.monotonic() < start_at:
             time.sleep(0.001)
@@ -208,7 +208,7 @@ def throughput(ports, token, clients, seconds):
                 done += 1
                 samples.append((time.monotonic() - t0) * 1000.0)
             else:
-                failed += 1
+                failed[status] = failed.get(status, 0) + 1
         results[n] = (done, failed, samples)
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
@@ -220,7 +220,10 @@ def throughput(ports, token, clients, seconds):
     done = sum(r[0] for r in results)
     return {
         "ops_per_s": round(done / seconds, 1),
-        "failed": sum(r[1] for r in results),
+        # Answers other than 200, by status (None: no answer): the demo fleet's failed
+        # writers refuse a plain start (422: a replay is needed), for one.
+        "failed": {str(k): sum(r[1].get(k, 0) for r in results)
+                   for k in sorted({k for r in results for k in r[1]}, key=str)},
         "p50_ms": round(percentile(samples, 50) or 0, 2),
         "p95_ms": round(percentile(samples, 95) or 0, 2),
         "max_ms": round(max(samples, default=0), 2),

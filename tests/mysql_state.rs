@@ -112,6 +112,55 @@ async fn another_controller_carries_on_from_the_state_in_the_database() {
     assert_eq!(version, Some(2));
 }
 
+/// A database at schema version 1 (before several replicas shared one) is brought up to date,
+/// also when an earlier attempt died half way through, and served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_at_version_one_is_migrated_even_half_way_through() {
+    let Some(db) = MariaDb::start() else { return };
+    let database = db.database("jw_migrate");
+    let clock = Arc::new(ManualClock::new(t0()));
+    let (first, _dir) = controller_on(&db, &database, clock.clone()).await.unwrap();
+    first.shutdown().await;
+    let mut conn = db.connect(&database);
+    let version = |conn: &mut mysql::Conn| -> Option<i64> {
+        conn.query_first("SELECT value FROM meta WHERE `key` = 'schema_version'")
+            .unwrap()
+    };
+    // Back to version 1 as it was (the column's index goes with it), then as a migration that
+    // died after adding the column left it.
+    let back_to_one = [
+        "ALTER TABLE writers DROP COLUMN revision",
+        "ALTER TABLE writers DROP INDEX writers_by_revision",
+    ];
+    for (attempt, undo) in back_to_one.into_iter().enumerate() {
+        conn.query_drop(format!(
+            "{undo}; DROP TABLE replicas; UPDATE meta SET value = 1 WHERE `key` = 'schema_version'"
+        ))
+        .unwrap();
+        assert_eq!(version(&mut conn), Some(1));
+
+        let (replica, _dir) = controller_on(&db, &database, clock.clone()).await.unwrap();
+        assert_eq!(version(&mut conn), Some(2), "after: {undo}");
+        let indexed: Option<String> = conn
+            .query_first(
+                "SELECT column_name FROM information_schema.statistics
+                 WHERE table_schema = DATABASE() AND index_name = 'writers_by_revision'",
+            )
+            .unwrap();
+        assert_eq!(indexed.as_deref(), Some("revision"));
+        let writers = client(&replica).list_writers(None).await.unwrap().writers;
+        assert_eq!(writers.len(), 40);
+        let running = writers
+            .iter()
+            .find(|w| w.status == WriterStatus::Running)
+            .unwrap();
+        let key = format!("after-migration-{attempt}");
+        let (status, body, _) = pause_once(&replica, &running.id, &key).await;
+        assert_eq!(status, 200, "{body}");
+        replica.shutdown().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_a_newer_jwctl_wrote_is_refused_and_left_alone() {
     let Some(db) = MariaDb::start() else { return };

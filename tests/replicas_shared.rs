@@ -7,6 +7,8 @@
 mod common;
 #[path = "support/mariadb.rs"]
 mod mariadb;
+#[path = "support/oms_standin.rs"]
+mod oms_standin;
 #[path = "support/sse.rs"]
 mod sse;
 
@@ -14,9 +16,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{TOKEN, t0};
-use jwctl::controller::{Access, ControllerConfig, ControllerHandle, StateLocation, start};
+use jwctl::controller::{
+    Access, ControllerConfig, ControllerError, ControllerHandle, StateLocation, start,
+};
 use jwctl::domain::{ManualClock, Writer, WriterStatus};
 use mariadb::MariaDb;
+use oms_standin::OmsStandin;
 use sse::Events;
 
 /// How long transitions last here: the leader ends them.
@@ -25,7 +30,13 @@ const TRANSITION: Duration = Duration::from_millis(300);
 /// A replica on `database`, with a data dir of its own (only the database is shared).
 async fn replica(db: &MariaDb, database: &str) -> (ControllerHandle, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let handle = start(ControllerConfig {
+    let handle = start(config(db, database, &dir)).await.unwrap();
+    (handle, dir)
+}
+
+/// A replica's configuration: a demo fleet of 40 in 2 regions, transitions of 300 ms.
+fn config(db: &MariaDb, database: &str, dir: &tempfile::TempDir) -> ControllerConfig {
+    ControllerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().to_path_buf(),
         access: Access::Token(TOKEN.into()),
@@ -36,10 +47,7 @@ async fn replica(db: &MariaDb, database: &str) -> (ControllerHandle, tempfile::T
         oms: None,
         tls: None,
         state: StateLocation::Mysql(db.target(database)),
-    })
-    .await
-    .unwrap();
-    (handle, dir)
+    }
 }
 
 fn client(handle: &ControllerHandle) -> jwctl::client::Client {
@@ -319,5 +327,53 @@ async fn replicas_recover_by_themselves_when_the_database_is_stopped_and_started
     })
     .await;
     first.shutdown().await;
+    second.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replicas_started_together_on_an_empty_database_store_one_demo_fleet() {
+    let Some(db) = MariaDb::start() else { return };
+    let database = db.database("jw_together");
+    let ((first, _d1), (second, _d2)) =
+        tokio::join!(replica(&db, &database), replica(&db, &database));
+    let ids = |writers: Vec<Writer>| {
+        let mut ids: Vec<(String, u64)> = writers.into_iter().map(|w| (w.id, w.version)).collect();
+        ids.sort();
+        ids
+    };
+    let one = ids(client(&first).list_writers(None).await.unwrap().writers);
+    let other = ids(client(&second).list_writers(None).await.unwrap().writers);
+    assert_eq!(one.len(), 40);
+    assert_eq!(one, other);
+    first.shutdown().await;
+    second.shutdown().await;
+}
+
+/// The stand-in OMS follows OMS's public documentation (OMS cannot run here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_an_oms_a_second_replica_does_not_start_while_the_first_leads() {
+    let Some(db) = MariaDb::start() else { return };
+    let database = db.database("jw_oms_lead");
+    let oms = OmsStandin::start(6, &["cn-hangzhou"]).await;
+    let on_oms = |dir: &tempfile::TempDir| ControllerConfig {
+        oms: Some(oms.config(Duration::from_secs(5))),
+        demo_fleet: None,
+        ..config(&db, &database, dir)
+    };
+    let first_dir = tempfile::tempdir().unwrap();
+    let first = start(on_oms(&first_dir)).await.unwrap();
+    let second_dir = tempfile::tempdir().unwrap();
+    let refused = start(on_oms(&second_dir)).await.err().unwrap();
+    assert!(
+        matches!(refused, ControllerError::LeadHeld { .. }),
+        "{refused}"
+    );
+    let text = refused.to_string();
+    assert!(text.contains(&first.addr().to_string()), "{text}");
+    assert!(text.contains("--oms"), "{text}");
+
+    // A graceful stop gives the lead up: the next one starts at once.
+    first.shutdown().await;
+    let second = start(on_oms(&second_dir)).await.unwrap();
     second.shutdown().await;
 }

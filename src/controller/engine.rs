@@ -3,7 +3,11 @@
 //! then applied in memory and acknowledged. Every function here blocks; the HTTP layer calls them
 //! from `spawn_blocking`.
 //!
-//! Lock order: `db` before `fleet`. Readers take only `fleet`, briefly.
+//! A change is judged against the writer as the store has it, inside the store's transaction
+//! (with replicas sharing the store, another may have changed it); changes other replicas
+//! commit come in through [`Engine::follow_log`].
+//!
+//! Lock order: `db`, `log_cursor`, `fleet`, `pending`. Readers take only `fleet`, briefly.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -80,13 +84,15 @@ pub(crate) struct Engine {
 }
 
 impl Engine {
+    /// An engine serving `fleet`, loaded from `store` at fleet revision `revision`.
     pub fn new(
         store: Arc<dyn StateStore>,
         fleet: Fleet,
+        revision: u64,
         clock: SharedClock,
         transition: Duration,
     ) -> Engine {
-        Engine::with(Database::Open, store, fleet, clock, transition)
+        Engine::with(Database::Open, store, fleet, revision, clock, transition)
     }
 
     /// An engine serving `fleet` from memory while [`Engine::seed`] writes it to the database:
@@ -97,13 +103,14 @@ impl Engine {
         clock: SharedClock,
         transition: Duration,
     ) -> Engine {
-        Engine::with(Database::Seeding, store, fleet, clock, transition)
+        Engine::with(Database::Seeding, store, fleet, 0, clock, transition)
     }
 
     fn with(
         db: Database,
         store: Arc<dyn StateStore>,
         fleet: Fleet,
+        revision: u64,
         clock: SharedClock,
         transition: Duration,
     ) -> Engine {
@@ -123,7 +130,7 @@ impl Engine {
             db: Mutex::new(db),
             db_ready: Condvar::new(),
             abandon_seeding: AtomicBool::new(false),
-            log_cursor: Mutex::new(fleet.revision),
+            log_cursor: Mutex::new(revision),
             fleet: Mutex::new(fleet),
             clock,
             transition,
@@ -332,14 +339,14 @@ impl Engine {
                 )
             })
             .map_err(|e| ApiError::store("saving a finished transition failed", &e))?;
-        if let Some(changed) = changed {
-            self.remember(id, changed);
+        if let Some(state) = changed {
+            self.remember(id, state);
         }
         Ok(())
     }
 
-    /// Ends the transitions that are due (the leader's work): answers how many were looked at.
-    pub fn settle_due(&self) -> usize {
+    /// Ends the transitions that are due (the leader's work).
+    pub fn settle_due(&self) {
         let now = Instant::now();
         let due: Vec<Pending> = {
             let mut pending = lock(&self.pending);
@@ -355,10 +362,9 @@ impl Engine {
                 // Tried again on the next round, with those not tried yet.
                 lock(&self.pending)
                     .extend(due.into_iter().skip(at).map(|p| Pending { due: now, ..p }));
-                return at;
+                return;
             }
         }
-        due.len()
     }
 
     /// Whether a transition is due.
@@ -390,7 +396,7 @@ impl Engine {
             let full = changes.len() == LOG_BATCH;
             for change in changes {
                 *cursor = (*cursor).max(change.revision);
-                if self.remember(&change.id, (change.state, Some(change.revision))) {
+                if self.remember(&change.id, change.state) {
                     fresh += 1;
                 }
             }
@@ -400,12 +406,11 @@ impl Engine {
         }
     }
 
-    /// Serves writer `id`'s `state` saved at `revision`, unless what is served is as new:
-    /// answers whether it was older. A transitional state is ended in time by the leader.
-    fn remember(&self, id: &str, (state, revision): (WriterState, Option<u64>)) -> bool {
+    /// Serves writer `id`'s stored `state`, unless what is served is as new: answers whether
+    /// it was older. A transitional state is ended in time by the leader.
+    fn remember(&self, id: &str, state: WriterState) -> bool {
         let now = now_ms(&self.clock);
         let mut fleet = lock(&self.fleet);
-        let revision = revision.unwrap_or(fleet.revision).max(fleet.revision);
         let Some(slot) = fleet.get(id) else {
             return false;
         };
@@ -419,7 +424,7 @@ impl Engine {
                 due: due(&state, now, self.transition),
             });
         }
-        fleet.set_state(id, state, revision);
+        fleet.set_state(id, state);
         drop(fleet);
         self.changes.notify_one();
         true

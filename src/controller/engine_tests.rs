@@ -32,7 +32,7 @@ fn an_operation_sent_while_the_demo_fleet_is_written_waits_for_it_and_is_kept() 
         .find(|slot| slot.state.status == WriterStatus::Running)
         .map(|slot| (slot.identity.id.clone(), slot.state.version))
         .ok_or("the demo fleet has no running writer")?;
-    let fleet = Fleet::new(seed.slots.clone(), 1);
+    let fleet = Fleet::new(seed.slots.clone());
     let engine = Arc::new(Engine::seeding(
         store,
         fleet,
@@ -90,7 +90,7 @@ fn a_shutdown_gives_up_a_demo_fleet_being_written() -> TestResult {
     let seed = demo::demo_seed(500, 1, now);
     let engine = Engine::seeding(
         Arc::new(SqliteStore::open(&path)?),
-        Fleet::new(seed.slots.clone(), 1),
+        Fleet::new(seed.slots.clone()),
         clock,
         Duration::from_millis(300),
     );

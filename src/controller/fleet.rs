@@ -216,19 +216,17 @@ pub(crate) struct StoreJson<'a> {
     pub latest: DateTime<Utc>,
 }
 
-/// Every writer, sorted by name, with an index by id, and the fleet revision.
+/// Every writer, sorted by name, with an index by id.
 #[derive(Debug, Default)]
 pub(crate) struct Fleet {
     slots: Vec<Slot>,
     by_id: IdIndex,
     regions: Vec<String>,
-    /// Bumped whenever any writer's version is.
-    pub revision: u64,
 }
 
 impl Fleet {
     /// Builds the fleet from loaded rows.
-    pub fn new(slots: Vec<Slot>, revision: u64) -> Fleet {
+    pub fn new(slots: Vec<Slot>) -> Fleet {
         let slots = by_name(slots);
         let by_id = IdIndex::build(&slots);
         let mut shared: Vec<&str> = slots.iter().map(|s| s.identity.region.as_str()).collect();
@@ -239,7 +237,6 @@ impl Fleet {
             slots,
             by_id,
             regions,
-            revision,
         }
     }
 
@@ -260,12 +257,11 @@ impl Fleet {
             .and_then(|index| self.slots.get(index))
     }
 
-    /// Replaces the state of writer `id` and sets the fleet revision.
-    pub fn set_state(&mut self, id: &str, state: WriterState, revision: u64) {
+    /// Replaces the state of writer `id`.
+    pub fn set_state(&mut self, id: &str, state: WriterState) {
         let index = self.by_id.get(&self.slots, id);
         if let Some(slot) = index.and_then(|i| self.slots.get_mut(i)) {
             slot.state = state;
-            self.revision = revision;
         }
     }
 
@@ -375,7 +371,7 @@ mod tests {
 
     #[test]
     fn slices_cover_the_fleet_once_in_order() {
-        let fleet = Fleet::new(crate::controller::demo::demo_seed(25, 1, t0()).slots, 1);
+        let fleet = Fleet::new(crate::controller::demo::demo_seed(25, 1, t0()).slots);
         let by_name: Vec<&str> = fleet.slots.iter().map(|s| s.identity.id.as_str()).collect();
         let mut sliced = Vec::new();
         let mut from = 0;

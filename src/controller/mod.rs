@@ -454,7 +454,7 @@ fn open_fleet(
                 .map_err(ControllerError::database(place))?;
             return load(store, place, clock, transition);
         }
-        let fleet = Fleet::new(seed.slots.clone(), 1);
+        let fleet = Fleet::new(seed.slots.clone());
         let engine = Engine::seeding(store, fleet, clock.clone(), transition);
         return Ok((engine, Some(seed)));
     }
@@ -471,7 +471,12 @@ fn load(
     let (slots, revision) = store
         .load(fleet::now_ms(clock))
         .map_err(ControllerError::database(place))?;
-    let fleet = Fleet::new(slots, revision);
-    let engine = Engine::new(store, fleet, clock.clone(), transition);
+    let engine = Engine::new(
+        store,
+        Fleet::new(slots),
+        revision,
+        clock.clone(),
+        transition,
+    );
     Ok((engine, None))
 }

@@ -246,13 +246,13 @@ pub(crate) trait StateStore: Send + Sync + std::fmt::Debug {
 
     /// Reads writer `id`'s stored state and saves what `decide` makes of it, all in one
     /// transaction holding the writer: two replicas deciding on the same writer take turns,
-    /// the second seeing what the first saved. Answers the state stored after it and the
-    /// fleet revision of a save; none for a writer not stored.
+    /// the second seeing what the first saved. A save takes the next fleet revision. Answers
+    /// the state stored after it; none for a writer not stored.
     fn change_writer(
         &self,
         id: &str,
         decide: &mut dyn FnMut(&WriterState) -> Decision,
-    ) -> Result<Option<(WriterState, Option<u64>)>, StoreError>;
+    ) -> Result<Option<WriterState>, StoreError>;
 
     /// Saves the checkpoints of running writers, each only while its writer is still running
     /// at the version it was read at.

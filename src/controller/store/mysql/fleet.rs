@@ -222,7 +222,7 @@ pub(super) fn change_writer(
     conn: &mut Conn,
     id: &str,
     decide: &mut dyn FnMut(&WriterState) -> Decision,
-) -> Result<Option<(WriterState, Option<u64>)>, StoreError> {
+) -> Result<Option<WriterState>, StoreError> {
     let mut tx = conn.start_transaction(TxOpts::default())?;
     let row: Option<Row> = tx.exec_first(
         format!("SELECT {STATE} FROM writers WHERE id = ? FOR UPDATE"),
@@ -233,10 +233,10 @@ pub(super) fn change_writer(
     };
     let stored = state(&row, 0)?;
     let answer = match decide(&stored) {
-        Decision::Nothing => (stored, None),
+        Decision::Nothing => stored,
         Decision::Record(entry) => {
             queries::insert_audit(&mut tx, &entry)?;
-            (stored, None)
+            stored
         }
         Decision::Save(next, entry) => {
             let revision = revision(&mut tx, " FOR UPDATE")?.saturating_add(1);
@@ -258,7 +258,7 @@ pub(super) fn change_writer(
             if let Some(entry) = entry {
                 queries::insert_audit(&mut tx, &entry)?;
             }
-            (next, Some(revision))
+            next
         }
     };
     tx.commit()?;

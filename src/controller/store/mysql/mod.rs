@@ -330,7 +330,7 @@ impl StateStore for MysqlStore {
         &self,
         id: &str,
         decide: &mut dyn FnMut(&WriterState) -> Decision,
-    ) -> Result<Option<(WriterState, Option<u64>)>, StoreError> {
+    ) -> Result<Option<WriterState>, StoreError> {
         self.with(&self.writes, |conn| fleet::change_writer(conn, id, decide))
     }
 

@@ -190,7 +190,7 @@ pub(super) fn change_writer(
     conn: &mut Connection,
     id: &str,
     decide: &mut dyn FnMut(&WriterState) -> Decision,
-) -> rusqlite::Result<Option<(WriterState, Option<u64>)>> {
+) -> rusqlite::Result<Option<WriterState>> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let stored = tx
         .prepare_cached(
@@ -221,10 +221,10 @@ pub(super) fn change_writer(
         return Ok(None);
     };
     let answer = match decide(&stored) {
-        Decision::Nothing => (stored, None),
+        Decision::Nothing => stored,
         Decision::Record(entry) => {
             audit::insert(&tx, &entry)?;
-            (stored, None)
+            stored
         }
         Decision::Save(state, entry) => {
             let revision = revision(&tx)?.saturating_add(1);
@@ -233,7 +233,7 @@ pub(super) fn change_writer(
             if let Some(entry) = entry {
                 audit::insert(&tx, &entry)?;
             }
-            (state, Some(revision))
+            state
         }
     };
     tx.commit()?;

@@ -87,7 +87,7 @@ impl StateStore for SqliteStore {
         &self,
         id: &str,
         decide: &mut dyn FnMut(&WriterState) -> Decision,
-    ) -> Result<Option<(WriterState, Option<u64>)>, StoreError> {
+    ) -> Result<Option<WriterState>, StoreError> {
         Ok(fleet::change_writer(&mut lock(&self.writes), id, decide)?)
     }
 
