@@ -341,6 +341,8 @@ pub enum ErrorCode {
     /// An `Idempotency-Key` already used (within 24 h, by the same identity) for another
     /// request.
     IdempotencyKeyReused,
+    /// Another replica has been answering a request with the same key for too long.
+    IdempotencyKeyAnswering,
     WriterNotFound,
     NotFound,
     MethodNotAllowed,
@@ -372,6 +374,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
+            ErrorCode::IdempotencyKeyAnswering => "idempotency_key_answering",
             ErrorCode::WriterNotFound => "writer_not_found",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
@@ -398,7 +401,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => 429,
             ErrorCode::WriterNotFound | ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
-            ErrorCode::InvalidState => 409,
+            ErrorCode::InvalidState | ErrorCode::IdempotencyKeyAnswering => 409,
             ErrorCode::RevisionExpired => 410,
             ErrorCode::VersionMismatch => 412,
             ErrorCode::PayloadTooLarge => 413,

@@ -21,6 +21,7 @@ use jwctl::controller::{
 };
 use jwctl::domain::{ManualClock, Writer, WriterStatus};
 use mariadb::MariaDb;
+use mysql::prelude::Queryable;
 use oms_standin::OmsStandin;
 use sse::Events;
 
@@ -232,6 +233,77 @@ async fn an_idempotency_key_retried_on_another_replica_gets_the_first_answer() {
     assert_eq!(audit.len(), 1, "acted once: {audit:?}");
     first.shutdown().await;
     second.shutdown().await;
+}
+
+/// Another replica answering a key is a claim row without an answer in the database: a repeat
+/// waits for its answer, and a claim whose replica died without answering is taken over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_key_another_replica_is_still_answering_gets_that_answer_once_given() {
+    let Some(db) = MariaDb::start() else { return };
+    let database = db.database("jw_key_answering");
+    let (replica, _dir) = replica(&db, &database).await;
+    let writers = client(&replica).list_writers(None).await.unwrap().writers;
+    let targets = running(&writers);
+    let mut conn = db.connect(&database);
+    // The same request as one answered with another key has its fingerprint.
+    let fingerprint = |conn: &mut mysql::Conn, key: &str| -> String {
+        conn.exec_first(
+            "SELECT fingerprint FROM idempotency WHERE `key` = ?",
+            (key,),
+        )
+        .unwrap()
+        .unwrap()
+    };
+    let claim = |conn: &mut mysql::Conn, key: &str, fingerprint: &str, at: i64| {
+        conn.exec_drop(
+            "INSERT INTO idempotency (identity, `key`, fingerprint, status, content_type, body,
+                at_ms) VALUES ('default', ?, ?, 0, NULL, '', ?)",
+            (key, fingerprint, at),
+        )
+        .unwrap();
+    };
+
+    // Being answered elsewhere: the repeat waits, and gets the answer once it is kept.
+    let (status, _) = pause(&replica, &targets[0].id, &[("idempotency-key", "a".into())]).await;
+    assert_eq!(status, 200);
+    let answered_elsewhere = fingerprint(&mut conn, "a");
+    claim(&mut conn, "b", &answered_elsewhere, t0().timestamp_millis());
+    let key_b = [("idempotency-key", "b".to_string())];
+    let repeat = pause(&replica, &targets[0].id, &key_b);
+    let answer = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        db.connect(&database)
+            .exec_drop(
+                "UPDATE idempotency SET status = 200, content_type = 'application/json',
+                    body = '{\"answered\":\"elsewhere\"}' WHERE `key` = 'b'",
+                (),
+            )
+            .unwrap();
+    };
+    let ((status, body), ()) = tokio::join!(repeat, answer);
+    assert_eq!(status, 200);
+    assert_eq!(body, "replayed {\"answered\":\"elsewhere\"}");
+    let audit = client(&replica).audit(&targets[0].id, 10).await.unwrap();
+    assert_eq!(audit.len(), 1, "only the first acted: {audit:?}");
+
+    // Claimed by a replica that died a minute ago without answering: taken over, and acted
+    // on afresh (a no-op here, the writer being paused already).
+    let (status, _) = pause(&replica, &targets[1].id, &[("idempotency-key", "c".into())]).await;
+    assert_eq!(status, 200);
+    let same_request = fingerprint(&mut conn, "c");
+    claim(
+        &mut conn,
+        "d",
+        &same_request,
+        t0().timestamp_millis() - 61_000,
+    );
+    let (status, body) = pause(&replica, &targets[1].id, &[("idempotency-key", "d".into())]).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(!body.starts_with("replayed"), "{body}");
+    let audit = client(&replica).audit(&targets[1].id, 10).await.unwrap();
+    let results: Vec<&str> = audit.iter().map(|e| e.result.as_str()).collect();
+    assert_eq!(results, ["noop", "ok"], "{audit:?}");
+    replica.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

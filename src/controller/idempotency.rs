@@ -2,7 +2,9 @@
 //! in the database for 24 hours, per identity, and given again to a request that repeats
 //! it, without acting again — across a restart too. The same key with a different request
 //! (method, path, If-Match or body) is 422 `idempotency_key_reused`. Requests with the same
-//! key that arrive together are answered one after the other, so only the first acts.
+//! key that arrive together are answered one after the other, so only the first acts — on
+//! several replicas too: the first claims the key in the shared database, and the others wait
+//! for its answer (a claim whose replica died answering is taken over after a minute).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,7 +21,7 @@ use sha2::{Digest, Sha256};
 use super::backend::{blocking, lock};
 use super::error::ApiError;
 use super::http::BODY_LIMIT;
-use super::store::{KeptAnswer, StateStore, StoreError};
+use super::store::{Claim, KeptAnswer, StateStore, StoreError};
 use crate::api::{ErrorCode, Identity};
 use crate::domain::SharedClock;
 
@@ -31,6 +33,16 @@ pub const REPLAYED: &str = "idempotent-replayed";
 pub const KEPT_FOR: Duration = Duration::hours(24);
 /// The longest key.
 pub const KEY_MAX_CHARS: usize = 128;
+
+/// A request with a key still unanswered this long after it began is taken as abandoned (the
+/// replica answering it died): the next request with the key is answered afresh. Far above the
+/// longest a request takes (the database's and OMS's timeouts).
+const ABANDONED_AFTER: Duration = Duration::seconds(60);
+
+/// How long a request waits for the answer to one with the same key that another replica
+/// is answering, looking every [`ANSWERING_POLL`].
+const ANSWERING_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+const ANSWERING_POLL: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Held while a request with one (identity, key) is being answered.
 type KeyLock = Arc<tokio::sync::Mutex<()>>;
@@ -59,9 +71,16 @@ impl IdempotencyStore {
         }
     }
 
-    fn find(&self, identity: &str, key: &str) -> Result<Option<KeptAnswer>, StoreError> {
-        self.store
-            .kept_answer(identity, key, self.clock.now() - KEPT_FOR)
+    fn claim(&self, identity: &str, key: &str, fingerprint: &str) -> Result<Claim, StoreError> {
+        let now = self.clock.now();
+        self.store.claim_key(
+            identity,
+            key,
+            fingerprint,
+            now,
+            now - KEPT_FOR,
+            now - ABANDONED_AFTER,
+        )
     }
 
     fn keep(&self, identity: &str, key: &str, kept: &KeptAnswer) -> Result<(), StoreError> {
@@ -168,27 +187,55 @@ pub(crate) async fn idempotent(
     let fingerprint = fingerprint(&parts, &body);
     let key_lock = store.key_lock(&identity, &key);
     let _answering = key_lock.lock().await;
-    let found = {
-        let (store, identity, key) = (store.clone(), identity.clone(), key.clone());
-        blocking("reading an idempotency record failed", move || {
-            store.find(&identity, &key).map_err(storage_error)
-        })
-        .await
+    let reused = || {
+        ApiError::new(
+            ErrorCode::IdempotencyKeyReused,
+            format!(
+                "the Idempotency-Key {key:?} was used within the last 24 h for a different \
+                 request; send a new key for a new request"
+            ),
+        )
+        .into_response()
     };
-    match found {
-        Err(error) => return error.into_response(),
-        Ok(Some(kept)) if kept.fingerprint == fingerprint => return replay(kept),
-        Ok(Some(_)) => {
-            return ApiError::new(
-                ErrorCode::IdempotencyKeyReused,
-                format!(
-                    "the Idempotency-Key {key:?} was used within the last 24 h for a different \
-                     request; send a new key for a new request"
-                ),
-            )
-            .into_response();
+    let waiting = std::time::Instant::now();
+    loop {
+        let claimed = {
+            let (store, identity, key, fingerprint) = (
+                store.clone(),
+                identity.clone(),
+                key.clone(),
+                fingerprint.clone(),
+            );
+            blocking("claiming an idempotency key failed", move || {
+                store
+                    .claim(&identity, &key, &fingerprint)
+                    .map_err(storage_error)
+            })
+            .await
+        };
+        match claimed {
+            Err(error) => return error.into_response(),
+            Ok(Claim::Mine) => break,
+            Ok(Claim::Answered(kept)) if kept.fingerprint == fingerprint => return replay(kept),
+            Ok(Claim::Answered(_)) => return reused(),
+            Ok(Claim::Answering(first)) if first != fingerprint => return reused(),
+            Ok(Claim::Answering(_)) if waiting.elapsed() >= ANSWERING_WAIT => {
+                return ApiError::new(
+                    ErrorCode::IdempotencyKeyAnswering,
+                    format!(
+                        "a request with the Idempotency-Key {key:?} began over {} s ago and has \
+                         no answer yet (another replica is still answering it, or died doing so: \
+                         after {} s the key is answered afresh); send the same request again \
+                         later",
+                        ANSWERING_WAIT.as_secs(),
+                        ABANDONED_AFTER.num_seconds()
+                    ),
+                )
+                .into_response();
+            }
+            // Another replica is answering it: its answer is this one's.
+            Ok(Claim::Answering(_)) => tokio::time::sleep(ANSWERING_POLL).await,
         }
-        Ok(None) => {}
     }
     let response = next.run(Request::from_parts(parts, Body::from(body))).await;
     let (parts, body) = response.into_parts();

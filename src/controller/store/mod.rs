@@ -104,6 +104,39 @@ pub(crate) struct KeptAnswer {
     pub body: Vec<u8>,
 }
 
+/// What the key of an idempotent request comes to in the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Claim {
+    /// Nobody has answered or is answering a request with it: this one is to, and holds it.
+    Mine,
+    /// A request with it is being answered (by another replica): that request's fingerprint.
+    Answering(String),
+    /// A request with it was answered, this way.
+    Answered(KeptAnswer),
+}
+
+/// The status of a key's record while its request is being answered (no answer has it).
+pub(crate) const ANSWERING: u16 = 0;
+
+/// What a key's record, kept at `at` (if there is one), comes to: `None` when it may be
+/// taken over — it expired before `oldest`, or its request began before `abandoned_before`
+/// and never got an answer (the replica answering it died).
+pub(crate) fn claim_of(
+    kept: Option<(KeptAnswer, DateTime<Utc>)>,
+    oldest: DateTime<Utc>,
+    abandoned_before: DateTime<Utc>,
+) -> Option<Claim> {
+    let (kept, at) = kept?;
+    if at < oldest || (kept.status == ANSWERING && at < abandoned_before) {
+        return None;
+    }
+    Some(if kept.status == ANSWERING {
+        Claim::Answering(kept.fingerprint)
+    } else {
+        Claim::Answered(kept)
+    })
+}
+
 /// Writers a crash left transitional finish their transition as they load (version bumped):
 /// each is handed to `save`; answers the fleet revision after them, from `revision`.
 pub(crate) fn settle_loaded<E>(
@@ -278,13 +311,18 @@ pub(crate) trait StateStore: Send + Sync + std::fmt::Debug {
         chunks: &mut dyn Iterator<Item = Vec<u8>>,
     ) -> Result<(), StoreError>;
 
-    /// The answer kept for `identity`'s request with `key`, if kept at or after `oldest`.
-    fn kept_answer(
+    /// Claims `identity`'s `key` for a request with `fingerprint` at `now`, unless a request
+    /// with it was answered at or after `oldest`, or is being answered since
+    /// `abandoned_before` or later (see [`claim_of`]).
+    fn claim_key(
         &self,
         identity: &str,
         key: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
         oldest: DateTime<Utc>,
-    ) -> Result<Option<KeptAnswer>, StoreError>;
+        abandoned_before: DateTime<Utc>,
+    ) -> Result<Claim, StoreError>;
 
     /// Keeps `answer` for `identity`'s request with `key`, given `at`; answers kept before
     /// `forget_before` are dropped.

@@ -18,7 +18,7 @@ use mysql::prelude::FromValue;
 use mysql::{Conn, OptsBuilder, Row};
 
 use super::{
-    Decision, KeptAnswer, LeaseHolder, LoggedChange, NewAudit, SavedCheckpoint, SeenReplica,
+    Claim, Decision, KeptAnswer, LeaseHolder, LoggedChange, NewAudit, SavedCheckpoint, SeenReplica,
     Shared, StateStore, StoreError,
 };
 use crate::api::AuditEntry;
@@ -365,14 +365,25 @@ impl StateStore for MysqlStore {
         })
     }
 
-    fn kept_answer(
+    fn claim_key(
         &self,
         identity: &str,
         key: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
         oldest: DateTime<Utc>,
-    ) -> Result<Option<KeptAnswer>, StoreError> {
+        abandoned_before: DateTime<Utc>,
+    ) -> Result<Claim, StoreError> {
         self.with(&self.answers, |conn| {
-            queries::kept_answer(conn, identity, key, oldest)
+            queries::claim_key(
+                conn,
+                identity,
+                key,
+                fingerprint,
+                now,
+                oldest,
+                abandoned_before,
+            )
         })
     }
 

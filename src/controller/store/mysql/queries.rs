@@ -9,7 +9,8 @@ use super::{col, from_ms};
 use crate::api::{AuditAction, AuditEntry};
 use crate::controller::backend::AuditFilter;
 use crate::controller::store::{
-    KeptAnswer, LEASE_MS, LeaseHolder, NewAudit, REPLICA_SEEN_WITHIN_MS, SeenReplica, StoreError,
+    ANSWERING, Claim, KeptAnswer, LEASE_MS, LeaseHolder, NewAudit, REPLICA_SEEN_WITHIN_MS,
+    SeenReplica, StoreError, claim_of,
 };
 
 /// Appends `audit` to the log.
@@ -132,27 +133,60 @@ pub(super) fn replace_history_chunks(
     Ok(())
 }
 
-/// The answer kept for `identity`'s request with `key`, if kept at or after `oldest`.
-pub(super) fn kept_answer(
+/// Claims `identity`'s `key` for a request with `fingerprint` at `now` (see
+/// [`crate::controller::store::StateStore::claim_key`]); two replicas claiming it together
+/// take turns on its primary key.
+pub(super) fn claim_key(
     conn: &mut Conn,
     identity: &str,
     key: &str,
+    fingerprint: &str,
+    now: DateTime<Utc>,
     oldest: DateTime<Utc>,
-) -> Result<Option<KeptAnswer>, StoreError> {
-    let row: Option<Row> = conn.exec_first(
-        "SELECT fingerprint, status, content_type, body FROM idempotency
-         WHERE identity = ? AND `key` = ? AND at_ms >= ?",
-        (identity, key, oldest.timestamp_millis()),
+    abandoned_before: DateTime<Utc>,
+) -> Result<Claim, StoreError> {
+    let now_ms = now.timestamp_millis();
+    conn.exec_drop(
+        "INSERT IGNORE INTO idempotency
+             (identity, `key`, fingerprint, status, content_type, body, at_ms)
+         VALUES (?, ?, ?, ?, NULL, '', ?)",
+        (identity, key, fingerprint, ANSWERING, now_ms),
     )?;
-    row.map(|row| {
-        Ok(KeptAnswer {
-            fingerprint: col(&row, 0)?,
-            status: col(&row, 1)?,
-            content_type: col(&row, 2)?,
-            body: col(&row, 3)?,
+    if conn.affected_rows() == 1 {
+        return Ok(Claim::Mine);
+    }
+    let row: Option<Row> = conn.exec_first(
+        "SELECT fingerprint, status, content_type, body, at_ms FROM idempotency
+         WHERE identity = ? AND `key` = ?",
+        (identity, key),
+    )?;
+    let kept = row
+        .map(|row| {
+            let answer = KeptAnswer {
+                fingerprint: col(&row, 0)?,
+                status: col(&row, 1)?,
+                content_type: col(&row, 2)?,
+                body: col(&row, 3)?,
+            };
+            Ok::<_, StoreError>((answer, from_ms(col(&row, 4)?)?))
         })
+        .transpose()?;
+    let at = kept.as_ref().map(|(_, at)| at.timestamp_millis());
+    if let Some(claim) = claim_of(kept, oldest, abandoned_before) {
+        return Ok(claim);
+    }
+    // Taken over, unless another request took it first (then it answers).
+    conn.exec_drop(
+        "UPDATE idempotency SET fingerprint = ?, status = ?, content_type = NULL, body = '',
+            at_ms = ?
+         WHERE identity = ? AND `key` = ? AND at_ms = ?",
+        (fingerprint, ANSWERING, now_ms, identity, key, at),
+    )?;
+    Ok(if conn.affected_rows() == 1 {
+        Claim::Mine
+    } else {
+        Claim::Answering(fingerprint.to_string())
     })
-    .transpose()
 }
 
 /// Keeps `answer` as given `at`, dropping the answers kept before `forget_before`.

@@ -3,28 +3,62 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::controller::store::KeptAnswer;
+use crate::controller::store::{ANSWERING, Claim, KeptAnswer, claim_of};
 
-/// The answer kept for `identity`'s request with `key`, if kept at or after `oldest`.
-pub(super) fn find(
+/// Claims `identity`'s `key` for a request with `fingerprint` at `now` (see
+/// [`crate::controller::store::StateStore::claim_key`]).
+pub(super) fn claim(
     conn: &Connection,
     identity: &str,
     key: &str,
+    fingerprint: &str,
+    now: DateTime<Utc>,
     oldest: DateTime<Utc>,
-) -> rusqlite::Result<Option<KeptAnswer>> {
-    conn.prepare_cached(
-        "SELECT fingerprint, status, content_type, body FROM idempotency
-         WHERE identity = ?1 AND key = ?2 AND at_ms >= ?3",
-    )?
-    .query_row(params![identity, key, oldest.timestamp_millis()], |row| {
-        Ok(KeptAnswer {
-            fingerprint: row.get(0)?,
-            status: row.get(1)?,
-            content_type: row.get(2)?,
-            body: row.get(3)?,
+    abandoned_before: DateTime<Utc>,
+) -> rusqlite::Result<Claim> {
+    let now_ms = now.timestamp_millis();
+    let inserted = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO idempotency
+                 (identity, key, fingerprint, status, content_type, body, at_ms)
+             VALUES (?1, ?2, ?3, ?4, NULL, x'', ?5)",
+        )?
+        .execute(params![identity, key, fingerprint, ANSWERING, now_ms])?;
+    if inserted == 1 {
+        return Ok(Claim::Mine);
+    }
+    let kept = conn
+        .prepare_cached(
+            "SELECT fingerprint, status, content_type, body, at_ms FROM idempotency
+             WHERE identity = ?1 AND key = ?2",
+        )?
+        .query_row(params![identity, key], |row| {
+            let answer = KeptAnswer {
+                fingerprint: row.get(0)?,
+                status: row.get(1)?,
+                content_type: row.get(2)?,
+                body: row.get(3)?,
+            };
+            Ok((answer, super::from_ms(row.get(4)?)?))
         })
+        .optional()?;
+    let at = kept.as_ref().map(|(_, at)| at.timestamp_millis());
+    if let Some(claim) = claim_of(kept, oldest, abandoned_before) {
+        return Ok(claim);
+    }
+    // Taken over, unless another request took it first (then it answers).
+    let taken = conn
+        .prepare_cached(
+            "UPDATE idempotency SET fingerprint = ?3, status = ?4, content_type = NULL,
+                body = x'', at_ms = ?5
+             WHERE identity = ?1 AND key = ?2 AND at_ms = ?6",
+        )?
+        .execute(params![identity, key, fingerprint, ANSWERING, now_ms, at])?;
+    Ok(if taken == 1 {
+        Claim::Mine
+    } else {
+        Claim::Answering(fingerprint.to_string())
     })
-    .optional()
 }
 
 /// Keeps `answer` as given `at`, dropping the answers kept before `forget_before`.

@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::types::Type;
 use rusqlite::{Connection, OpenFlags};
 
-use super::{Decision, KeptAnswer, NewAudit, SavedCheckpoint, StateStore, StoreError};
+use super::{Claim, Decision, KeptAnswer, NewAudit, SavedCheckpoint, StateStore, StoreError};
 use crate::api::AuditEntry;
 use crate::controller::backend::{AuditFilter, lock};
 use crate::controller::fleet::{Slot, StoreModel, WriterState};
@@ -121,13 +121,24 @@ impl StateStore for SqliteStore {
         Ok(history::replace(&mut open_writable(&self.path)?, chunks)?)
     }
 
-    fn kept_answer(
+    fn claim_key(
         &self,
         identity: &str,
         key: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
         oldest: DateTime<Utc>,
-    ) -> Result<Option<KeptAnswer>, StoreError> {
-        Ok(answers::find(&lock(&self.answers), identity, key, oldest)?)
+        abandoned_before: DateTime<Utc>,
+    ) -> Result<Claim, StoreError> {
+        Ok(answers::claim(
+            &lock(&self.answers),
+            identity,
+            key,
+            fingerprint,
+            now,
+            oldest,
+            abandoned_before,
+        )?)
     }
 
     fn keep_answer(
