@@ -133,7 +133,7 @@ pub(crate) async fn follow(
 }
 
 /// Takes or renews the lead for `me` in a shared `store` and records `me` as alive: answers
-/// the replica holding it instead, if another does.
+/// the replica holding the lead instead, if another does.
 fn try_lead(
     store: &dyn StateStore,
     me: &ThisReplica,
@@ -144,6 +144,9 @@ fn try_lead(
     let holder = me.holder();
     let claimed = shared.claim_lead(&holder)?;
     me.set_leading(claimed.is_none());
-    shared.heartbeat(&holder, me.started(), me.leader_since())?;
+    // Only `GET /v1/deployment` misses a heartbeat: the lead does not hang on it.
+    if let Err(error) = shared.heartbeat(&holder, me.started(), me.leader_since()) {
+        tracing::warn!("recording this replica as alive failed: {error}");
+    }
     Ok(claimed)
 }

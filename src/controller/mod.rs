@@ -432,7 +432,8 @@ type Opened = (Engine, Option<DemoSeed>);
 
 /// Loads the fleet from `store` (at `path`). Asked for a demo fleet, an empty store gets one
 /// generated in memory: the engine serves it at once, and it is written to the store
-/// (returned with it) off the start's path.
+/// (returned with it) off the start's path — except in a store other replicas share, where it
+/// is written before anything is served.
 fn open_fleet(
     store: Arc<dyn StateStore>,
     place: &str,

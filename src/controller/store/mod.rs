@@ -263,13 +263,13 @@ pub(crate) trait StateStore: Send + Sync + std::fmt::Debug {
     fn is_empty(&self) -> Result<bool, StoreError>;
 
     /// Stores a whole fleet at revision 1 in one transaction, unless `abandon` turns true
-    /// first (then nothing is stored); false when another replica stored one first.
+    /// first, or another replica stored one first (then nothing is stored).
     fn seed(
         &self,
         stores: &[StoreModel],
         writers: &[Slot],
         abandon: &AtomicBool,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<(), StoreError>;
 
     /// The fleet and its revision. A store this process owns alone settles the writers a crash
     /// left transitional (version bumped, saved) and re-anchors every writer at `now`, so

@@ -316,7 +316,7 @@ impl StateStore for MysqlStore {
         stores: &[StoreModel],
         writers: &[Slot],
         abandon: &AtomicBool,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<(), StoreError> {
         self.with(&self.writes, |conn| {
             fleet::seed(conn, stores, writers, abandon)
         })

@@ -74,9 +74,13 @@ impl StateStore for SqliteStore {
         stores: &[StoreModel],
         writers: &[Slot],
         abandon: &AtomicBool,
-    ) -> Result<bool, StoreError> {
-        fleet::seed(&mut lock(&self.writes), stores, writers, abandon)?;
-        Ok(true)
+    ) -> Result<(), StoreError> {
+        Ok(fleet::seed(
+            &mut lock(&self.writes),
+            stores,
+            writers,
+            abandon,
+        )?)
     }
 
     fn load(&self, now: DateTime<Utc>) -> Result<(Vec<Slot>, u64), StoreError> {
