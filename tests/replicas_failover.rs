@@ -153,9 +153,20 @@ async fn when_the_leader_is_killed_under_load_a_follower_leads_and_nothing_ackno
 
     // Under load for a while, then the leader dies without a word.
     tokio::time::sleep(Duration::from_millis(1500)).await;
+    let acknowledged_now = |outcomes: &Mutex<HashMap<String, Outcomes>>| -> usize {
+        outcomes
+            .lock()
+            .unwrap()
+            .values()
+            .map(|o| o.acknowledged)
+            .sum()
+    };
     leader.child.kill().unwrap();
     leader.child.wait().unwrap();
     let killed = Instant::now();
+    let at_kill = acknowledged_now(&outcomes);
+    // Changes acknowledged while no replica led.
+    let mut leaderless = 0;
     let took_over = loop {
         let deployment: Option<jwctl::api::Deployment> =
             get(&http, &format!("{}/v1/deployment", follower.url)).await;
@@ -167,13 +178,17 @@ async fn when_the_leader_is_killed_under_load_a_follower_leads_and_nothing_ackno
         if leads {
             break killed.elapsed();
         }
+        leaderless = acknowledged_now(&outcomes) - at_kill;
         assert!(
             killed.elapsed() < Duration::from_secs(10),
             "no replica led 10 s after the leader's kill"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    eprintln!("the follower led {took_over:?} after the leader's kill");
+    eprintln!(
+        "the follower led {took_over:?} after the leader's kill; {leaderless} changes were taken meanwhile"
+    );
+    assert!(leaderless > 0, "no change was taken while no replica led");
     tokio::time::sleep(Duration::from_secs(1)).await;
     stop.store(true, std::sync::atomic::Ordering::Release);
     for client in clients {
