@@ -61,6 +61,11 @@ pub struct StateSection {
     pub url: Option<String>,
     /// File holding the database password (mode 0600).
     pub password_file: Option<PathBuf>,
+    /// CA (PEM) the database's certificate is checked against: the connection uses TLS.
+    pub ca_file: Option<PathBuf>,
+    /// Connect to a database beyond loopback unencrypted anyway.
+    #[serde(default)]
+    pub insecure: bool,
 }
 
 /// Latency at or above which a writer is lagging by default (the console's warning colour;

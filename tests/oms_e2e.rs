@@ -88,6 +88,9 @@ fn the_console_pauses_and_replays_a_writer_of_an_oms() {
     app.wait_for(&format!("Pause {name}?"));
     app.send(keys::LEFT);
     app.send(keys::ENTER);
+    // The answer, not only the row: the change feed may show the writer stopped before the
+    // console has the answer, and an operation is not offered while one is in flight.
+    app.wait_for(&format!("Paused {name}"));
     app.wait_until("the writer stopped", LIMIT, |s| {
         row_of(s, &name).is_some_and(|row| row.contains("Stopped"))
     });

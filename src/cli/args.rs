@@ -261,6 +261,14 @@ pub struct ServeArgs {
     /// File holding the state database's password; refused when group or others may read it.
     #[arg(long, value_name = "PATH")]
     pub state_password_file: Option<PathBuf>,
+    /// Connect to the state database over TLS, checking its certificate against this CA
+    /// (PEM) and the URL's host.
+    #[arg(long, value_name = "PATH")]
+    pub state_ca_file: Option<PathBuf>,
+    /// Connect to a state database beyond loopback unencrypted anyway: everything sent to it
+    /// can then be read on the network.
+    #[arg(long)]
+    pub state_insecure: bool,
     /// File holding the bearer token the controller requires (default: <data-dir>/token,
     /// generated when missing); it authenticates one operator named `default`.
     #[arg(long, value_name = "PATH")]

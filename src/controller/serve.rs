@@ -197,6 +197,31 @@ fn state_location(
         target.password =
             Some(read_password_file(&path).map_err(|e| ControllerError::Setup(e.to_string()))?);
     }
+    target.ca_file = args
+        .state_ca_file
+        .clone()
+        .or_else(|| section.ca_file.clone());
+    if let Some(ca) = &target.ca_file
+        && let Err(error) = std::fs::metadata(ca)
+    {
+        return Err(ControllerError::Setup(format!(
+            "cannot read the state database's CA file {}: {error}; give the PEM file of the CA \
+             that signed the database's certificate with --state-ca-file",
+            ca.display()
+        )));
+    }
+    if target.ca_file.is_none()
+        && !target.is_loopback()
+        && !(args.state_insecure || section.insecure)
+    {
+        return Err(ControllerError::Setup(format!(
+            "refusing to connect to the state database on {} unencrypted: beyond loopback, \
+             everything sent to it could be read on the network; give --state-ca-file (the CA \
+             that signed its certificate) to connect over TLS, or pass --state-insecure if the \
+             network is trusted",
+            target.host
+        )));
+    }
     Ok(StateLocation::Mysql(target))
 }
 
@@ -303,6 +328,45 @@ mod tests {
             ..OmsSection::default()
         };
         assert!(error(&args, &bad_zone).contains("Mars/Base"));
+    }
+
+    #[test]
+    fn a_state_database_beyond_loopback_needs_tls_or_a_plain_yes() {
+        let dir = tempfile::tempdir().unwrap();
+        let none = StateSection::default();
+        let remote = "mysql://jwctl@10.0.0.7:2881/jwctl";
+        let refused = match state_location(&serve_args(&["--state-url", remote]), &none) {
+            Ok(location) => panic!("accepted: {location:?}"),
+            Err(error) => error.to_string(),
+        };
+        assert!(refused.contains("--state-ca-file"), "{refused}");
+        assert!(refused.contains("--state-insecure"), "{refused}");
+
+        let plain = serve_args(&["--state-url", remote, "--state-insecure"]);
+        assert!(state_location(&plain, &none).is_ok());
+        let local = serve_args(&["--state-url", "mysql://jwctl@127.0.0.1:3306/jwctl"]);
+        assert!(state_location(&local, &none).is_ok());
+
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, "-----BEGIN CERTIFICATE-----\n").unwrap();
+        let section = StateSection {
+            ca_file: Some(ca.clone()),
+            ..StateSection::default()
+        };
+        match state_location(&serve_args(&["--state-url", remote]), &section) {
+            Ok(StateLocation::Mysql(target)) => assert_eq!(target.ca_file, Some(ca)),
+            other => panic!("{other:?}"),
+        }
+        let missing = dir.path().join("missing.pem");
+        let missing = missing.to_str().unwrap();
+        let args = serve_args(&["--state-url", remote, "--state-ca-file", missing]);
+        let refused = state_location(&args, &none).err().map(|e| e.to_string());
+        assert!(
+            refused
+                .as_deref()
+                .is_some_and(|e| e.contains("missing.pem")),
+            "{refused:?}"
+        );
     }
 
     #[test]

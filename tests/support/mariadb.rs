@@ -37,12 +37,19 @@ pub struct MariaDb {
     child: Option<Child>,
     dir: tempfile::TempDir,
     server: PathBuf,
+    /// Options of the server beyond the ones every test's has.
+    options: Vec<String>,
     pub port: u16,
 }
 
 impl MariaDb {
     /// Starts a server with the test user, or `None` when none is installed (see the module).
     pub fn start() -> Option<MariaDb> {
+        MariaDb::start_with(&[])
+    }
+
+    /// [`MariaDb::start`] with these server options besides.
+    pub fn start_with(options: &[String]) -> Option<MariaDb> {
         let (Some(server), Some(install)) = (
             binary(&["mariadbd", "mysqld"]),
             binary(&["mariadb-install-db", "mysql_install_db"]),
@@ -86,6 +93,7 @@ impl MariaDb {
             child: None,
             dir,
             server,
+            options: options.to_vec(),
             port: 0,
         };
         db.launch(None);
@@ -123,6 +131,7 @@ impl MariaDb {
                     self.dir.path().join("log").display()
                 ))
                 .arg(format!("--port={port}"))
+                .args(&self.options)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())

@@ -58,7 +58,8 @@ impl StoreError {
         match self {
             StoreError::Sqlite(_) => "; move it away to start afresh",
             StoreError::Mysql(_) => {
-                "; check --state-url, the password file and that the database answers"
+                "; check --state-url, the password file, the CA file and that the database \
+                 answers"
             }
             StoreError::Unavailable { .. } => "; check that it runs and is reachable from here",
             StoreError::SchemaBusy { .. } => "; try again once it has finished",

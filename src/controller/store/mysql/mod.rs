@@ -8,14 +8,16 @@ mod fleet;
 mod queries;
 mod schema;
 
+use std::borrow::Cow;
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use mysql::prelude::FromValue;
-use mysql::{Conn, OptsBuilder, Row};
+use mysql::{Conn, OptsBuilder, Row, SslOpts};
 
 use super::{
     Claim, Decision, KeptAnswer, LeaseHolder, LoggedChange, NewAudit, SavedCheckpoint, SeenReplica,
@@ -33,7 +35,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// meets a database that stopped answering fails within this, so a request within 5 s.
 const IO_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Where the shared state is: `mysql://USER@HOST[:PORT]/DATABASE`, and the password.
+/// Where the shared state is: `mysql://USER@HOST[:PORT]/DATABASE`, the password, and how the
+/// connection is protected.
 #[derive(Clone, PartialEq, Eq)]
 pub struct MysqlTarget {
     pub user: String,
@@ -41,6 +44,9 @@ pub struct MysqlTarget {
     pub port: u16,
     pub database: String,
     pub password: Option<Secret>,
+    /// Connect over TLS, the server's certificate checked against this CA file (PEM) and the
+    /// URL's host; unencrypted without one.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl fmt::Debug for MysqlTarget {
@@ -122,20 +128,34 @@ impl MysqlTarget {
             port,
             database: database.to_string(),
             password: None,
+            ca_file: None,
         })
     }
 
+    /// Whether the host is this machine (a loopback address, or `localhost`).
+    pub fn is_loopback(&self) -> bool {
+        self.host.eq_ignore_ascii_case("localhost")
+            || self
+                .host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+
     fn connect(&self) -> Result<Conn, StoreError> {
-        let options = OptsBuilder::new()
-            .ip_or_hostname(Some(self.host.clone()))
-            .tcp_port(self.port)
-            .user(Some(self.user.clone()))
-            .pass(self.password.as_ref().map(|p| p.expose().to_string()))
-            .db_name(Some(self.database.clone()))
-            .prefer_socket(false)
-            .tcp_connect_timeout(Some(CONNECT_TIMEOUT))
-            .read_timeout(Some(IO_TIMEOUT))
-            .write_timeout(Some(IO_TIMEOUT));
+        let options =
+            OptsBuilder::new()
+                .ip_or_hostname(Some(self.host.clone()))
+                .tcp_port(self.port)
+                .user(Some(self.user.clone()))
+                .pass(self.password.as_ref().map(|p| p.expose().to_string()))
+                .db_name(Some(self.database.clone()))
+                .prefer_socket(false)
+                .tcp_connect_timeout(Some(CONNECT_TIMEOUT))
+                .read_timeout(Some(IO_TIMEOUT))
+                .write_timeout(Some(IO_TIMEOUT))
+                .ssl_opts(self.ca_file.as_ref().map(|ca| {
+                    SslOpts::default().with_root_cert_path(Some(Cow::Owned(ca.clone())))
+                }));
         Ok(Conn::new(options)?)
     }
 }

@@ -121,7 +121,15 @@ pub(super) fn prepare(conn: &mut Conn) -> Result<(), StoreError> {
             secs: LOCK_WAIT_SECS,
         });
     }
-    let prepared = migrate(conn);
+    let prepared = migrate(conn).and_then(|()| {
+        // Rows that transactions lock (FOR UPDATE) are there from the start: locking a row
+        // that is missing locks the gap instead, and two replicas doing it together then
+        // deadlock on their inserts.
+        conn.query_drop(
+            "INSERT IGNORE INTO meta (`key`, value) VALUES ('revision', 0), ('feed_reserved', 0)",
+        )?;
+        Ok(())
+    });
     conn.query_drop("SELECT RELEASE_LOCK('jwctl_schema')")?;
     prepared
 }
