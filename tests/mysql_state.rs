@@ -109,10 +109,10 @@ async fn another_controller_carries_on_from_the_state_in_the_database() {
     let version: Option<i64> = conn
         .query_first("SELECT value FROM meta WHERE `key` = 'schema_version'")
         .unwrap();
-    assert_eq!(version, Some(2));
+    assert_eq!(version, Some(3));
 }
 
-/// A database at schema version 1 (before several replicas shared one) is brought up to date,
+/// A database at schema version 1 (before several replicas shared one, or an OMS) is brought up to date,
 /// also when an earlier attempt died half way through, and served.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_at_version_one_is_migrated_even_half_way_through() {
@@ -134,13 +134,14 @@ async fn a_database_at_version_one_is_migrated_even_half_way_through() {
     ];
     for (attempt, undo) in back_to_one.into_iter().enumerate() {
         conn.query_drop(format!(
-            "{undo}; DROP TABLE replicas; UPDATE meta SET value = 1 WHERE `key` = 'schema_version'"
+            "{undo}; DROP TABLE replicas; DROP TABLE oms_projects;
+             UPDATE meta SET value = 1 WHERE `key` = 'schema_version'"
         ))
         .unwrap();
         assert_eq!(version(&mut conn), Some(1));
 
         let (replica, _dir) = controller_on(&db, &database, clock.clone()).await.unwrap();
-        assert_eq!(version(&mut conn), Some(2), "after: {undo}");
+        assert_eq!(version(&mut conn), Some(3), "after: {undo}");
         let indexed: Option<String> = conn
             .query_first(
                 "SELECT column_name FROM information_schema.statistics

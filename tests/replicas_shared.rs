@@ -7,8 +7,6 @@
 mod common;
 #[path = "support/mariadb.rs"]
 mod mariadb;
-#[path = "support/oms_standin.rs"]
-mod oms_standin;
 #[path = "support/sse.rs"]
 mod sse;
 
@@ -16,13 +14,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{TOKEN, t0};
-use jwctl::controller::{
-    Access, ControllerConfig, ControllerError, ControllerHandle, StateLocation, start,
-};
+use jwctl::controller::{Access, ControllerConfig, ControllerHandle, StateLocation, start};
 use jwctl::domain::{ManualClock, Writer, WriterStatus};
 use mariadb::MariaDb;
 use mysql::prelude::Queryable;
-use oms_standin::OmsStandin;
 use sse::Events;
 
 /// How long transitions last here: the leader ends them.
@@ -418,34 +413,5 @@ async fn replicas_started_together_on_an_empty_database_store_one_demo_fleet() {
     assert_eq!(one.len(), 40);
     assert_eq!(one, other);
     first.shutdown().await;
-    second.shutdown().await;
-}
-
-/// The stand-in OMS follows OMS's public documentation (OMS cannot run here).
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn with_an_oms_a_second_replica_does_not_start_while_the_first_leads() {
-    let Some(db) = MariaDb::start() else { return };
-    let database = db.database("jw_oms_lead");
-    let oms = OmsStandin::start(6, &["cn-hangzhou"]).await;
-    let on_oms = |dir: &tempfile::TempDir| ControllerConfig {
-        oms: Some(oms.config(Duration::from_secs(5))),
-        demo_fleet: None,
-        ..config(&db, &database, dir)
-    };
-    let first_dir = tempfile::tempdir().unwrap();
-    let first = start(on_oms(&first_dir)).await.unwrap();
-    let second_dir = tempfile::tempdir().unwrap();
-    let refused = start(on_oms(&second_dir)).await.err().unwrap();
-    assert!(
-        matches!(refused, ControllerError::LeadHeld { .. }),
-        "{refused}"
-    );
-    let text = refused.to_string();
-    assert!(text.contains(&first.addr().to_string()), "{text}");
-    assert!(text.contains("--oms"), "{text}");
-
-    // A graceful stop gives the lead up: the next one starts at once.
-    first.shutdown().await;
-    let second = start(on_oms(&second_dir)).await.unwrap();
     second.shutdown().await;
 }

@@ -33,14 +33,11 @@ pub(crate) struct Lead {
     pub task: Option<JoinHandle<()>>,
 }
 
-/// Starts following the lead in `store` (at `place`) for `me` until `stopping`. With
-/// `required` (a backend only a leader can serve, such as OMS), a replica that cannot lead at
-/// once does not start.
+/// Starts following the lead in `store` (at `place`) for `me` until `stopping`.
 pub(crate) async fn follow(
     store: Arc<dyn StateStore>,
     me: Arc<ThisReplica>,
     place: &str,
-    required: bool,
     mut stopping: watch::Receiver<bool>,
 ) -> Result<Lead, ControllerError> {
     if store.shared().is_none() {
@@ -57,16 +54,6 @@ pub(crate) async fn follow(
             .map_err(|e| ControllerError::Runtime(e.to_string()))?
             .map_err(ControllerError::database(place))?
     };
-    if let (Some((holder, until)), true) = (&first, required) {
-        return Err(ControllerError::LeadHeld {
-            place: place.to_string(),
-            holder: format!(
-                "{} on {} (pid {}, listening on {})",
-                holder.replica, holder.host, holder.pid, holder.listen
-            ),
-            until: until.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        });
-    }
     let (leads, leading) = watch::channel(first.is_none());
     let task = tokio::spawn(async move {
         let mut renewed = Instant::now();

@@ -161,18 +161,6 @@ pub enum ControllerError {
     Oms(OmsError),
     #[error("{0}")]
     Setup(String),
-    #[error(
-        "another replica leads the state in {place}: {holder}, and its lease runs until \
-         {until}; a replica driving an OMS must lead from its start, so one per database is \
-         supported with --oms so far: stop that one, or wait for its lease to run out if it has \
-         died"
-    )]
-    LeadHeld {
-        place: String,
-        /// `ID on HOST (pid PID, listening on ADDR)`.
-        holder: String,
-        until: String,
-    },
     #[error(transparent)]
     TokensFile(#[from] crate::tokens_file::TokensFileError),
     #[error("cannot serve HTTPS with {0}")]
@@ -302,20 +290,19 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
         crate::hex::random::<8>().map_err(|e| ControllerError::Random(e.to_string()))?;
     let replica = Arc::new(ThisReplica::new(replica_id, addr, clock.clone()));
     let (shutdown, shutdown_rx) = watch::channel(false);
-    // Only the replica that leads drives the backend; OMS is driven from the start.
-    let lead = lease::follow(
-        store.clone(),
-        replica.clone(),
-        &place,
-        oms.is_some(),
-        shutdown_rx.clone(),
-    )
-    .await?;
+    // Only the replica that leads drives the backend.
+    let lead = lease::follow(store.clone(), replica.clone(), &place, shutdown_rx.clone()).await?;
     let (backend, seed): (Arc<dyn Backend>, _) = match oms {
         Some(oms) => {
-            let backend = Oms::start(oms, clock.clone(), store.clone(), shutdown_rx.clone())
-                .await
-                .map_err(ControllerError::Oms)?;
+            let backend = Oms::start(
+                oms,
+                clock.clone(),
+                store.clone(),
+                lead.leading.clone(),
+                shutdown_rx.clone(),
+            )
+            .await
+            .map_err(ControllerError::Oms)?;
             (backend, None)
         }
         None => {

@@ -10,6 +10,7 @@ mod mysql;
 mod sqlite;
 
 use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
@@ -233,6 +234,53 @@ pub(crate) trait Shared {
 
     /// Writers' states committed at revisions after `after`, oldest first, at most `limit`.
     fn changes_since(&self, after: u64, limit: usize) -> Result<Vec<LoggedChange>, StoreError>;
+
+    /// Stores `projects` as OMS described them, each at the next OMS revision, in one
+    /// transaction; with `polled`, the time of the poll they come from.
+    fn save_oms_projects(
+        &self,
+        projects: &[OmsProject],
+        polled: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError>;
+
+    /// The OMS projects stored at revisions after `after`, oldest first, and when OMS was
+    /// last polled.
+    fn oms_projects_since(&self, after: u64) -> Result<OmsProjects, StoreError>;
+
+    /// Takes the database lock `name`, which one replica holds at a time, waiting up to
+    /// `wait` while another holds it (none then). Held until the answer is dropped.
+    fn hold_lock(&self, name: &str, wait: Duration) -> Result<Option<HeldLock>, StoreError>;
+}
+
+/// The writers of one OMS project as a replica last described them, shared with the others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OmsProject {
+    pub id: String,
+    /// The project's writers, a JSON array as the API shows them.
+    pub writers: Vec<u8>,
+    /// Why its last describe failed (its writers then as last seen).
+    pub failed: Option<String>,
+    /// The OMS revision it was stored at (ignored when saving).
+    pub revision: u64,
+}
+
+/// What [`Shared::oms_projects_since`] answers.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct OmsProjects {
+    pub projects: Vec<OmsProject>,
+    pub polled: Option<DateTime<Utc>>,
+}
+
+/// A database lock [`Shared::hold_lock`] took: held by its own connection until dropped
+/// (also when the process dies, the connection then closing).
+pub(crate) struct HeldLock {
+    _connection: Box<dyn Send>,
+}
+
+impl std::fmt::Debug for HeldLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HeldLock")
+    }
 }
 
 /// What a change to one writer comes to, decided against its stored state.

@@ -5,6 +5,7 @@
 //! call opens a fresh one. Every call is bounded: connecting and each read or write time out.
 
 mod fleet;
+mod oms;
 mod queries;
 mod schema;
 
@@ -20,8 +21,8 @@ use mysql::prelude::FromValue;
 use mysql::{Conn, OptsBuilder, Row, SslOpts};
 
 use super::{
-    Claim, Decision, KeptAnswer, LeaseHolder, LoggedChange, NewAudit, SavedCheckpoint, SeenReplica,
-    Shared, StateStore, StoreError,
+    Claim, Decision, HeldLock, KeptAnswer, LeaseHolder, LoggedChange, NewAudit, OmsProject,
+    OmsProjects, SavedCheckpoint, SeenReplica, Shared, StateStore, StoreError,
 };
 use crate::api::AuditEntry;
 use crate::controller::backend::{AuditFilter, lock};
@@ -315,6 +316,29 @@ impl Shared for MysqlStore {
 
     fn changes_since(&self, after: u64, limit: usize) -> Result<Vec<LoggedChange>, StoreError> {
         self.with(&self.log, |conn| fleet::changes_since(conn, after, limit))
+    }
+
+    fn save_oms_projects(
+        &self,
+        projects: &[OmsProject],
+        polled: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        self.with(&self.writes, |conn| {
+            oms::save_projects(conn, projects, polled)
+        })
+    }
+
+    fn oms_projects_since(&self, after: u64) -> Result<OmsProjects, StoreError> {
+        self.with(&self.log, |conn| oms::projects_since(conn, after))
+    }
+
+    fn hold_lock(&self, name: &str, wait: Duration) -> Result<Option<HeldLock>, StoreError> {
+        // A connection of its own, which holds the lock until it closes.
+        let held = Connection::default();
+        let taken = self.with(&held, |conn| oms::take_lock(conn, name, wait))?;
+        Ok(lock(&held.0).take().filter(|_| taken).map(|conn| HeldLock {
+            _connection: Box::new(conn),
+        }))
     }
 }
 

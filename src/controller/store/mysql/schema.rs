@@ -9,7 +9,7 @@ use super::col;
 use crate::controller::store::{StoreError, migrations_due};
 
 /// The schema version this jwctl reads and writes.
-pub(super) const SCHEMA_VERSION: i64 = 2;
+pub(super) const SCHEMA_VERSION: i64 = 3;
 
 /// How long a replica waits for another one's migration, in seconds.
 const LOCK_WAIT_SECS: u32 = 30;
@@ -17,7 +17,7 @@ const LOCK_WAIT_SECS: u32 = 30;
 /// `MIGRATIONS[n]` takes a database from version `n` to `n + 1`; each statement is safe to
 /// run twice (a replica may die half way): a column or index that is already there is taken
 /// as added.
-const MIGRATIONS: [&[&str]; 2] = [V1, V2];
+const MIGRATIONS: [&[&str]; 3] = [V1, V2, V3];
 
 /// MySQL's "duplicate column name" and "duplicate key name": what adding one twice answers.
 const ALREADY_THERE: [u16; 2] = [1060, 1061];
@@ -102,6 +102,15 @@ const V2: &[&str] = &[
     ) {options}",
 ];
 
+/// Several replicas serving one OMS: the projects as last described, for every replica.
+const V3: &[&str] = &["CREATE TABLE IF NOT EXISTS oms_projects (
+        id       VARCHAR(255) PRIMARY KEY,
+        revision BIGINT NOT NULL,
+        writers  LONGBLOB NOT NULL,
+        failed   TEXT NULL,
+        INDEX oms_projects_by_revision (revision)
+    ) {options}"];
+
 /// Brings the schema to [`SCHEMA_VERSION`]; one of a newer version is refused unchanged.
 pub(super) fn prepare(conn: &mut Conn) -> Result<(), StoreError> {
     conn.query_drop(format!(
@@ -126,7 +135,8 @@ pub(super) fn prepare(conn: &mut Conn) -> Result<(), StoreError> {
         // that is missing locks the gap instead, and two replicas doing it together then
         // deadlock on their inserts.
         conn.query_drop(
-            "INSERT IGNORE INTO meta (`key`, value) VALUES ('revision', 0), ('feed_reserved', 0)",
+            "INSERT IGNORE INTO meta (`key`, value)
+             VALUES ('revision', 0), ('feed_reserved', 0), ('oms_revision', 0), ('oms_polled', 0)",
         )?;
         Ok(())
     });

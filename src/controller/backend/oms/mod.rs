@@ -4,14 +4,17 @@
 //! like any other backend's (If-Match, then the shared rules) against OMS's current view of
 //! the writer's project, then sent to OMS — the CM of the writer's region to stop or resume,
 //! `ResetIncrStartTimestamp` first for a replay — never retried, and the project described
-//! again at once, so the answer is OMS's view, not a guess. The audit log (SQLite in the data
-//! dir) records what was asked, what was sent and what OMS answered.
+//! again at once, so the answer is OMS's view, not a guess. The audit log (in the state store)
+//! records what was asked, what was sent and what OMS answered. Several replicas sharing a
+//! database share one OMS (see [`sharing`]): the leader polls, every replica serves.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+mod fleet;
+mod sharing;
+
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
-use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
@@ -22,86 +25,9 @@ use crate::api::{AuditEntry, BackendInfo, BackendKind, Deployment, ErrorCode, Fa
 use crate::controller::error::ApiError;
 use crate::controller::list_body;
 use crate::controller::store::{NewAudit, StateStore};
-use crate::domain::{SharedClock, SharedStr, Writer, WriterStatus};
-use crate::oms::{MappedWriter, OmsClient, OmsConfig, OmsError, poll_fleet, writers_of};
-
-/// The writers as OMS last described them.
-#[derive(Debug, Default)]
-struct OmsFleet {
-    /// The last writers seen of each project (kept when a describe fails).
-    by_project: BTreeMap<String, Vec<Writer>>,
-    /// Projects whose last describe failed, and why.
-    failed: BTreeMap<String, String>,
-    /// Every writer, by name, and their positions by id.
-    writers: Vec<Writer>,
-    index: HashMap<String, usize>,
-    regions: Vec<String>,
-    last_poll: Option<DateTime<Utc>>,
-}
-
-impl OmsFleet {
-    /// Takes in the writers of `projects` (described now) and the projects that failed; the
-    /// others keep what was seen of them.
-    fn update(&mut self, described: BTreeMap<String, Vec<Writer>>, failed: Vec<(String, String)>) {
-        for (project, writers) in described {
-            self.failed.remove(&project);
-            self.by_project.insert(project, writers);
-        }
-        for (project, error) in failed {
-            self.failed.insert(project, error);
-        }
-        let mut writers: Vec<Writer> = self
-            .by_project
-            .iter()
-            .flat_map(|(project, writers)| {
-                let stale = self.failed.get(project);
-                writers.iter().cloned().map(move |mut writer| {
-                    if let Some(error) = stale {
-                        // OMS's own message stays; the note comes first.
-                        let note = format!(
-                            "shown as last seen: OMS could not describe project {project} in \
-                             the last poll ({error})"
-                        );
-                        writer.message = Some(match writer.message.take() {
-                            Some(oms) => format!("{note}; {oms}").into(),
-                            None => note.into(),
-                        });
-                    }
-                    writer
-                })
-            })
-            .collect();
-        writers.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
-        self.index = writers
-            .iter()
-            .enumerate()
-            .map(|(at, w)| (w.id.clone(), at))
-            .collect();
-        let regions: BTreeSet<String> = writers
-            .iter()
-            .map(|w| w.region.to_string())
-            .filter(|r| !r.is_empty())
-            .collect();
-        self.regions = regions.into_iter().collect();
-        self.writers = writers;
-    }
-
-    fn get(&self, id: &str) -> Option<&Writer> {
-        self.index.get(id).and_then(|&at| self.writers.get(at))
-    }
-}
-
-/// Groups mapped writers by project.
-fn by_project(mapped: Vec<MappedWriter>) -> BTreeMap<String, Vec<Writer>> {
-    let mut grouped: BTreeMap<String, Vec<Writer>> = BTreeMap::new();
-    for m in mapped {
-        grouped
-            .entry(m.writer.project.id.to_string())
-            .or_default()
-            .push(m.writer);
-    }
-    grouped
-}
+use crate::domain::{SharedClock, Writer};
+use crate::oms::{OmsClient, OmsConfig, OmsError, poll_fleet, writers_of};
+use fleet::{OmsFleet, OmsView, by_project};
 
 /// The OMS backend.
 #[derive(Debug)]
@@ -112,9 +38,16 @@ pub(crate) struct Oms {
     fleet: Mutex<OmsFleet>,
     /// The audit log's store, until the backend closes.
     store: Mutex<Option<Arc<dyn StateStore>>>,
+    /// Whether other replicas may share the store, and with it this OMS.
+    shared: bool,
+    /// What this replica last stored or read of each project for the others, by digest.
+    stored: Mutex<HashMap<String, u64>>,
+    /// True while this replica leads: only the leader polls.
+    leading: watch::Receiver<bool>,
     /// One start or pause at a time: judge, send, describe again.
     mutations: tokio::sync::Mutex<()>,
-    poller: Mutex<Option<JoinHandle<()>>>,
+    /// The poller, and the task reading what other replicas stored.
+    tasks: Mutex<Vec<JoinHandle<()>>>,
     /// Poked after every poll and describe taken in.
     changes: Arc<Notify>,
 }
@@ -131,11 +64,12 @@ fn api_error(error: &OmsError) -> ApiError {
 
 impl Oms {
     /// Polls OMS once (a wrong password or an unreachable OMS fails here, before the
-    /// controller serves anything), then keeps polling until `stopping`.
+    /// controller serves anything), then keeps polling while `leading`, until `stopping`.
     pub async fn start(
         config: OmsConfig,
         clock: SharedClock,
         store: Arc<dyn StateStore>,
+        leading: watch::Receiver<bool>,
         stopping: watch::Receiver<bool>,
     ) -> Result<Arc<Oms>, OmsError> {
         let client = OmsClient::new(&config)?;
@@ -149,34 +83,55 @@ impl Oms {
             ms = u64::try_from(first.took.as_millis()).unwrap_or(u64::MAX),
             "first OMS poll"
         );
+        let projects = fleet.project_ids();
         let oms = Arc::new(Oms {
             client,
             config,
             clock,
             fleet: Mutex::new(fleet),
+            shared: store.shared().is_some(),
             store: Mutex::new(Some(store)),
+            stored: Mutex::new(HashMap::new()),
+            leading,
             mutations: tokio::sync::Mutex::new(()),
-            poller: Mutex::new(None),
+            tasks: Mutex::new(Vec::new()),
             changes: Arc::new(Notify::new()),
         });
-        let poller = tokio::spawn(poll_periodically(Arc::downgrade(&oms), stopping));
-        *lock(&oms.poller) = Some(poller);
+        if *oms.leading.borrow() {
+            oms.publish(&projects, Some(oms.clock.now())).await;
+        }
+        let mut tasks = vec![tokio::spawn(poll_periodically(
+            Arc::downgrade(&oms),
+            stopping.clone(),
+        ))];
+        if oms.shared {
+            tasks.push(tokio::spawn(sharing::follow(
+                Arc::downgrade(&oms),
+                stopping,
+            )));
+        }
+        *lock(&oms.tasks) = tasks;
         Ok(oms)
     }
 
-    /// One poll of the whole fleet into memory.
+    /// One poll of the whole fleet into memory, stored for the other replicas.
     async fn poll(&self) {
         match poll_fleet(&self.client, &self.config).await {
             Ok(result) => {
-                let mut fleet = lock(&self.fleet);
-                fleet.update(by_project(result.writers), result.failed);
-                fleet.last_poll = Some(self.clock.now());
+                let now = self.clock.now();
+                let projects = {
+                    let mut fleet = lock(&self.fleet);
+                    fleet.update(by_project(result.writers), result.failed);
+                    fleet.last_poll = Some(now);
+                    fleet.project_ids()
+                };
                 self.changes.notify_one();
                 tracing::debug!(
                     projects = result.projects,
                     ms = u64::try_from(result.took.as_millis()).unwrap_or(u64::MAX),
                     "OMS poll"
                 );
+                self.publish(&projects, Some(now)).await;
             }
             Err(error) => tracing::warn!(%error, "polling OMS failed; the fleet is as last seen"),
         }
@@ -201,6 +156,7 @@ impl Oms {
         grouped.insert(writer.project.id.to_string(), writers);
         lock(&self.fleet).update(grouped, Vec::new());
         self.changes.notify_one();
+        self.publish(&[writer.project.id.to_string()], None).await;
         Ok(())
     }
 
@@ -285,8 +241,19 @@ impl Oms {
         }
     }
 
+    /// Applies `request` in this replica's turn among all replicas.
     async fn apply_now(self: Arc<Self>, request: OperationRequest) -> Result<Writer, ApiError> {
         let _one_at_a_time = self.mutations.lock().await;
+        let turn = self.take_turn().await?;
+        let applied = self.apply_in_turn(request).await;
+        sharing::end_turn(turn);
+        applied
+    }
+
+    async fn apply_in_turn(
+        self: &Arc<Self>,
+        request: OperationRequest,
+    ) -> Result<Writer, ApiError> {
         let seen = self.writer(&request.writer_id)?;
         // Judge against OMS's view now, not the last poll's.
         self.refresh_project(&seen)
@@ -336,45 +303,6 @@ impl Oms {
     }
 }
 
-/// An OMS writer as the change feed sees it.
-struct OmsView<'a>(&'a Writer);
-
-impl WriterView for OmsView<'_> {
-    fn id(&self) -> &str {
-        &self.0.id
-    }
-
-    fn region(&self) -> &SharedStr {
-        &self.0.region
-    }
-
-    /// The version (a hash of every field but progress) mixed with the message, which also
-    /// carries the note on projects the last poll could not describe.
-    fn stamp(&self) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        self.0.version.hash(&mut hasher);
-        self.0.message.hash(&mut hasher);
-        hasher.finish()
-    }
-
-    fn status(&self) -> WriterStatus {
-        self.0.status
-    }
-
-    fn checkpoint(&self) -> Option<DateTime<Utc>> {
-        self.0.checkpoint
-    }
-
-    fn latency_ms(&self) -> Option<u64> {
-        self.0.latency_ms
-    }
-
-    fn writer(&self) -> Writer {
-        self.0.clone()
-    }
-}
-
 fn shutting_down() -> ApiError {
     ApiError::internal(
         "request refused",
@@ -382,22 +310,36 @@ fn shutting_down() -> ApiError {
     )
 }
 
+/// Polls every poll interval while this replica leads, and at once when it takes the lead
+/// (what the others stored may be a poll behind), until `stopping`.
 async fn poll_periodically(oms: std::sync::Weak<Oms>, mut stopping: watch::Receiver<bool>) {
-    let Some(every) = oms.upgrade().map(|oms| oms.config.poll) else {
+    let Some((every, mut leading)) = oms
+        .upgrade()
+        .map(|oms| (oms.config.poll, oms.leading.clone()))
+    else {
         return;
     };
     let mut interval = tokio::time::interval(every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     interval.tick().await;
+    leading.mark_unchanged();
     loop {
         tokio::select! {
             _ = interval.tick() => {}
+            changed = leading.changed() => {
+                if changed.is_err() || !*leading.borrow_and_update() {
+                    continue;
+                }
+                interval.reset();
+            }
             _ = stopping.wait_for(|stopping| *stopping) => return,
         }
         let Some(oms) = oms.upgrade() else {
             return;
         };
-        oms.poll().await;
+        if *oms.leading.borrow() {
+            oms.poll().await;
+        }
     }
 }
 
@@ -484,9 +426,8 @@ impl Backend for Oms {
 
     fn close(self: Arc<Self>) -> BoxFuture<()> {
         Box::pin(async move {
-            let poller = lock(&self.poller).take();
-            if let Some(poller) = poller {
-                poller.abort();
+            for task in std::mem::take(&mut *lock(&self.tasks)) {
+                task.abort();
             }
             drop(lock(&self.store).take());
         })

@@ -1,0 +1,182 @@
+//! Several `jwctl serve` replicas on one MySQL-protocol database (a private MariaDB started by
+//! the test) serving one OMS: the leader polls and every replica serves what it saw, an
+//! operation through any replica reaches the others, and If-Match has one winner across them.
+//! The OMS is the stand-in of `support/oms_standin.rs`: OMS cannot run here, and the stand-in
+//! follows OMS's public documentation.
+
+mod common;
+#[path = "support/mariadb.rs"]
+mod mariadb;
+#[path = "support/oms_standin.rs"]
+mod oms_standin;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{TOKEN, t0};
+use jwctl::client::{Client, ClientError, ClientOptions};
+use jwctl::controller::{Access, ControllerConfig, ControllerHandle, StateLocation, start};
+use jwctl::domain::{ManualClock, Writer, WriterStatus};
+use mariadb::MariaDb;
+use oms_standin::OmsStandin;
+
+/// A replica of `oms` on `database` polling every `poll`, with a data dir of its own.
+async fn replica(
+    db: &MariaDb,
+    database: &str,
+    oms: &OmsStandin,
+    poll: Duration,
+) -> (ControllerHandle, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut on_oms = oms.config(Duration::from_secs(5));
+    on_oms.poll = poll;
+    let handle = start(ControllerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_path_buf(),
+        access: Access::Token(TOKEN.into()),
+        demo_fleet: None,
+        regions: 1,
+        transition: Duration::from_millis(300),
+        clock: Arc::new(ManualClock::new(t0())),
+        oms: Some(on_oms),
+        tls: None,
+        state: StateLocation::Mysql(db.target(database)),
+    })
+    .await
+    .unwrap();
+    (handle, dir)
+}
+
+fn client(handle: &ControllerHandle) -> Client {
+    Client::new(ClientOptions::new(handle.url(), Some(TOKEN.into()))).unwrap()
+}
+
+/// Writer `id` as `handle` serves it once `done` holds (within `within`): how long that took.
+async fn writer_when(
+    handle: &ControllerHandle,
+    id: &str,
+    within: Duration,
+    done: impl Fn(&Writer) -> bool,
+) -> (Writer, Duration) {
+    let started = Instant::now();
+    let client = client(handle);
+    loop {
+        let writer = client.writer(id).await.unwrap();
+        if done(&writer) {
+            return (writer, started.elapsed());
+        }
+        assert!(
+            started.elapsed() < within,
+            "not there within {within:?}: {writer:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// The HTTP status of a refused operation.
+fn status_of(answer: &Result<Writer, ClientError>) -> Option<u16> {
+    match answer {
+        Ok(_) => Some(200),
+        Err(ClientError::Api { status, .. }) => Some(*status),
+        Err(_) => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replicas_share_one_oms_the_leader_polling_and_every_replica_operating() {
+    let Some(db) = MariaDb::start() else { return };
+    let database = db.database("jw_oms_shared");
+    let oms = OmsStandin::start(6, &["cn-hangzhou"]).await;
+    // The first leads and polls often; the second would poll only hourly if it led, so what
+    // it shows of OMS's changes came through the database.
+    let (first, _d1) = replica(&db, &database, &oms, Duration::from_millis(200)).await;
+    let (second, _d2) = replica(&db, &database, &oms, Duration::from_secs(3_600)).await;
+    let deployment = client(&second).deployment().await.unwrap();
+    assert_eq!(deployment.replicas.len(), 2, "{:?}", deployment.replicas);
+    let leader: Vec<_> = deployment.replicas.iter().filter(|r| r.leader).collect();
+    assert_eq!(leader.len(), 1, "{:?}", deployment.replicas);
+    assert_eq!(leader[0].listen, first.addr().to_string());
+    let mut names: Vec<String> = client(&second)
+        .list_writers(None)
+        .await
+        .unwrap()
+        .writers
+        .into_iter()
+        .map(|w| w.name.to_string())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names.len(),
+        12,
+        "an Incr-Sync and a Full-Import per project"
+    );
+
+    // OMS's own change (an operator in OMS's console) shows on the replica that does not poll.
+    let project = oms.projects()[1].clone();
+    let target = project.incr[0].name.clone();
+    assert!(oms.edit_component(&target, |c| c.status = "STOPPED".into()));
+    writer_when(&second, &target, Duration::from_secs(10), |w| {
+        w.status == WriterStatus::Stopped
+    })
+    .await;
+    assert!(oms.edit_component(&target, |c| c.status = "RUNNING".into()));
+    let (running, _) = writer_when(&second, &target, Duration::from_secs(10), |w| {
+        w.status == WriterStatus::Running
+    })
+    .await;
+
+    // A pause through the follower: OMS is asked once, and the leader serves the writer
+    // stopped within a second.
+    let paused = client(&second)
+        .pause(&running.id, Some(running.version))
+        .await
+        .unwrap();
+    assert_eq!(paused.status, WriterStatus::Stopped);
+    assert_eq!(oms.calls_to("stop").len(), 1);
+    let (_, took) = writer_when(&first, &target, Duration::from_secs(1), |w| {
+        w.status == WriterStatus::Stopped
+    })
+    .await;
+    println!("a pause through one replica showed on the other after {took:?}");
+    let audit = client(&first).audit(&running.id, 10).await.unwrap();
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(audit[0].result, "ok");
+
+    // Two operators start it with the same If-Match through two replicas at once: one wins,
+    // the other is told the writer changed, and OMS is asked to resume it once.
+    let (through_first, through_second) = (client(&first), client(&second));
+    let (one, other) = tokio::join!(
+        through_first.start(&paused.id, None, Some(paused.version)),
+        through_second.start(&paused.id, None, Some(paused.version)),
+    );
+    let mut statuses = [status_of(&one), status_of(&other)];
+    statuses.sort();
+    assert_eq!(statuses, [Some(200), Some(412)], "{one:?} / {other:?}");
+    assert_eq!(oms.calls_to("resume").len(), 1);
+    let audit = client(&second).audit(&paused.id, 10).await.unwrap();
+    let mut results: Vec<&str> = audit.iter().map(|e| e.result.as_str()).collect();
+    results.sort();
+    assert_eq!(results, ["ok", "ok", "version_mismatch"], "{audit:?}");
+
+    // The leader gone, the other replica leads and polls at once (not an hour later).
+    first.shutdown().await;
+    let polls = oms.calls_to("ListProjects").len();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let deployment = client(&second).deployment().await.unwrap();
+        if deployment.replicas.len() == 1 && deployment.replicas[0].leader {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no lead taken: {:?}",
+            deployment.replicas
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    while oms.calls_to("ListProjects").len() == polls {
+        assert!(Instant::now() < deadline, "the new leader did not poll");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    second.shutdown().await;
+}
