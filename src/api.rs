@@ -251,7 +251,8 @@ pub struct AuditEntry {
     pub writer_id: String,
     pub action: AuditAction,
     pub replay_from: Option<DateTime<Utc>>,
-    /// `ok`, `noop`, or the error code the request was refused with.
+    /// `ok`, `noop`, the error code the request was refused with, or (OMS) `unanswered`:
+    /// sent to OMS, whose answer was never recorded.
     pub result: String,
     pub message: Option<String>,
 }

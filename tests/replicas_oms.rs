@@ -1,6 +1,7 @@
 //! Several `jwctl serve` replicas on one MySQL-protocol database (a private MariaDB started by
 //! the test) serving one OMS: the leader polls and every replica serves what it saw, an
-//! operation through any replica reaches the others, and If-Match has one winner across them.
+//! operation through any replica reaches the others, If-Match has one winner across them, and
+//! an operation whose replica dies before OMS answers is in the audit log.
 //! The OMS is the stand-in of `support/oms_standin.rs`: OMS cannot run here, and the stand-in
 //! follows OMS's public documentation.
 
@@ -9,6 +10,8 @@ mod common;
 mod mariadb;
 #[path = "support/oms_standin.rs"]
 mod oms_standin;
+#[path = "support/replica.rs"]
+mod replica;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -179,4 +182,117 @@ async fn replicas_share_one_oms_the_leader_polling_and_every_replica_operating()
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     second.shutdown().await;
+}
+
+/// A `jwctl serve --backend oms` process on `database`, with the shared token; killed when
+/// dropped.
+struct OmsReplica {
+    child: std::process::Child,
+    client: Client,
+    _data: tempfile::TempDir,
+}
+
+impl OmsReplica {
+    fn start(db: &MariaDb, database: &str, oms: &OmsStandin) -> OmsReplica {
+        use std::os::unix::fs::PermissionsExt;
+        let private = |name: &str, content: &str| {
+            let path = db.dir().join(name);
+            std::fs::write(&path, content).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+            path.display().to_string()
+        };
+        let token = private("token", TOKEN);
+        let oms_password = private("oms-password", oms_standin::PASSWORD);
+        let cm: Vec<String> = oms
+            .cm
+            .iter()
+            .map(|(region, url)| format!("{region}={url}"))
+            .collect();
+        let data = tempfile::tempdir().unwrap();
+        let mut args = vec![
+            "--token-file",
+            &token,
+            "--backend",
+            "oms",
+            "--oms-url",
+            &oms.url,
+            "--oms-user",
+            oms_standin::USER,
+            "--oms-password-file",
+            &oms_password,
+        ];
+        for url in &cm {
+            args.extend(["--cm-url", url]);
+        }
+        let child = replica::serve_bare(&db.url(database), &db.password_file(), data.path(), &args);
+        let replica::Started::Listening(child, url, _) = replica::started(child) else {
+            panic!("the replica did not start");
+        };
+        OmsReplica {
+            child,
+            client: Client::new(ClientOptions::new(url, Some(TOKEN.into()))).unwrap(),
+            _data: data,
+        }
+    }
+}
+
+impl Drop for OmsReplica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A replica killed (SIGKILL) while OMS has not yet answered the pause it sent: the audit
+/// log, read through another replica, holds the pause as sent and unanswered, and the pause
+/// can be sent again through the other replica at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_pause_whose_replica_dies_before_oms_answers_is_in_the_audit_log() {
+    let Some(db) = MariaDb::start() else { return };
+    let database = db.database("jw_oms_kill");
+    let oms = OmsStandin::start(4, &["cn-hangzhou"]).await;
+    let mut first = OmsReplica::start(&db, &database, &oms);
+    let second = OmsReplica::start(&db, &database, &oms);
+    let target = oms.projects()[0].incr[0].name.clone();
+    let writer = first.client.writer(&target).await.unwrap();
+    assert_eq!(writer.status, WriterStatus::Running);
+
+    // OMS answers slowly: the pause is sent, and the replica dies before the answer comes.
+    oms.set_delay(Duration::from_secs(2));
+    let pausing = {
+        let client = first.client.clone();
+        let id = writer.id.clone();
+        tokio::spawn(async move { client.pause(&id, Some(writer.version)).await })
+    };
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while oms.calls_to("stop").is_empty() {
+        assert!(Instant::now() < deadline, "the stop was never sent");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+    assert!(
+        pausing.await.unwrap().is_err(),
+        "answered by a dead replica"
+    );
+    oms.set_delay(Duration::ZERO);
+
+    let audit = second.client.audit(&writer.id, 10).await.unwrap();
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(audit[0].result, "unanswered");
+    let said = audit[0].message.clone().unwrap_or_default();
+    assert!(said.contains("see the writer's status in OMS"), "{said}");
+
+    // The dead replica's turn ended with its connection: the operator pauses again through
+    // the other one at once.
+    let again = second.client.writer(&target).await.unwrap();
+    let paused = second
+        .client
+        .pause(&again.id, Some(again.version))
+        .await
+        .unwrap();
+    assert_eq!(paused.status, WriterStatus::Stopped);
+    let audit = second.client.audit(&writer.id, 10).await.unwrap();
+    let results: Vec<&str> = audit.iter().map(|e| e.result.as_str()).collect();
+    assert_eq!(results, ["ok", "unanswered"], "{audit:?}");
 }

@@ -12,8 +12,19 @@ use std::time::{Duration, Instant};
 /// `jwctl serve` on 127.0.0.1:0 with a demo fleet of 10 in the database `url`, `data` its data
 /// dir, then `extra`.
 pub fn serve(url: &str, password_file: &Path, data: &Path, extra: &[&str]) -> Child {
+    serve_bare(
+        url,
+        password_file,
+        data,
+        &[&["--demo-fleet", "10"], extra].concat(),
+    )
+}
+
+/// `jwctl serve` on 127.0.0.1:0 keeping its state in the database `url`, `data` its data
+/// dir, then `extra`.
+pub fn serve_bare(url: &str, password_file: &Path, data: &Path, extra: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_jwctl"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--demo-fleet", "10"])
+        .args(["serve", "--listen", "127.0.0.1:0"])
         .args(extra)
         .args(["--state-url", url, "--state-password-file"])
         .arg(password_file)

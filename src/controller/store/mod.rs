@@ -340,8 +340,12 @@ pub(crate) trait StateStore: Send + Sync + std::fmt::Debug {
     /// at the version it was read at.
     fn save_checkpoints(&self, checkpoints: &[SavedCheckpoint]) -> Result<(), StoreError>;
 
-    /// Records an operation that changed nothing (a no-op or a refusal).
-    fn record_audit(&self, audit: &NewAudit) -> Result<(), StoreError>;
+    /// Records an operation that changed nothing in the store (a no-op, a refusal, or one a
+    /// backend of its own carries out): answers the entry's id.
+    fn record_audit(&self, audit: &NewAudit) -> Result<u64, StoreError>;
+
+    /// Sets the result and message of the entry recorded as `id`.
+    fn answer_audit(&self, id: u64, result: &str, message: Option<&str>) -> Result<(), StoreError>;
 
     /// The newest `filter.limit` audit entries `filter` admits, newest first; reads do not
     /// wait behind writes.

@@ -160,8 +160,8 @@ impl Oms {
         Ok(())
     }
 
-    /// Records `audit` on the blocking pool (SQLite blocks).
-    async fn record(self: &Arc<Self>, audit: NewAudit) -> Result<(), ApiError> {
+    /// Records `audit` on the blocking pool (the store blocks): answers its id.
+    async fn record(self: &Arc<Self>, audit: NewAudit) -> Result<u64, ApiError> {
         const FAILED: &str = "recording an audit entry failed";
         let this = Arc::clone(self);
         blocking(FAILED, move || {
@@ -171,6 +171,28 @@ impl Oms {
                 .map_err(|e| ApiError::store(FAILED, &e))
         })
         .await
+    }
+
+    /// Replaces the result of entry `id` (recorded [`UNANSWERED`]) with what OMS answered. A
+    /// failure is logged, not answered: OMS has done what it answered, and the entry still
+    /// says what was sent.
+    async fn answer(self: &Arc<Self>, id: u64, result: &str, message: String) {
+        let this = Arc::clone(self);
+        let result = result.to_string();
+        let answered = blocking("recording OMS's answer failed", move || {
+            let store = lock(&this.store).clone().ok_or_else(shutting_down)?;
+            store
+                .answer_audit(id, &result, Some(&message))
+                .map_err(|e| ApiError::store("recording OMS's answer failed", &e))
+        })
+        .await;
+        if let Err(error) = answered {
+            tracing::warn!(
+                entry = id,
+                error = %error.message,
+                "OMS's answer is not in the audit log: its entry says the operation was sent"
+            );
+        }
     }
 
     /// The CM that runs `writer`: its region's, else the one without a region.
@@ -275,6 +297,11 @@ impl Oms {
             }
             Verdict::Start { .. } | Verdict::Pause => {}
         }
+        // Recorded before anything is sent, so that whatever OMS is asked is in the audit
+        // log even when this replica dies before OMS answers.
+        let entry = self
+            .record(audit(UNANSWERED, Some(UNANSWERED_MESSAGE.to_string())))
+            .await?;
         match self.send(&writer, &verdict).await {
             Ok(sent) => {
                 let after = match self.refresh_project(&writer).await {
@@ -284,24 +311,29 @@ impl Oms {
                         writer
                     }
                 };
-                self.record(audit(
+                let reports = after.status_label();
+                self.answer(
+                    entry,
                     "ok",
-                    Some(format!(
-                        "sent: {sent}; OMS now reports {}",
-                        after.status_label()
-                    )),
-                ))
-                .await?;
+                    format!("sent: {sent}; OMS now reports {reports}"),
+                )
+                .await;
                 Ok(after)
             }
             Err(error) => {
-                self.record(audit(error.code.as_str(), Some(error.message.clone())))
-                    .await?;
+                self.answer(entry, error.code.as_str(), error.message.clone())
+                    .await;
                 Err(error)
             }
         }
     }
 }
+
+/// The result of an operation's audit entry while OMS has not answered it (for good, when the
+/// replica sending it died first).
+const UNANSWERED: &str = "unanswered";
+const UNANSWERED_MESSAGE: &str = "being sent to OMS; when no answer replaces this, the \
+     controller sending it stopped before OMS answered: see the writer's status in OMS";
 
 fn shutting_down() -> ApiError {
     ApiError::internal(

@@ -384,8 +384,17 @@ impl StateStore for MysqlStore {
         })
     }
 
-    fn record_audit(&self, entry: &NewAudit) -> Result<(), StoreError> {
-        self.with(&self.writes, |conn| queries::insert_audit(conn, entry))
+    fn record_audit(&self, entry: &NewAudit) -> Result<u64, StoreError> {
+        self.with(&self.writes, |conn| {
+            queries::insert_audit(conn, entry)?;
+            Ok(conn.last_insert_id())
+        })
+    }
+
+    fn answer_audit(&self, id: u64, result: &str, message: Option<&str>) -> Result<(), StoreError> {
+        self.with(&self.writes, |conn| {
+            queries::answer_audit(conn, id, result, message)
+        })
     }
 
     fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {

@@ -35,6 +35,20 @@ pub(super) fn insert_audit(conn: &mut impl Queryable, audit: &NewAudit) -> Resul
     Ok(())
 }
 
+/// Sets the result and message of entry `id`.
+pub(super) fn answer_audit(
+    conn: &mut Conn,
+    id: u64,
+    result: &str,
+    message: Option<&str>,
+) -> Result<(), StoreError> {
+    conn.exec_drop(
+        "UPDATE audit SET result = ?, message = ? WHERE id = ?",
+        (result, message, id),
+    )?;
+    Ok(())
+}
+
 /// The newest `filter.limit` entries `filter` admits, newest first.
 pub(super) fn read_audit(
     conn: &mut Conn,

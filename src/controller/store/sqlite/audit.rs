@@ -28,6 +28,22 @@ pub(super) fn insert(conn: &Connection, audit: &NewAudit) -> rusqlite::Result<()
     Ok(())
 }
 
+/// Sets the result and message of entry `id`.
+pub(super) fn answer(
+    conn: &Connection,
+    id: u64,
+    result: &str,
+    message: Option<&str>,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE audit SET result = ?1, message = ?2 WHERE id = ?3")?
+        .execute(params![
+            result,
+            message,
+            i64::try_from(id).unwrap_or(i64::MAX)
+        ])?;
+    Ok(())
+}
+
 /// The newest `filter.limit` audit entries `filter` admits, newest first. Only the
 /// conditions given are in the statement, so a writer's entries come from its index.
 pub(super) fn read(conn: &Connection, filter: &AuditFilter) -> rusqlite::Result<Vec<AuditEntry>> {

@@ -102,8 +102,14 @@ impl StateStore for SqliteStore {
         )?)
     }
 
-    fn record_audit(&self, entry: &NewAudit) -> Result<(), StoreError> {
-        Ok(audit::insert(&lock(&self.writes), entry)?)
+    fn record_audit(&self, entry: &NewAudit) -> Result<u64, StoreError> {
+        let conn = lock(&self.writes);
+        audit::insert(&conn, entry)?;
+        Ok(u64::try_from(conn.last_insert_rowid()).unwrap_or(0))
+    }
+
+    fn answer_audit(&self, id: u64, result: &str, message: Option<&str>) -> Result<(), StoreError> {
+        Ok(audit::answer(&lock(&self.writes), id, result, message)?)
     }
 
     fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
