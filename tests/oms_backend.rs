@@ -316,3 +316,64 @@ async fn wrong_credentials_or_no_oms_fail_at_start_with_a_clear_error() {
     assert!(message.contains("credentials"), "{message}");
     assert!(!message.contains("not-the-password"), "{message}");
 }
+
+/// A client that hangs up while OMS is being asked does not stop the operation half way: it
+/// is carried through, its audit entry gets OMS's answer, and the same request sent again
+/// with its Idempotency-Key gets the answer kept for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operation_goes_on_when_its_client_hangs_up() {
+    let standin = OmsStandin::start(4, &["hz"]).await;
+    let (handle, client, _dir) = controller(config(&standin)).await;
+    let pause = |client: &reqwest::Client, id: &str, key: &str| {
+        client
+            .post(format!("{}/v1/writers/{id}/pause", handle.url()))
+            .bearer_auth(TOKEN)
+            .header("Idempotency-Key", key)
+            .send()
+    };
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let projects = standin.projects();
+    for (project, key) in projects.iter().zip(["", "hung-up-once"]) {
+        let writer = client
+            .writer(&project.incr[0].name)
+            .await
+            .expect("the writer");
+        assert_eq!(writer.status, WriterStatus::Running);
+        let stops = standin.calls_to("stop").len();
+        standin.set_delay(Duration::from_millis(500));
+        let hung_up = if key.is_empty() {
+            impatient
+                .post(format!("{}/v1/writers/{}/pause", handle.url(), writer.id))
+                .bearer_auth(TOKEN)
+                .send()
+                .await
+        } else {
+            pause(&impatient, &writer.id, key).await
+        };
+        assert!(hung_up.is_err(), "answered within 200 ms: {hung_up:?}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let audit = client.audit(&writer.id, 10).await.expect("audit");
+            if audit.first().is_some_and(|entry| entry.result == "ok") {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{audit:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        standin.set_delay(Duration::ZERO);
+        assert_eq!(standin.calls_to("stop").len(), stops + 1);
+        if !key.is_empty() {
+            let again = pause(&reqwest::Client::new(), &writer.id, key)
+                .await
+                .unwrap();
+            assert_eq!(again.status().as_u16(), 200);
+            assert!(again.headers().contains_key("idempotent-replayed"));
+            assert_eq!(standin.calls_to("stop").len(), stops + 1);
+        }
+        wait_for(&client, &writer.id, |w| w.status == WriterStatus::Stopped).await;
+    }
+    handle.shutdown().await;
+}

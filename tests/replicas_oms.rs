@@ -16,7 +16,7 @@ mod replica;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{TOKEN, t0};
+use common::{TOKEN, t0, writer_when};
 use jwctl::client::{Client, ClientError, ClientOptions};
 use jwctl::controller::{Access, ControllerConfig, ControllerHandle, StateLocation, start};
 use jwctl::domain::{ManualClock, Writer, WriterStatus};
@@ -52,28 +52,6 @@ async fn replica(
 
 fn client(handle: &ControllerHandle) -> Client {
     Client::new(ClientOptions::new(handle.url(), Some(TOKEN.into()))).unwrap()
-}
-
-/// Writer `id` as `handle` serves it once `done` holds (within `within`): how long that took.
-async fn writer_when(
-    handle: &ControllerHandle,
-    id: &str,
-    within: Duration,
-    done: impl Fn(&Writer) -> bool,
-) -> (Writer, Duration) {
-    let started = Instant::now();
-    let client = client(handle);
-    loop {
-        let writer = client.writer(id).await.unwrap();
-        if done(&writer) {
-            return (writer, started.elapsed());
-        }
-        assert!(
-            started.elapsed() < within,
-            "not there within {within:?}: {writer:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 /// The HTTP status of a refused operation.

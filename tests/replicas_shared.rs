@@ -13,7 +13,7 @@ mod sse;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{TOKEN, t0};
+use common::{TOKEN, t0, writer_when};
 use jwctl::controller::{Access, ControllerConfig, ControllerHandle, StateLocation, start};
 use jwctl::domain::{ManualClock, Writer, WriterStatus};
 use mariadb::MariaDb;
@@ -70,28 +70,6 @@ async fn pause(handle: &ControllerHandle, id: &str, headers: &[(&str, String)]) 
         status,
         format!("{}{body}", if replayed { "replayed " } else { "" }),
     )
-}
-
-/// Writer `id` as `handle` serves it, once `done` holds (within `within`): how long that took.
-async fn writer_when(
-    handle: &ControllerHandle,
-    id: &str,
-    within: Duration,
-    done: impl Fn(&Writer) -> bool,
-) -> (Writer, Duration) {
-    let started = Instant::now();
-    let client = client(handle);
-    loop {
-        let writer = client.writer(id).await.unwrap();
-        if done(&writer) {
-            return (writer, started.elapsed());
-        }
-        assert!(
-            started.elapsed() < within,
-            "not there within {within:?}: {writer:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 fn running(writers: &[Writer]) -> Vec<Writer> {

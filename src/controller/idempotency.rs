@@ -237,7 +237,32 @@ pub(crate) async fn idempotent(
             Ok(Claim::Answering(_)) => tokio::time::sleep(ANSWERING_POLL).await,
         }
     }
-    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+    // A task of its own: a client hanging up must not leave the key claimed without its
+    // answer (the request's future is dropped then), nor the operation half done.
+    let answering = tokio::spawn(answer_and_keep(
+        store,
+        identity,
+        key,
+        fingerprint,
+        Request::from_parts(parts, Body::from(body)),
+        next,
+    ));
+    match answering.await {
+        Ok(response) => response,
+        Err(error) => ApiError::internal("answering the request failed", &error).into_response(),
+    }
+}
+
+/// Runs `request` and keeps its answer for `identity`'s `key`.
+async fn answer_and_keep(
+    store: Arc<IdempotencyStore>,
+    identity: String,
+    key: String,
+    fingerprint: String,
+    request: Request,
+    next: Next,
+) -> Response {
+    let response = next.run(request).await;
     let (parts, body) = response.into_parts();
     let body: Bytes = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(body) => body,

@@ -139,3 +139,25 @@ pub async fn wait_for_status(client: &Client, id: &str, status: WriterStatus) ->
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Writer `id` as `handle` serves it, once `done` holds (within `within`): how long that took.
+pub async fn writer_when(
+    handle: &ControllerHandle,
+    id: &str,
+    within: Duration,
+    done: impl Fn(&Writer) -> bool,
+) -> (Writer, Duration) {
+    let started = Instant::now();
+    let client = Client::new(ClientOptions::new(handle.url(), Some(TOKEN.into()))).unwrap();
+    loop {
+        let writer = client.writer(id).await.unwrap();
+        if done(&writer) {
+            return (writer, started.elapsed());
+        }
+        assert!(
+            started.elapsed() < within,
+            "not there within {within:?}: {writer:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

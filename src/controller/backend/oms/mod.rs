@@ -453,7 +453,14 @@ impl Backend for Oms {
     }
 
     fn apply(self: Arc<Self>, request: OperationRequest) -> BoxFuture<Result<Writer, ApiError>> {
-        Box::pin(async move { self.apply_now(request).await })
+        // A task of its own: a client hanging up must not stop an operation half way through
+        // what OMS is asked (the request's future is dropped then).
+        let operation = tokio::spawn(self.apply_now(request));
+        Box::pin(async move {
+            operation
+                .await
+                .map_err(|e| ApiError::internal("the operation on OMS failed", &e))?
+        })
     }
 
     fn close(self: Arc<Self>) -> BoxFuture<()> {
