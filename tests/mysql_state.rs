@@ -262,6 +262,23 @@ fn serve_takes_the_database_from_its_flags_and_never_shows_the_password() {
     assert_eq!(writers["writers"].as_array().map(Vec::len), Some(10));
     assert!(!seen.contains(mariadb::PASSWORD), "{seen}");
     assert!(seen.contains(&db.url(&database)), "{seen}");
+    assert!(
+        seen.contains("stored a demo fleet of 10 writers in"),
+        "{seen}"
+    );
+
+    // Started again, it serves the fleet it finds there.
+    let Started::Listening(mut again, _, seen) =
+        started(serve(&db.url(&database), &password_file, data.path(), &[]))
+    else {
+        panic!("jwctl serve did not start again");
+    };
+    let _ = again.kill();
+    let _ = again.wait();
+    assert!(
+        seen.contains("the database already holds writers; --demo-fleet is ignored"),
+        "{seen}"
+    );
 }
 
 /// The `Jwctl-Stale-Since` header of the answer to `GET /v1/writers`.

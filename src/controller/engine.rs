@@ -159,7 +159,7 @@ impl Engine {
         let mut state = lock(&self.db);
         if matches!(*state, Database::Seeding) {
             *state = match written {
-                Ok(()) => Database::Open,
+                Ok(_) => Database::Open,
                 Err(_) if self.abandon_seeding.load(Ordering::Acquire) => {
                     tracing::info!("the demo fleet was not written: the controller shut down");
                     Database::Closed

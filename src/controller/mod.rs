@@ -190,7 +190,7 @@ pub struct ControllerHandle {
     scheme: &'static str,
     backend: Arc<dyn Backend>,
     feed: Arc<Feed>,
-    seeded: bool,
+    seeded: Option<DemoSeeded>,
     /// Where its state is: the SQLite file, or the database's URL (no password).
     place: String,
     /// Renews its lead until the shutdown, then gives it up (a shared store only).
@@ -220,8 +220,8 @@ impl ControllerHandle {
         self.backend.fleet_size()
     }
 
-    /// Whether this start seeded the demo fleet into an empty database.
-    pub fn seeded_demo_fleet(&self) -> bool {
+    /// How this start seeded a demo fleet into an empty database, if it did.
+    pub fn seeded_demo_fleet(&self) -> Option<DemoSeeded> {
         self.seeded
     }
 
@@ -308,7 +308,7 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
         None => {
             let load_clock = clock.clone();
             let (place, opened) = (place.clone(), store.clone());
-            let (engine, seed) = tokio::task::spawn_blocking(move || {
+            let (engine, seeding) = tokio::task::spawn_blocking(move || {
                 open_fleet(opened, &place, demo_fleet, regions, &load_clock, transition)
             })
             .await
@@ -320,7 +320,7 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
                 store.shared().is_some(),
                 shutdown_rx.clone(),
             );
-            (backend, seed.map(|seed| (engine, seed)))
+            (backend, Some((engine, seeding)))
         }
     };
     // The feed reserves its revisions before a demo fleet's long transaction begins.
@@ -333,14 +333,18 @@ pub async fn start(config: ControllerConfig) -> Result<ControllerHandle, Control
     )
     .await?;
     let state_place = place;
-    let seeded = seed.is_some();
-    if let Some((engine, seed)) = seed {
-        // A thread of its own: a shutdown abandons it rather than waiting for it.
-        std::thread::spawn(move || {
-            crate::resources::yield_cpu_to_others();
-            engine.seed(seed)
-        });
-    }
+    let seeded = match seed {
+        Some((_, Seeding::Stored)) => Some(DemoSeeded::Stored),
+        Some((engine, Seeding::Later(seed))) => {
+            // A thread of its own: a shutdown abandons it rather than waiting for it.
+            std::thread::spawn(move || {
+                crate::resources::yield_cpu_to_others();
+                engine.seed(seed)
+            });
+            Some(DemoSeeded::Writing)
+        }
+        Some((_, Seeding::Not)) | None => None,
+    };
     let idempotency = IdempotencyStore::new(store.clone(), clock.clone());
     let app = http::router(
         AppState {
@@ -414,8 +418,27 @@ async fn open_store(
     Ok((store, place))
 }
 
-/// The simulated fleet's engine, with the demo fleet it still has to write to the store.
-type Opened = (Engine, Option<DemoSeed>);
+/// The simulated fleet's engine, and how a demo fleet was seeded.
+type Opened = (Engine, Seeding);
+
+/// How this start seeds a demo fleet into an empty database.
+enum Seeding {
+    /// It does not: the database holds a fleet, or none was asked for.
+    Not,
+    /// Stored before anything was served (a shared database).
+    Stored,
+    /// Served at once, and to be written to the store off the start's path.
+    Later(DemoSeed),
+}
+
+/// How a demo fleet was seeded into an empty database at the controller's start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemoSeeded {
+    /// Stored before the controller served anything (a database replicas share).
+    Stored,
+    /// Served at once and being written; starts and pauses wait until it is.
+    Writing,
+}
 
 /// Loads the fleet from `store` (at `path`). Asked for a demo fleet, an empty store gets one
 /// generated in memory: the engine serves it at once, and it is written to the store
@@ -437,14 +460,22 @@ fn open_fleet(
             // Other replicas serve what the store has: the fleet goes in before it is served
             // (the first replica to get there stores its own, the others take it).
             let never = std::sync::atomic::AtomicBool::new(false);
-            store
+            let stored = store
                 .seed(&seed.stores, &seed.slots, &never)
                 .map_err(ControllerError::database(place))?;
-            return load(store, place, clock, transition);
+            let (engine, _) = load(store, place, clock, transition)?;
+            return Ok((
+                engine,
+                if stored {
+                    Seeding::Stored
+                } else {
+                    Seeding::Not
+                },
+            ));
         }
         let fleet = Fleet::new(seed.slots.clone());
         let engine = Engine::seeding(store, fleet, clock.clone(), transition);
-        return Ok((engine, Some(seed)));
+        return Ok((engine, Seeding::Later(seed)));
     }
     load(store, place, clock, transition)
 }
@@ -466,5 +497,5 @@ fn load(
         clock.clone(),
         transition,
     );
-    Ok((engine, None))
+    Ok((engine, Seeding::Not))
 }

@@ -6,8 +6,8 @@ use std::time::Duration;
 use tracing::level_filters::LevelFilter;
 
 use super::{
-    Access, ControllerConfig, ControllerError, MysqlTarget, StateLocation, TlsFiles, resolve_token,
-    start,
+    Access, ControllerConfig, ControllerError, DemoSeeded, MysqlTarget, StateLocation, TlsFiles,
+    resolve_token, start,
 };
 use crate::cli::args::{BackendChoice, ServeArgs};
 use crate::config::{Config, OmsSection, StateSection};
@@ -79,11 +79,16 @@ pub async fn serve(args: &ServeArgs) -> Result<(), ControllerError> {
     let place = handle.state_place();
     if let Some(url) = oms_url {
         eprintln!("serving {size} writers of the OMS at {url}; the audit log is in {place}");
-    } else if handle.seeded_demo_fleet() {
-        eprintln!(
-            "seeding a demo fleet of {size} writers into {place} (served at once; starts and \
-             pauses wait until it is written)"
-        );
+    } else if let Some(seeded) = handle.seeded_demo_fleet() {
+        match seeded {
+            DemoSeeded::Writing => eprintln!(
+                "seeding a demo fleet of {size} writers into {place} (served at once; starts \
+                 and pauses wait until it is written)"
+            ),
+            DemoSeeded::Stored => {
+                eprintln!("stored a demo fleet of {size} writers in {place}, serving it")
+            }
+        }
     } else if size == 0 {
         eprintln!(
             "{place} holds no writers: serving an empty fleet (use --demo-fleet N to seed a demo)"

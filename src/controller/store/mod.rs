@@ -312,13 +312,13 @@ pub(crate) trait StateStore: Send + Sync + std::fmt::Debug {
     fn is_empty(&self) -> Result<bool, StoreError>;
 
     /// Stores a whole fleet at revision 1 in one transaction, unless `abandon` turns true
-    /// first, or another replica stored one first (then nothing is stored).
+    /// first, or another replica stored one first: then nothing is stored, and false answered.
     fn seed(
         &self,
         stores: &[StoreModel],
         writers: &[Slot],
         abandon: &AtomicBool,
-    ) -> Result<(), StoreError>;
+    ) -> Result<bool, StoreError>;
 
     /// The fleet and its revision. A store this process owns alone settles the writers a crash
     /// left transitional (version bumped, saved) and re-anchors every writer at `now`, so

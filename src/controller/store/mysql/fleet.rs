@@ -24,14 +24,14 @@ pub(super) fn is_empty(conn: &mut Conn) -> Result<bool, StoreError> {
 }
 
 /// Stores a whole fleet at revision 1 in one transaction, unless `abandon` turns true first,
-/// or another replica stored one first (then nothing is stored). Replicas seeding together take
-/// turns through a named lock.
+/// or another replica stored one first (then nothing is stored, and false answered). Replicas
+/// seeding together take turns through a named lock.
 pub(super) fn seed(
     conn: &mut Conn,
     stores: &[StoreModel],
     writers: &[Slot],
     abandon: &AtomicBool,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let locked: Option<Row> =
         conn.exec_first("SELECT GET_LOCK('jwctl_seed', ?)", (SEED_LOCK_WAIT_SECS,))?;
     if locked
@@ -45,8 +45,8 @@ pub(super) fn seed(
         )));
     }
     let seeded = match is_empty(conn) {
-        Ok(true) => seed_in_one_transaction(conn, stores, writers, abandon),
-        other => other.map(|_| ()),
+        Ok(true) => seed_in_one_transaction(conn, stores, writers, abandon).map(|()| true),
+        other => other.map(|_| false),
     };
     conn.query_drop("SELECT RELEASE_LOCK('jwctl_seed')")?;
     seeded

@@ -360,7 +360,7 @@ impl StateStore for MysqlStore {
         stores: &[StoreModel],
         writers: &[Slot],
         abandon: &AtomicBool,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         self.with(&self.writes, |conn| {
             fleet::seed(conn, stores, writers, abandon)
         })

@@ -74,13 +74,9 @@ impl StateStore for SqliteStore {
         stores: &[StoreModel],
         writers: &[Slot],
         abandon: &AtomicBool,
-    ) -> Result<(), StoreError> {
-        Ok(fleet::seed(
-            &mut lock(&self.writes),
-            stores,
-            writers,
-            abandon,
-        )?)
+    ) -> Result<bool, StoreError> {
+        fleet::seed(&mut lock(&self.writes), stores, writers, abandon)?;
+        Ok(true)
     }
 
     fn load(&self, now: DateTime<Utc>) -> Result<(Vec<Slot>, u64), StoreError> {
