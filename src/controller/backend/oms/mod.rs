@@ -355,11 +355,18 @@ async fn poll_periodically(oms: std::sync::Weak<Oms>, mut stopping: watch::Recei
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     interval.tick().await;
     leading.mark_unchanged();
+    // The lead of a store this process owns alone never changes: its sender is gone, and
+    // `changed` would answer at once, every time.
+    let mut watching = true;
     loop {
         tokio::select! {
             _ = interval.tick() => {}
-            changed = leading.changed() => {
-                if changed.is_err() || !*leading.borrow_and_update() {
+            changed = leading.changed(), if watching => {
+                if changed.is_err() {
+                    watching = false;
+                    continue;
+                }
+                if !*leading.borrow_and_update() {
                     continue;
                 }
                 interval.reset();
