@@ -135,6 +135,7 @@ async fn a_database_at_version_one_is_migrated_even_half_way_through() {
     for (attempt, undo) in back_to_one.into_iter().enumerate() {
         conn.query_drop(format!(
             "{undo}; DROP TABLE replicas; DROP TABLE oms_projects;
+             ALTER TABLE idempotency DROP INDEX idempotency_by_age;
              UPDATE meta SET value = 1 WHERE `key` = 'schema_version'"
         ))
         .unwrap();
@@ -389,4 +390,77 @@ fn a_state_url_flag_takes_the_password_file_from_the_config() {
         .unwrap();
     let stderr = refused(child);
     assert!(stderr.contains("chmod 600"), "{stderr}");
+}
+
+/// A replica starting while another holds the schema lock (migrating, say, a large table)
+/// waits for it, however much longer than one read may take (3 s); and the lock is its
+/// database's own: one of the same name in another database of the server is not waited for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_waits_for_another_ones_migration_longer_than_a_read() {
+    use sha2::Digest;
+    let Some(db) = MariaDb::start() else { return };
+    let database = db.database("jw_schema_wait");
+    let other = db.database("jw_schema_other");
+    // The lock as jwctl names it: the whole server's, so it carries the database's digest.
+    let lock_of = |database: &str| {
+        let digest = sha2::Sha256::digest(database.as_bytes());
+        let short: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        format!("jwctl.{short}.schema")
+    };
+    let mut holder = db.connect(&database);
+    let held: Option<i64> = holder
+        .exec_first("SELECT GET_LOCK(?, 0)", (lock_of(&other),))
+        .unwrap();
+    assert_eq!(held, Some(1));
+    // Another database's lock held: this replica starts at once.
+    let clock = Arc::new(ManualClock::new(t0()));
+    let (first, _dir) = controller_on(&db, &database, clock.clone()).await.unwrap();
+    first.shutdown().await;
+
+    let held: Option<i64> = holder
+        .exec_first("SELECT GET_LOCK(?, 0)", (lock_of(&database),))
+        .unwrap();
+    assert_eq!(held, Some(1));
+    let dir = tempfile::tempdir().unwrap();
+    let starting = tokio::spawn(start(ControllerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_path_buf(),
+        access: Access::Token(TOKEN.into()),
+        demo_fleet: Some(40),
+        regions: 2,
+        transition: Duration::ZERO,
+        clock,
+        oms: None,
+        tls: None,
+        state: StateLocation::Mysql(db.target(&database)),
+    }));
+    // Held for over 4 s while the replica asks for it (it asks in the process list).
+    let asked = || {
+        let mut watcher = db.connect(&database);
+        let waiting: Option<i64> = watcher
+            .query_first(
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST
+                 WHERE INFO LIKE 'SELECT GET_LOCK%' AND ID <> CONNECTION_ID()",
+            )
+            .unwrap();
+        waiting.unwrap_or(0) > 0
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut first_seen = None;
+    while first_seen.is_none_or(|seen: Instant| seen.elapsed() < Duration::from_secs(4)) {
+        if first_seen.is_none() && asked() {
+            first_seen = Some(Instant::now());
+        }
+        assert!(!starting.is_finished(), "started while the lock was held");
+        assert!(
+            Instant::now() < deadline,
+            "the replica never asked for the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let _: Option<i64> = holder
+        .exec_first("SELECT RELEASE_LOCK(?)", (lock_of(&database),))
+        .unwrap();
+    let second = starting.await.unwrap().unwrap();
+    second.shutdown().await;
 }

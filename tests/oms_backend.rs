@@ -22,6 +22,12 @@ const TOKEN: &str = "oms-backend-test-token";
 
 async fn controller(oms: OmsConfig) -> (ControllerHandle, Client, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("data dir");
+    let (handle, client) = controller_in(oms, &dir).await;
+    (handle, client, dir)
+}
+
+/// A controller on `oms` keeping its audit log in `dir`.
+async fn controller_in(oms: OmsConfig, dir: &tempfile::TempDir) -> (ControllerHandle, Client) {
     let now = DateTime::from_timestamp(NOW, 0).expect("the stand-in's now");
     let handle = start(ControllerConfig {
         listen: "127.0.0.1:0".parse().expect("address"),
@@ -39,7 +45,7 @@ async fn controller(oms: OmsConfig) -> (ControllerHandle, Client, tempfile::Temp
     .expect("the controller starts on the stand-in");
     let options = ClientOptions::new(handle.url(), Some(TOKEN.into()));
     let client = Client::new(options).expect("client");
-    (handle, client, dir)
+    (handle, client)
 }
 
 fn config(standin: &OmsStandin) -> OmsConfig {
@@ -375,5 +381,36 @@ async fn an_operation_goes_on_when_its_client_hangs_up() {
         }
         wait_for(&client, &writer.id, |w| w.status == WriterStatus::Stopped).await;
     }
+    handle.shutdown().await;
+}
+
+/// A controller stopped while an operation whose client hung up is under way finishes it, and
+/// audits OMS's answer, before it closes its store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_waits_for_operations_under_way() {
+    let standin = OmsStandin::start(4, &["hz"]).await;
+    let dir = tempfile::tempdir().expect("data dir");
+    let (handle, client) = controller_in(config(&standin), &dir).await;
+    let writer = client
+        .writer(&standin.projects()[0].incr[0].name)
+        .await
+        .expect("the writer");
+    standin.set_delay(Duration::from_millis(500));
+    let hung_up = reqwest::Client::builder()
+        .timeout(Duration::from_millis(100))
+        .build()
+        .unwrap()
+        .post(format!("{}/v1/writers/{}/pause", handle.url(), writer.id))
+        .bearer_auth(TOKEN)
+        .send()
+        .await;
+    assert!(hung_up.is_err(), "answered within 100 ms: {hung_up:?}");
+    handle.shutdown().await;
+    standin.set_delay(Duration::ZERO);
+    assert_eq!(standin.calls_to("stop").len(), 1);
+    let (handle, client) = controller_in(config(&standin), &dir).await;
+    let audit = client.audit(&writer.id, 10).await.expect("audit");
+    let results: Vec<&str> = audit.iter().map(|e| e.result.as_str()).collect();
+    assert_eq!(results, ["ok"], "{audit:?}");
     handle.shutdown().await;
 }

@@ -259,7 +259,7 @@ async fn a_key_another_replica_is_still_answering_gets_that_answer_once_given() 
     let audit = client(&replica).audit(&targets[0].id, 10).await.unwrap();
     assert_eq!(audit.len(), 1, "only the first acted: {audit:?}");
 
-    // Claimed by a replica that died a minute ago without answering: taken over, and acted
+    // Claimed by a replica that died two minutes ago without answering: taken over, and acted
     // on afresh (a no-op here, the writer being paused already).
     let (status, _) = pause(&replica, &targets[1].id, &[("idempotency-key", "c".into())]).await;
     assert_eq!(status, 200);
@@ -268,7 +268,7 @@ async fn a_key_another_replica_is_still_answering_gets_that_answer_once_given() 
         &mut conn,
         "d",
         &same_request,
-        t0().timestamp_millis() - 61_000,
+        t0().timestamp_millis() - 121_000,
     );
     let (status, body) = pause(&replica, &targets[1].id, &[("idempotency-key", "d".into())]).await;
     assert_eq!(status, 200, "{body}");

@@ -4,7 +4,7 @@
 //! (method, path, If-Match or body) is 422 `idempotency_key_reused`. Requests with the same
 //! key that arrive together are answered one after the other, so only the first acts — on
 //! several replicas too: the first claims the key in the shared database, and the others wait
-//! for its answer (a claim whose replica died answering is taken over after a minute).
+//! for its answer (a claim whose replica died answering is taken over after two minutes).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -36,8 +36,9 @@ pub const KEY_MAX_CHARS: usize = 128;
 
 /// A request with a key still unanswered this long after it began is taken as abandoned (the
 /// replica answering it died): the next request with the key is answered afresh. Far above the
-/// longest a request takes (the database's and OMS's timeouts).
-const ABANDONED_AFTER: Duration = Duration::seconds(60);
+/// longest a request takes: a start or pause on OMS waits at most 45 s for its turn and makes
+/// at most 4 calls of 10 s; the database's calls take 3 s at most.
+const ABANDONED_AFTER: Duration = Duration::minutes(2);
 
 /// How long a request waits for the answer to one with the same key that another replica
 /// is answering, looking every [`ANSWERING_POLL`].

@@ -162,12 +162,37 @@ pub(crate) fn settle_loaded<E>(
 }
 
 /// How many migrations a schema at version `found` needs to reach `known`: an error for a
-/// newer one.
+/// newer one, or a version no jwctl writes (below 0).
 pub(crate) fn migrations_due(found: i64, known: i64) -> Result<usize, StoreError> {
     if found > known {
         return Err(StoreError::SchemaTooNew { found, known });
     }
+    if found < 0 {
+        return Err(StoreError::Invalid(format!(
+            "its schema_version is {found}, which no jwctl writes"
+        )));
+    }
     Ok(usize::try_from(known - found).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod migrations_due_tests {
+    use super::*;
+
+    #[test]
+    fn a_version_below_zero_or_above_the_known_one_is_refused() {
+        assert_eq!(migrations_due(0, 3).ok(), Some(3));
+        assert_eq!(migrations_due(3, 3).ok(), Some(0));
+        assert!(matches!(
+            migrations_due(4, 3),
+            Err(StoreError::SchemaTooNew { .. })
+        ));
+        let refused = migrations_due(-1, 3).err().map(|e| e.to_string());
+        assert!(
+            refused.as_deref().is_some_and(|e| e.contains("-1")),
+            "{refused:?}"
+        );
+    }
 }
 
 /// A replica (a `jwctl serve` process) as the lease on the lead records it.

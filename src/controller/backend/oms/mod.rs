@@ -263,10 +263,15 @@ impl Oms {
         }
     }
 
-    /// Applies `request` in this replica's turn among all replicas.
+    /// Applies `request` in this replica's turn among all replicas, waiting for it at most
+    /// [`Oms::turn_wait`].
     async fn apply_now(self: Arc<Self>, request: OperationRequest) -> Result<Writer, ApiError> {
-        let _one_at_a_time = self.mutations.lock().await;
-        let turn = self.take_turn().await?;
+        let wait = self.turn_wait();
+        let asked = std::time::Instant::now();
+        let Ok(_one_at_a_time) = tokio::time::timeout(wait, self.mutations.lock()).await else {
+            return Err(self.busy(wait));
+        };
+        let turn = self.take_turn(wait.saturating_sub(asked.elapsed())).await?;
         let applied = self.apply_in_turn(request).await;
         sharing::end_turn(turn);
         applied
@@ -475,6 +480,9 @@ impl Backend for Oms {
             for task in std::mem::take(&mut *lock(&self.tasks)) {
                 task.abort();
             }
+            // Operations still under way (their clients may have hung up) are answered and
+            // audited before the store goes.
+            let _drained = self.mutations.lock().await;
             drop(lock(&self.store).take());
         })
     }

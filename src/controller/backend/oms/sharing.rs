@@ -134,14 +134,35 @@ impl Oms {
         last
     }
 
-    /// Waits for this replica's turn to operate on OMS among all replicas (none is needed
-    /// with a store of its own), up to as long as another's operation may take.
-    pub(super) async fn take_turn(self: &Arc<Self>) -> Result<Option<HeldLock>, ApiError> {
+    /// How long an operation waits for its turn at most: as long as another one may take.
+    pub(super) fn turn_wait(&self) -> Duration {
+        self.config.timeout * CALLS_PER_OPERATION + Duration::from_secs(5)
+    }
+
+    /// The answer to an operation that waited [`Oms::turn_wait`] in vain.
+    pub(super) fn busy(&self, waited: Duration) -> ApiError {
+        ApiError::new(
+            ErrorCode::OmsTimeout,
+            format!(
+                "another operation on OMS (through this replica or another) has been going on \
+                 for over {} s (each call to OMS may take up to {} s); nothing was sent: try \
+                 again",
+                waited.as_secs(),
+                self.config.timeout.as_secs()
+            ),
+        )
+    }
+
+    /// Waits up to `wait` for this replica's turn to operate on OMS among all replicas (none
+    /// is needed with a store of its own).
+    pub(super) async fn take_turn(
+        self: &Arc<Self>,
+        wait: Duration,
+    ) -> Result<Option<HeldLock>, ApiError> {
         if !self.shared {
             return Ok(None);
         }
         const FAILED: &str = "taking the turn to operate on OMS failed";
-        let wait = self.config.timeout * CALLS_PER_OPERATION + Duration::from_secs(5);
         let this = Arc::clone(self);
         blocking(FAILED, move || {
             let store = lock(&this.store).clone().ok_or_else(super::shutting_down)?;
@@ -150,15 +171,7 @@ impl Oms {
             };
             match shared.hold_lock(OPERATIONS_LOCK, wait) {
                 Ok(Some(held)) => Ok(Some(held)),
-                Ok(None) => Err(ApiError::new(
-                    ErrorCode::OmsTimeout,
-                    format!(
-                        "another replica has been operating on OMS for over {} s (each call to \
-                         OMS may take up to {} s); nothing was sent: try again",
-                        wait.as_secs(),
-                        this.config.timeout.as_secs()
-                    ),
-                )),
+                Ok(None) => Err(this.busy(this.turn_wait())),
                 Err(error) => Err(ApiError::store(FAILED, &error)),
             }
         })

@@ -3,11 +3,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use mysql::prelude::Queryable;
 use mysql::{AccessMode, Conn, Params, Row, TxOpts, Value};
 
-use super::{col, from_ms, queries};
+use super::{col, from_ms, queries, release_lock, take_lock};
 use crate::controller::fleet::{Slot, StoreModel, WriterIdentity, WriterState};
 use crate::controller::store::{Decision, LoggedChange, SavedCheckpoint, StoreError};
 use crate::domain::{Project, SharedStr, UnknownKind, UnknownStatus, WriterStatus, interning};
@@ -15,7 +16,7 @@ use crate::domain::{Project, SharedStr, UnknownKind, UnknownStatus, WriterStatus
 /// Writers inserted by one statement while a fleet is seeded.
 const SEED_ROWS: usize = 500;
 /// How long a replica waits for another one storing a demo fleet, in seconds.
-const SEED_LOCK_WAIT_SECS: u32 = 120;
+const SEED_LOCK_WAIT_SECS: u64 = 120;
 
 /// Whether no writer is stored yet.
 pub(super) fn is_empty(conn: &mut Conn) -> Result<bool, StoreError> {
@@ -28,18 +29,13 @@ pub(super) fn is_empty(conn: &mut Conn) -> Result<bool, StoreError> {
 /// seeding together take turns through a named lock.
 pub(super) fn seed(
     conn: &mut Conn,
+    lock_name: &str,
     stores: &[StoreModel],
     writers: &[Slot],
     abandon: &AtomicBool,
 ) -> Result<bool, StoreError> {
-    let locked: Option<Row> =
-        conn.exec_first("SELECT GET_LOCK('jwctl_seed', ?)", (SEED_LOCK_WAIT_SECS,))?;
-    if locked
-        .map(|row| col::<Option<i64>>(&row, 0))
-        .transpose()?
-        .flatten()
-        != Some(1)
-    {
+    let wait = Duration::from_secs(SEED_LOCK_WAIT_SECS);
+    if !take_lock(conn, lock_name, wait)? {
         return Err(StoreError::Invalid(format!(
             "another replica has been storing a demo fleet for over {SEED_LOCK_WAIT_SECS} s"
         )));
@@ -48,7 +44,7 @@ pub(super) fn seed(
         Ok(true) => seed_in_one_transaction(conn, stores, writers, abandon).map(|()| true),
         other => other.map(|_| false),
     };
-    conn.query_drop("SELECT RELEASE_LOCK('jwctl_seed')")?;
+    release_lock(conn, lock_name)?;
     seeded
 }
 

@@ -17,7 +17,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use mysql::prelude::FromValue;
+use mysql::prelude::{FromValue, Queryable};
 use mysql::{Conn, OptsBuilder, Row, SslOpts};
 
 use super::{
@@ -142,7 +142,8 @@ impl MysqlTarget {
                 .is_ok_and(|ip| ip.is_loopback())
     }
 
-    fn connect(&self) -> Result<Conn, StoreError> {
+    /// A connection whose reads and writes each give up after `io_timeout`.
+    fn connect(&self, io_timeout: Duration) -> Result<Conn, StoreError> {
         let options =
             OptsBuilder::new()
                 .ip_or_hostname(Some(self.host.clone()))
@@ -152,8 +153,8 @@ impl MysqlTarget {
                 .db_name(Some(self.database.clone()))
                 .prefer_socket(false)
                 .tcp_connect_timeout(Some(CONNECT_TIMEOUT))
-                .read_timeout(Some(IO_TIMEOUT))
-                .write_timeout(Some(IO_TIMEOUT))
+                .read_timeout(Some(io_timeout))
+                .write_timeout(Some(io_timeout))
                 .ssl_opts(self.ca_file.as_ref().map(|ca| {
                     SslOpts::default().with_root_cert_path(Some(Cow::Owned(ca.clone())))
                 }));
@@ -165,9 +166,56 @@ impl MysqlTarget {
 /// waiting out its own timeout (a request would otherwise wait for the calls before it).
 const ASK_AGAIN_AFTER: Duration = Duration::from_secs(1);
 
-/// A connection for one purpose: opened when needed, dropped after any error.
-#[derive(Default)]
-struct Connection(Mutex<Option<Conn>>);
+/// A connection for one purpose: opened when needed (each read or write then giving up after
+/// its `io_timeout`), dropped after any error.
+struct Connection {
+    conn: Mutex<Option<Conn>>,
+    io_timeout: Duration,
+}
+
+impl Connection {
+    fn new(io_timeout: Duration) -> Connection {
+        Connection {
+            conn: Mutex::new(None),
+            io_timeout,
+        }
+    }
+}
+
+/// How long one read or write may take while a replica starts: creating or migrating the
+/// schema (an `ALTER TABLE` of a large table) and storing a demo fleet (its commit) take
+/// longer than a request's calls may, and nothing is served meanwhile.
+const SETUP_IO_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The name of the database lock `what` for the database `database`: such locks are the whole
+/// server's, so two deployments on one server must not share them. At most 64 characters.
+fn lock_name(database: &str, what: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(database.as_bytes());
+    let short: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("jwctl.{short}.{what}")
+}
+
+/// Takes the database lock `name` on `conn`, trying for a second at a time (each try answers
+/// well within the connection's read timeout) until `wait` has passed; whether it was taken.
+fn take_lock(conn: &mut Conn, name: &str, wait: Duration) -> Result<bool, StoreError> {
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        let taken: Option<Option<i64>> = conn.exec_first("SELECT GET_LOCK(?, 1)", (name,))?;
+        if taken.flatten() == Some(1) {
+            return Ok(true);
+        }
+        if std::time::Instant::now() >= deadline {
+            return Ok(false);
+        }
+    }
+}
+
+/// Gives the database lock `name` held on `conn` back.
+fn release_lock(conn: &mut Conn, name: &str) -> Result<(), StoreError> {
+    conn.exec_drop("SELECT RELEASE_LOCK(?)", (name,))?;
+    Ok(())
+}
 
 /// The database not answering.
 struct Silence {
@@ -181,6 +229,8 @@ struct Silence {
 /// The state in a MySQL-protocol database.
 pub struct MysqlStore {
     target: MysqlTarget,
+    /// Storing a demo fleet: patient, as while the schema is prepared.
+    setup: Connection,
     writes: Connection,
     reads: Connection,
     revisions: Connection,
@@ -206,20 +256,21 @@ impl MysqlStore {
     /// Connects to `target` and creates the schema or brings it up to date; `clock` times how
     /// long the database has not answered.
     pub fn open(target: MysqlTarget, clock: SharedClock) -> Result<MysqlStore, StoreError> {
-        let mut conn = target.connect()?;
-        schema::prepare(&mut conn)?;
+        let mut conn = target.connect(SETUP_IO_TIMEOUT)?;
+        schema::prepare(&mut conn, &target.database)?;
         let store = MysqlStore {
             target,
-            writes: Connection::default(),
-            reads: Connection::default(),
-            revisions: Connection::default(),
-            answers: Connection::default(),
-            lease: Connection::default(),
-            log: Connection::default(),
+            setup: Connection::new(SETUP_IO_TIMEOUT),
+            writes: Connection::new(IO_TIMEOUT),
+            reads: Connection::new(IO_TIMEOUT),
+            revisions: Connection::new(IO_TIMEOUT),
+            answers: Connection::new(IO_TIMEOUT),
+            lease: Connection::new(IO_TIMEOUT),
+            log: Connection::new(IO_TIMEOUT),
             silence: Mutex::new(None),
             clock,
         };
-        *lock(&store.writes.0) = Some(conn);
+        *lock(&store.setup.conn) = Some(conn);
         Ok(store)
     }
 
@@ -235,10 +286,13 @@ impl MysqlStore {
         {
             return Err(self.unanswered(silence.detail.clone()));
         }
-        let mut held = lock(&slot.0);
+        let mut held = lock(&slot.conn);
         let mut conn = match held.take() {
             Some(conn) => conn,
-            None => self.target.connect().map_err(|e| self.unavailable(e))?,
+            None => self
+                .target
+                .connect(slot.io_timeout)
+                .map_err(|e| self.unavailable(e))?,
         };
         let result = work(&mut conn).map_err(|e| self.unavailable(e));
         if result.is_ok() {
@@ -334,11 +388,15 @@ impl Shared for MysqlStore {
 
     fn hold_lock(&self, name: &str, wait: Duration) -> Result<Option<HeldLock>, StoreError> {
         // A connection of its own, which holds the lock until it closes.
-        let held = Connection::default();
-        let taken = self.with(&held, |conn| oms::take_lock(conn, name, wait))?;
-        Ok(lock(&held.0).take().filter(|_| taken).map(|conn| HeldLock {
-            _connection: Box::new(conn),
-        }))
+        let held = Connection::new(IO_TIMEOUT);
+        let name = lock_name(&self.target.database, name);
+        let taken = self.with(&held, |conn| take_lock(conn, &name, wait))?;
+        Ok(lock(&held.conn)
+            .take()
+            .filter(|_| taken)
+            .map(|conn| HeldLock {
+                _connection: Box::new(conn),
+            }))
     }
 }
 
@@ -361,8 +419,9 @@ impl StateStore for MysqlStore {
         writers: &[Slot],
         abandon: &AtomicBool,
     ) -> Result<bool, StoreError> {
-        self.with(&self.writes, |conn| {
-            fleet::seed(conn, stores, writers, abandon)
+        let name = lock_name(&self.target.database, "seed");
+        self.with(&self.setup, |conn| {
+            fleet::seed(conn, &name, stores, writers, abandon)
         })
     }
 

@@ -1,8 +1,6 @@
 //! What replicas serving one OMS share in a MySQL-protocol database: the projects as last
 //! described (`oms_projects`, numbered by the `meta` row `oms_revision` so followers read
-//! only what changed), when OMS was last polled (`oms_polled`), and named locks.
-
-use std::time::{Duration, Instant};
+//! only what changed), and when OMS was last polled (`oms_polled`).
 
 use chrono::{DateTime, Utc};
 use mysql::prelude::Queryable;
@@ -73,19 +71,4 @@ pub(super) fn projects_since(conn: &mut Conn, after: u64) -> Result<OmsProjects,
         conn.query_first("SELECT value FROM meta WHERE `key` = 'oms_polled'")?;
     let polled = polled.filter(|&ms| ms > 0).map(from_ms).transpose()?;
     Ok(OmsProjects { projects, polled })
-}
-
-/// Takes the named lock `name` on `conn`, trying for a second at a time (each try answers
-/// well within the connection's read timeout) until `wait` has passed; whether it was taken.
-pub(super) fn take_lock(conn: &mut Conn, name: &str, wait: Duration) -> Result<bool, StoreError> {
-    let deadline = Instant::now() + wait;
-    loop {
-        let taken: Option<Option<i64>> = conn.exec_first("SELECT GET_LOCK(?, 1)", (name,))?;
-        if taken.flatten() == Some(1) {
-            return Ok(true);
-        }
-        if Instant::now() >= deadline {
-            return Ok(false);
-        }
-    }
 }

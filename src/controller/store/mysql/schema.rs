@@ -2,10 +2,12 @@
 //! `schema_version`). DDL commits on its own there, so replicas starting together take turns
 //! through a named lock instead of a transaction.
 
+use std::time::Duration;
+
 use mysql::prelude::Queryable;
 use mysql::{Conn, Row};
 
-use super::col;
+use super::{col, lock_name, release_lock, take_lock};
 use crate::controller::store::{StoreError, migrations_due};
 
 /// The schema version this jwctl reads and writes.
@@ -102,30 +104,30 @@ const V2: &[&str] = &[
     ) {options}",
 ];
 
-/// Several replicas serving one OMS: the projects as last described, for every replica.
-const V3: &[&str] = &["CREATE TABLE IF NOT EXISTS oms_projects (
+/// Several replicas serving one OMS: the projects as last described, for every replica; and
+/// the idempotency keys by age, for forgetting old ones without reading them all.
+const V3: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS oms_projects (
         id       VARCHAR(255) PRIMARY KEY,
         revision BIGINT NOT NULL,
         writers  LONGBLOB NOT NULL,
         failed   TEXT NULL,
         INDEX oms_projects_by_revision (revision)
-    ) {options}"];
+    ) {options}",
+    "ALTER TABLE idempotency ADD INDEX idempotency_by_age (at_ms)",
+];
 
-/// Brings the schema to [`SCHEMA_VERSION`]; one of a newer version is refused unchanged.
-pub(super) fn prepare(conn: &mut Conn) -> Result<(), StoreError> {
+/// Brings the schema of `database` to [`SCHEMA_VERSION`]; one of a newer version is refused
+/// unchanged.
+pub(super) fn prepare(conn: &mut Conn, database: &str) -> Result<(), StoreError> {
     conn.query_drop(format!(
         "CREATE TABLE IF NOT EXISTS meta (
             `key` VARCHAR(64) PRIMARY KEY,
             value BIGINT NOT NULL
         ) {TABLE_OPTIONS}"
     ))?;
-    let locked: Option<Row> =
-        conn.exec_first("SELECT GET_LOCK('jwctl_schema', ?)", (LOCK_WAIT_SECS,))?;
-    let locked: Option<i64> = match locked {
-        Some(row) => col(&row, 0)?,
-        None => None,
-    };
-    if locked != Some(1) {
+    let name = lock_name(database, "schema");
+    if !take_lock(conn, &name, Duration::from_secs(LOCK_WAIT_SECS.into()))? {
         return Err(StoreError::SchemaBusy {
             secs: LOCK_WAIT_SECS,
         });
@@ -140,7 +142,7 @@ pub(super) fn prepare(conn: &mut Conn) -> Result<(), StoreError> {
         )?;
         Ok(())
     });
-    conn.query_drop("SELECT RELEASE_LOCK('jwctl_schema')")?;
+    release_lock(conn, &name)?;
     prepared
 }
 
