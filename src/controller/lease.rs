@@ -3,7 +3,9 @@
 //! from its start and nothing is claimed. In a shared database every replica tries every
 //! second to take or renew a lease of [`LEASE_MS`] there: the one holding it leads, and when
 //! it dies another takes it within a lease and a second. A leader that cannot renew stops
-//! leading before its lease can run out, so two never lead at once. Each try also tells the
+//! leading before its lease can run out — counted from before each claim, and without waiting
+//! for a database that does not answer — so two never lead at once while the machines' clocks
+//! run at the same rate. Each try also tells the
 //! database this replica is alive, for `GET /v1/deployment`.
 
 use std::sync::Arc;
@@ -47,6 +49,7 @@ pub(crate) async fn follow(
             task: None,
         });
     }
+    let first_asked = Instant::now();
     let first = {
         let (store, me) = (store.clone(), me.clone());
         tokio::task::spawn_blocking(move || try_lead(&*store, &me))
@@ -56,7 +59,7 @@ pub(crate) async fn follow(
     };
     let (leads, leading) = watch::channel(first.is_none());
     let task = tokio::spawn(async move {
-        let mut renewed = Instant::now();
+        let mut renewed = first_asked;
         let mut renewals = tokio::time::interval(RENEW_EVERY);
         renewals.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -65,10 +68,31 @@ pub(crate) async fn follow(
                 _ = stopping.wait_for(|stop| *stop) => break,
             }
             let (store, replica) = (store.clone(), me.clone());
-            let tried = tokio::task::spawn_blocking(move || try_lead(&*store, &replica)).await;
+            // The lease is counted from before the claim, which the database times later.
+            let asked = Instant::now();
+            let mut attempt = tokio::task::spawn_blocking(move || try_lead(&*store, &replica));
+            let tried = if *leads.borrow() {
+                // A leader does not outlive its lease waiting for the database's answer.
+                let give_up = tokio::time::Instant::from_std(renewed + GIVE_UP_AFTER);
+                tokio::select! {
+                    tried = &mut attempt => tried,
+                    _ = tokio::time::sleep_until(give_up) => {
+                        tracing::error!(
+                            "this replica stops leading: the database has not answered the \
+                             renewal of its lease for {} ms",
+                            renewed.elapsed().as_millis()
+                        );
+                        me.set_leading(false);
+                        leads.send_replace(false);
+                        attempt.await
+                    }
+                }
+            } else {
+                attempt.await
+            };
             match tried {
                 Ok(Ok(None)) => {
-                    renewed = Instant::now();
+                    renewed = asked;
                     if !*leads.borrow() {
                         tracing::info!("this replica leads now");
                         leads.send_replace(true);
