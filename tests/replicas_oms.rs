@@ -224,6 +224,69 @@ impl Drop for OmsReplica {
 /// A replica killed (SIGKILL) while OMS has not yet answered the pause it sent: the audit
 /// log, read through another replica, holds the pause as sent and unanswered, and the pause
 /// can be sent again through the other replica at once.
+/// A pause through a follower while the leader's poll is under way, having described the
+/// writer's project before the pause: neither the leader nor the follower shows the writer
+/// running again when that poll ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_leaders_poll_under_way_does_not_undo_a_pause_through_a_follower() {
+    let Some(db) = MariaDb::start() else { return };
+    let database = db.database("jw_oms_poll_race");
+    let oms = OmsStandin::start(2, &["cn-hangzhou"]).await;
+    let projects = oms.projects();
+    let (ours, slow) = (projects[0].clone(), projects[1].clone());
+    let (leader, _d1) = replica(&db, &database, &oms, Duration::from_millis(200)).await;
+    let (follower, _d2) = replica(&db, &database, &oms, Duration::from_secs(3_600)).await;
+    let (writer, _) = writer_when(
+        &follower,
+        &ours.incr[0].name,
+        Duration::from_secs(10),
+        |w| w.status == WriterStatus::Running,
+    )
+    .await;
+    // From now on every poll describes both projects at once and waits for the slow one.
+    oms.slow_describe(&slow.id, Duration::from_millis(1_500));
+    let describes_of = |project: &str| {
+        oms.calls_to("DescribeProjectComponents")
+            .iter()
+            .filter(|c| c.body.get("id").and_then(|id| id.as_str()) == Some(project))
+            .count()
+    };
+    let (seen, slow_seen) = (describes_of(&ours.id), describes_of(&slow.id));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while describes_of(&ours.id) == seen || describes_of(&slow.id) == slow_seen {
+        assert!(Instant::now() < deadline, "no poll began");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let slow_asked = describes_of(&slow.id);
+    let paused = client(&follower)
+        .pause(&writer.id, Some(writer.version))
+        .await
+        .unwrap();
+    assert_eq!(paused.status, WriterStatus::Stopped);
+    writer_when(&leader, &writer.id, Duration::from_secs(1), |w| {
+        w.status == WriterStatus::Stopped
+    })
+    .await;
+    // Until the poll after the one under way has ended and the follower has read it, both
+    // show the writer stopped.
+    let (on_leader, on_follower) = (client(&leader), client(&follower));
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while describes_of(&slow.id) < slow_asked + 2 {
+        for (replica, on) in [("leader", &on_leader), ("follower", &on_follower)] {
+            let now = on.writer(&writer.id).await.unwrap();
+            assert_eq!(
+                now.status,
+                WriterStatus::Stopped,
+                "the {replica} shows what a poll that began before the pause saw"
+            );
+        }
+        assert!(Instant::now() < deadline, "the polls never ended");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    leader.shutdown().await;
+    follower.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_pause_whose_replica_dies_before_oms_answers_is_in_the_audit_log() {
     let Some(db) = MariaDb::start() else { return };

@@ -96,6 +96,8 @@ struct Refusal {
 #[derive(Debug, Default)]
 struct Faults {
     delay: Duration,
+    /// Describes of these projects wait this long more.
+    slow_describes: Vec<(String, Duration)>,
     refusals: Vec<Refusal>,
     http_500: Vec<String>,
     drop_connections: bool,
@@ -291,6 +293,16 @@ impl OmsStandin {
         lock(&self.shared).faults.delay = delay;
     }
 
+    /// Fault: every describe of project `project` waits `delay` more before it is answered.
+    pub fn slow_describe(&self, project: &str, delay: Duration) {
+        let mut fleet = lock(&self.shared);
+        fleet.faults.slow_describes.retain(|(id, _)| id != project);
+        fleet
+            .faults
+            .slow_describes
+            .push((project.to_string(), delay));
+    }
+
     /// Fault: `target` (an Action, or `stop` / `resume`) answers `success: false` (CM:
     /// `isSuccess: false`) with these words; only for project `project` when given.
     pub fn refuse(
@@ -400,8 +412,17 @@ fn basic(user: &str, password: &str) -> String {
 async fn before(shared: &Shared, call: Call) {
     let delay = {
         let mut fleet = lock(shared);
+        let slow = match call.body.get("id").and_then(Value::as_str) {
+            Some(project) if call.target == "DescribeProjectComponents" => fleet
+                .faults
+                .slow_describes
+                .iter()
+                .find(|(id, _)| id == project)
+                .map_or(Duration::ZERO, |(_, delay)| *delay),
+            _ => Duration::ZERO,
+        };
         fleet.calls.push(call);
-        fleet.faults.delay
+        fleet.faults.delay + slow
     };
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;

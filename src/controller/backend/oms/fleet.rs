@@ -22,16 +22,54 @@ pub(super) struct OmsFleet {
     index: HashMap<String, usize>,
     pub regions: Vec<String>,
     pub last_poll: Option<DateTime<Utc>>,
+    /// How many projects were taken in one at a time (described after an operation here,
+    /// or stored by another replica).
+    described_alone: u64,
+    /// The projects taken in one at a time since the last poll was, with the count then: a
+    /// poll that began before must not put back what it saw of them.
+    fresher_than_poll: HashMap<String, u64>,
 }
 
 impl OmsFleet {
-    /// Takes in the writers of `projects` (described now) and the projects that failed; the
-    /// others keep what was seen of them.
+    /// Where the fleet stands before a poll: give it to [`OmsFleet::update_polled`].
+    pub(super) fn poll_begins(&self) -> u64 {
+        self.described_alone
+    }
+
+    /// Takes in what a poll that began at `began` (from [`OmsFleet::poll_begins`]) described,
+    /// except the projects taken in one at a time since: those are fresher.
+    pub(super) fn update_polled(
+        &mut self,
+        mut described: BTreeMap<String, Vec<Writer>>,
+        mut failed: Vec<(String, String)>,
+        began: u64,
+    ) {
+        let fresher = std::mem::take(&mut self.fresher_than_poll);
+        let stale = |project: &String| fresher.get(project).is_some_and(|&at| at > began);
+        described.retain(|project, _| !stale(project));
+        failed.retain(|(project, _)| !stale(project));
+        self.take(described, failed);
+    }
+
+    /// Takes in the writers of `projects` (described now) and the projects that failed,
+    /// fresher than any poll under way; the others keep what was seen of them.
     pub(super) fn update(
         &mut self,
         described: BTreeMap<String, Vec<Writer>>,
         failed: Vec<(String, String)>,
     ) {
+        for project in described
+            .keys()
+            .chain(failed.iter().map(|(project, _)| project))
+        {
+            self.described_alone += 1;
+            self.fresher_than_poll
+                .insert(project.clone(), self.described_alone);
+        }
+        self.take(described, failed);
+    }
+
+    fn take(&mut self, described: BTreeMap<String, Vec<Writer>>, failed: Vec<(String, String)>) {
         for (project, writers) in described {
             self.failed.remove(&project);
             self.by_project.insert(project, writers);

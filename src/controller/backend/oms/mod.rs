@@ -42,6 +42,8 @@ pub(crate) struct Oms {
     shared: bool,
     /// What this replica last stored or read of each project for the others, by digest.
     stored: Mutex<HashMap<String, u64>>,
+    /// The last revision of the projects stored by the replicas read.
+    followed: std::sync::atomic::AtomicU64,
     /// True while this replica leads: only the leader polls.
     leading: watch::Receiver<bool>,
     /// One start or pause at a time: judge, send, describe again.
@@ -75,7 +77,7 @@ impl Oms {
         let client = OmsClient::new(&config)?;
         let first = poll_fleet(&client, &config).await?;
         let mut fleet = OmsFleet::default();
-        fleet.update(by_project(first.writers), first.failed);
+        fleet.update_polled(by_project(first.writers), first.failed, 0);
         fleet.last_poll = Some(clock.now());
         tracing::info!(
             projects = first.projects,
@@ -92,6 +94,7 @@ impl Oms {
             shared: store.shared().is_some(),
             store: Mutex::new(Some(store)),
             stored: Mutex::new(HashMap::new()),
+            followed: std::sync::atomic::AtomicU64::new(0),
             leading,
             mutations: tokio::sync::Mutex::new(()),
             tasks: Mutex::new(Vec::new()),
@@ -116,12 +119,15 @@ impl Oms {
 
     /// One poll of the whole fleet into memory, stored for the other replicas.
     async fn poll(&self) {
+        let began = lock(&self.fleet).poll_begins();
         match poll_fleet(&self.client, &self.config).await {
             Ok(result) => {
+                // What other replicas described while the poll was under way is fresher.
+                self.catch_up().await;
                 let now = self.clock.now();
                 let projects = {
                     let mut fleet = lock(&self.fleet);
-                    fleet.update(by_project(result.writers), result.failed);
+                    fleet.update_polled(by_project(result.writers), result.failed, began);
                     fleet.last_poll = Some(now);
                     fleet.project_ids()
                 };

@@ -6,6 +6,7 @@
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -76,6 +77,17 @@ impl Oms {
             "storing OMS's writers for the other replicas failed; they show them as before \
              until the next poll is stored"
         );
+    }
+
+    /// Takes in the projects stored since it last read them that differ from what this
+    /// replica has (none with a store of its own).
+    pub(super) async fn catch_up(&self) {
+        if !self.shared {
+            return;
+        }
+        let after = self.followed.load(Ordering::Acquire);
+        let last = self.take_in_stored(after).await;
+        self.followed.fetch_max(last, Ordering::AcqRel);
     }
 
     /// Takes in the projects stored after `after` that differ from what this replica has;
@@ -188,7 +200,6 @@ pub(super) fn end_turn(turn: Option<HeldLock>) {
 
 /// Reads what the other replicas stored every [`FOLLOW_EVERY`] until `stopping`.
 pub(super) async fn follow(oms: Weak<Oms>, mut stopping: watch::Receiver<bool>) {
-    let mut after = 0;
     let mut ticks = tokio::time::interval(FOLLOW_EVERY);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -199,6 +210,6 @@ pub(super) async fn follow(oms: Weak<Oms>, mut stopping: watch::Receiver<bool>) 
         let Some(oms) = oms.upgrade() else {
             return;
         };
-        after = oms.take_in_stored(after).await;
+        oms.catch_up().await;
     }
 }
