@@ -270,7 +270,7 @@ def main():
     parser.add_argument("--writers", type=int, default=10000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--kills", type=int, default=10)
+    parser.add_argument("--kills", type=int, default=10, help="0 skips the failover")
     parser.add_argument("--bin")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -313,8 +313,9 @@ def main():
         first.stop()
         second.stop()
 
-        log(f"failover over {args.kills} leader kills")
-        report["failover"] = failover(binary, tmp, db, token, token_file, args.kills)
+        if args.kills > 0:
+            log(f"failover over {args.kills} leader kills")
+            report["failover"] = failover(binary, tmp, db, token, token_file, args.kills)
     except KeyboardInterrupt:
         log("interrupted")
     finally:
