@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::RecvTimeoutError;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 /// `jwctl serve` on 127.0.0.1:0 with a demo fleet of 10 in the database `url`, `data` its data
@@ -48,7 +48,12 @@ pub enum Started {
 }
 
 /// Reads `child`'s stderr until it listens or stops (a 30 s deadline).
-pub fn started(mut child: Child) -> Started {
+pub fn started(child: Child) -> Started {
+    started_saying(child).0
+}
+
+/// [`started`], and what `child` says on stderr after that, line by line.
+pub fn started_saying(mut child: Child) -> (Started, Receiver<String>) {
     let stderr = child.stderr.take().unwrap();
     let (lines_tx, lines) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -62,14 +67,15 @@ pub fn started(mut child: Child) -> Started {
         match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
             Ok(line) => {
                 if let Some(url) = line.split("jwctl controller listening on ").nth(1) {
-                    return Started::Listening(child, url.trim().to_string(), seen);
+                    let url = url.trim().to_string();
+                    return (Started::Listening(child, url, seen), lines);
                 }
                 seen.push_str(&line);
                 seen.push('\n');
             }
             Err(RecvTimeoutError::Disconnected) => {
                 let status = child.wait().unwrap();
-                return Started::Stopped(status.success(), seen);
+                return (Started::Stopped(status.success(), seen), lines);
             }
             Err(RecvTimeoutError::Timeout) => {
                 let _ = child.kill();
