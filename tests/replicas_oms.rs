@@ -337,3 +337,59 @@ async fn a_pause_whose_replica_dies_before_oms_answers_is_in_the_audit_log() {
     let results: Vec<&str> = audit.iter().map(|e| e.result.as_str()).collect();
     assert_eq!(results, ["ok", "unanswered"], "{audit:?}");
 }
+
+/// An answer the database could not take when it was given (it froze while OMS was being
+/// asked) is kept once the database answers again, so the request sent again with its
+/// Idempotency-Key gets it, without OMS being asked again and without waiting in vain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_answer_the_database_missed_is_kept_once_it_is_back() {
+    let Some(db) = MariaDb::start() else { return };
+    let database = db.database("jw_kept_later");
+    let oms = OmsStandin::start(2, &["cn-hangzhou"]).await;
+    let (only, _dir) = replica(&db, &database, &oms, Duration::from_secs(3_600)).await;
+    let writer = client(&only)
+        .writer(&oms.projects()[0].incr[0].name)
+        .await
+        .unwrap();
+    let pause = {
+        let (http, url) = (reqwest::Client::new(), only.url());
+        move || {
+            http.post(format!("{url}/v1/writers/{}/pause", writer.id))
+                .bearer_auth(TOKEN)
+                .header("Idempotency-Key", "kept-later")
+                .send()
+        }
+    };
+    oms.set_delay(Duration::from_millis(500));
+    let first = tokio::spawn(pause());
+    // Once OMS is asked to stop it, its audit entry is in the database and its answer is not.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while oms.calls_to("stop").is_empty() {
+        assert!(Instant::now() < deadline, "OMS was never asked to stop it");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    db.freeze();
+    let answered = first.await.unwrap().unwrap();
+    db.thaw();
+    oms.set_delay(Duration::ZERO);
+    assert_eq!(answered.status().as_u16(), 200);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let again = loop {
+        let again = pause().await.unwrap();
+        if again.status().as_u16() != 503 {
+            break again;
+        }
+        assert!(Instant::now() < deadline, "the database never came back");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let replayed = again.headers().contains_key("idempotent-replayed");
+    let status = again.status().as_u16();
+    assert_eq!(
+        (status, replayed),
+        (200, true),
+        "{}",
+        again.text().await.unwrap()
+    );
+    assert_eq!(oms.calls_to("stop").len(), 1);
+    only.shutdown().await;
+}

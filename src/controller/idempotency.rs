@@ -4,7 +4,8 @@
 //! (method, path, If-Match or body) is 422 `idempotency_key_reused`. Requests with the same
 //! key that arrive together are answered one after the other, so only the first acts — on
 //! several replicas too: the first claims the key in the shared database, and the others wait
-//! for its answer (a claim whose replica died answering is taken over after two minutes).
+//! for its answer (a claim whose replica died answering is taken over after two minutes; an
+//! answer the database did not take is tried again until well before then).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -44,6 +45,12 @@ const ABANDONED_AFTER: Duration = Duration::minutes(2);
 /// is answering, looking every [`ANSWERING_POLL`].
 const ANSWERING_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 const ANSWERING_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// An answer the database did not take (it did not answer) is tried again every
+/// [`KEEP_AGAIN_EVERY`] until this long after its request began: well before the key is taken
+/// as abandoned ([`ABANDONED_AFTER`]), so it never overwrites a later request's claim.
+const KEEP_TRYING_FOR: std::time::Duration = std::time::Duration::from_secs(90);
+const KEEP_AGAIN_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Held while a request with one (identity, key) is being answered.
 type KeyLock = Arc<tokio::sync::Mutex<()>>;
@@ -263,6 +270,7 @@ async fn answer_and_keep(
     request: Request,
     next: Next,
 ) -> Response {
+    let began = std::time::Instant::now();
     let response = next.run(request).await;
     let (parts, body) = response.into_parts();
     let body: Bytes = match axum::body::to_bytes(body, usize::MAX).await {
@@ -282,13 +290,73 @@ async fn answer_and_keep(
             .map(str::to_string),
         body: body.to_vec(),
     };
-    let saved = blocking("keeping an idempotency record failed", move || {
-        store.keep(&identity, &key, &kept).map_err(storage_error)
-    })
-    .await;
-    if let Err(error) = saved {
-        // The operation was done; only its replay is lost. Say so in the log, answer as done.
-        tracing::error!("{}", error.message);
+    let kept = Kept {
+        store,
+        identity,
+        key,
+        answer: kept,
+    };
+    if let Err(error) = kept.keep().await {
+        // Done, and answered as done: what the database missed is kept once it answers.
+        tracing::warn!(
+            key = %kept.key,
+            "keeping the answer to an Idempotency-Key failed; trying again every {} s: {error}",
+            KEEP_AGAIN_EVERY.as_secs()
+        );
+        tokio::spawn(kept.keep_trying(began));
     }
     Response::from_parts(parts, Body::from(body))
+}
+
+/// An answer to keep for `identity`'s `key`.
+struct Kept {
+    store: Arc<IdempotencyStore>,
+    identity: String,
+    key: String,
+    answer: KeptAnswer,
+}
+
+impl Kept {
+    /// Keeps it; the error when the database did not answer, and it may be tried again. Any
+    /// other failure is logged: the operation was done, only its replay is lost.
+    async fn keep(&self) -> Result<(), StoreError> {
+        let (store, identity, key, answer) = (
+            self.store.clone(),
+            self.identity.clone(),
+            self.key.clone(),
+            self.answer.clone(),
+        );
+        let kept = blocking("keeping an idempotency record failed", move || {
+            Ok(store.keep(&identity, &key, &answer))
+        })
+        .await;
+        match kept {
+            Ok(Err(error @ StoreError::Unavailable { .. })) => return Err(error),
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::error!("{}", storage_error(error).message),
+            Err(error) => tracing::error!("{}", error.message),
+        }
+        Ok(())
+    }
+
+    /// Tries again until it is kept, or until [`KEEP_TRYING_FOR`] after `began`.
+    async fn keep_trying(self, began: std::time::Instant) {
+        loop {
+            tokio::time::sleep(KEEP_AGAIN_EVERY).await;
+            if began.elapsed() >= KEEP_TRYING_FOR {
+                tracing::error!(
+                    key = %self.key,
+                    "the answer to an Idempotency-Key could not be kept: the database did not \
+                     answer for {} s; the key is answered afresh {} s after its request began",
+                    KEEP_TRYING_FOR.as_secs(),
+                    ABANDONED_AFTER.num_seconds()
+                );
+                return;
+            }
+            if self.keep().await.is_ok() {
+                tracing::info!(key = %self.key, "the answer to an Idempotency-Key is kept now");
+                return;
+            }
+        }
+    }
 }
