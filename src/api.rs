@@ -252,7 +252,7 @@ pub struct AuditEntry {
     pub action: AuditAction,
     pub replay_from: Option<DateTime<Utc>>,
     /// `ok`, `noop`, the error code the request was refused with, or (OMS) `unanswered`:
-    /// sent to OMS, whose answer was never recorded.
+    /// sent to OMS, whose answer is not recorded (yet, when the database did not take it).
     pub result: String,
     pub message: Option<String>,
 }

@@ -340,7 +340,8 @@ async fn a_pause_whose_replica_dies_before_oms_answers_is_in_the_audit_log() {
 
 /// An answer the database could not take when it was given (it froze while OMS was being
 /// asked) is kept once the database answers again, so the request sent again with its
-/// Idempotency-Key gets it, without OMS being asked again and without waiting in vain.
+/// Idempotency-Key gets it, without OMS being asked again and without waiting in vain; and
+/// OMS's answer, which the database could not take either, reaches the audit log.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_answer_the_database_missed_is_kept_once_it_is_back() {
     let Some(db) = MariaDb::start() else { return };
@@ -351,6 +352,7 @@ async fn an_answer_the_database_missed_is_kept_once_it_is_back() {
         .writer(&oms.projects()[0].incr[0].name)
         .await
         .unwrap();
+    let writer_id = writer.id.clone();
     let pause = {
         let (http, url) = (reqwest::Client::new(), only.url());
         move || {
@@ -391,5 +393,16 @@ async fn an_answer_the_database_missed_is_kept_once_it_is_back() {
         again.text().await.unwrap()
     );
     assert_eq!(oms.calls_to("stop").len(), 1);
+    // OMS's answer, which the database could not take either, is in the audit log too.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let audit = client(&only).audit(&writer_id, 10).await.unwrap();
+        let results: Vec<&str> = audit.iter().map(|e| e.result.as_str()).collect();
+        if results == ["ok"] {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{audit:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     only.shutdown().await;
 }

@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 use super::backend::{blocking, lock};
 use super::error::ApiError;
 use super::http::BODY_LIMIT;
+use super::store::retry::{Rewrite, Written, write_or_try_again};
 use super::store::{Claim, KeptAnswer, StateStore, StoreError};
 use crate::api::{ErrorCode, Identity};
 use crate::domain::SharedClock;
@@ -46,11 +47,10 @@ const ABANDONED_AFTER: Duration = Duration::minutes(2);
 const ANSWERING_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 const ANSWERING_POLL: std::time::Duration = std::time::Duration::from_millis(100);
 
-/// An answer the database did not take (it did not answer) is tried again every
-/// [`KEEP_AGAIN_EVERY`] until this long after its request began: well before the key is taken
+/// An answer the database did not take (it did not answer) is tried again until this long
+/// after its request began: well before the key is taken
 /// as abandoned ([`ABANDONED_AFTER`]), so it never overwrites a later request's claim.
 const KEEP_TRYING_FOR: std::time::Duration = std::time::Duration::from_secs(90);
-const KEEP_AGAIN_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Held while a request with one (identity, key) is being answered.
 type KeyLock = Arc<tokio::sync::Mutex<()>>;
@@ -290,73 +290,27 @@ async fn answer_and_keep(
             .map(str::to_string),
         body: body.to_vec(),
     };
-    let kept = Kept {
-        store,
-        identity,
-        key,
-        answer: kept,
+    let until = began + KEEP_TRYING_FOR;
+    let write: Rewrite = Arc::new(move || store.keep(&identity, &key, &kept));
+    let settled = |ended: Result<(), String>| match ended {
+        Ok(()) => tracing::info!("the answer to an Idempotency-Key is kept now"),
+        Err(error) => tracing::error!(
+            "the answer to an Idempotency-Key could not be kept ({error}); the key is answered \
+             afresh {} s after its request began",
+            ABANDONED_AFTER.num_seconds()
+        ),
     };
-    if let Err(error) = kept.keep().await {
-        // Done, and answered as done: what the database missed is kept once it answers.
-        tracing::warn!(
-            key = %kept.key,
-            "keeping the answer to an Idempotency-Key failed; trying again every {} s: {error}",
-            KEEP_AGAIN_EVERY.as_secs()
-        );
-        tokio::spawn(kept.keep_trying(began));
+    // The operation was done, and is answered as done: only its replay is at stake.
+    match write_or_try_again(write, until, settled).await {
+        Written::Now => {}
+        Written::Unanswered(error) => tracing::warn!(
+            "keeping the answer to an Idempotency-Key failed; trying again until {} s after \
+             its request began: {error}",
+            KEEP_TRYING_FOR.as_secs()
+        ),
+        Written::Failed(error) => {
+            tracing::error!("keeping the answer to an Idempotency-Key failed: {error}");
+        }
     }
     Response::from_parts(parts, Body::from(body))
-}
-
-/// An answer to keep for `identity`'s `key`.
-struct Kept {
-    store: Arc<IdempotencyStore>,
-    identity: String,
-    key: String,
-    answer: KeptAnswer,
-}
-
-impl Kept {
-    /// Keeps it; the error when the database did not answer, and it may be tried again. Any
-    /// other failure is logged: the operation was done, only its replay is lost.
-    async fn keep(&self) -> Result<(), StoreError> {
-        let (store, identity, key, answer) = (
-            self.store.clone(),
-            self.identity.clone(),
-            self.key.clone(),
-            self.answer.clone(),
-        );
-        let kept = blocking("keeping an idempotency record failed", move || {
-            Ok(store.keep(&identity, &key, &answer))
-        })
-        .await;
-        match kept {
-            Ok(Err(error @ StoreError::Unavailable { .. })) => return Err(error),
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => tracing::error!("{}", storage_error(error).message),
-            Err(error) => tracing::error!("{}", error.message),
-        }
-        Ok(())
-    }
-
-    /// Tries again until it is kept, or until [`KEEP_TRYING_FOR`] after `began`.
-    async fn keep_trying(self, began: std::time::Instant) {
-        loop {
-            tokio::time::sleep(KEEP_AGAIN_EVERY).await;
-            if began.elapsed() >= KEEP_TRYING_FOR {
-                tracing::error!(
-                    key = %self.key,
-                    "the answer to an Idempotency-Key could not be kept: the database did not \
-                     answer for {} s; the key is answered afresh {} s after its request began",
-                    KEEP_TRYING_FOR.as_secs(),
-                    ABANDONED_AFTER.num_seconds()
-                );
-                return;
-            }
-            if self.keep().await.is_ok() {
-                tracing::info!(key = %self.key, "the answer to an Idempotency-Key is kept now");
-                return;
-            }
-        }
-    }
 }

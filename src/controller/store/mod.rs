@@ -7,6 +7,7 @@
 //! All methods block; callers run them off the async workers.
 
 mod mysql;
+pub(crate) mod retry;
 mod sqlite;
 
 use std::sync::atomic::AtomicBool;

@@ -24,6 +24,7 @@ use super::{
 use crate::api::{AuditEntry, BackendInfo, BackendKind, Deployment, ErrorCode, FailedProject};
 use crate::controller::error::ApiError;
 use crate::controller::list_body;
+use crate::controller::store::retry::{Rewrite, Written, write_or_try_again};
 use crate::controller::store::{NewAudit, StateStore};
 use crate::domain::{SharedClock, Writer};
 use crate::oms::{OmsClient, OmsConfig, OmsError, poll_fleet, writers_of};
@@ -179,25 +180,42 @@ impl Oms {
         .await
     }
 
-    /// Replaces the result of entry `id` (recorded [`UNANSWERED`]) with what OMS answered. A
+    /// Replaces the result of entry `id` (recorded [`UNANSWERED`]) with what OMS answered;
+    /// while the database does not answer, again every second for [`ANSWER_AGAIN_FOR`]. A
     /// failure is logged, not answered: OMS has done what it answered, and the entry still
     /// says what was sent.
     async fn answer(self: &Arc<Self>, id: u64, result: &str, message: String) {
-        let this = Arc::clone(self);
-        let result = result.to_string();
-        let answered = blocking("recording OMS's answer failed", move || {
-            let store = lock(&this.store).clone().ok_or_else(shutting_down)?;
-            store
-                .answer_audit(id, &result, Some(&message))
-                .map_err(|e| ApiError::store("recording OMS's answer failed", &e))
-        })
-        .await;
-        if let Err(error) = answered {
+        let Some(store) = lock(&self.store).clone() else {
             tracing::warn!(
                 entry = id,
-                error = %error.message,
-                "OMS's answer is not in the audit log: its entry says the operation was sent"
+                "OMS's answer is not in the audit log: {}",
+                shutting_down().message
             );
+            return;
+        };
+        let result = result.to_string();
+        let write: Rewrite = Arc::new(move || store.answer_audit(id, &result, Some(&message)));
+        let until = std::time::Instant::now() + ANSWER_AGAIN_FOR;
+        let settled = move |ended: Result<(), String>| match ended {
+            Ok(()) => tracing::info!(entry = id, "OMS's answer is in the audit log now"),
+            Err(error) => tracing::error!(
+                entry = id,
+                "OMS's answer is not in the audit log ({error}): its entry says the operation \
+                 was sent"
+            ),
+        };
+        match write_or_try_again(write, until, settled).await {
+            Written::Now => {}
+            Written::Unanswered(error) => tracing::warn!(
+                entry = id,
+                "recording OMS's answer in the audit log failed; trying again for {} s: {error}",
+                ANSWER_AGAIN_FOR.as_secs()
+            ),
+            Written::Failed(error) => tracing::error!(
+                entry = id,
+                "OMS's answer is not in the audit log ({error}): its entry says the operation \
+                 was sent"
+            ),
         }
     }
 
@@ -339,6 +357,9 @@ impl Oms {
         }
     }
 }
+
+/// How long OMS's answer is tried again when the database does not take it.
+const ANSWER_AGAIN_FOR: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// The result of an operation's audit entry while OMS has not answered it (for good, when the
 /// replica sending it died first).
