@@ -221,9 +221,6 @@ impl Drop for OmsReplica {
     }
 }
 
-/// A replica killed (SIGKILL) while OMS has not yet answered the pause it sent: the audit
-/// log, read through another replica, holds the pause as sent and unanswered, and the pause
-/// can be sent again through the other replica at once.
 /// A pause through a follower while the leader's poll is under way, having described the
 /// writer's project before the pause: neither the leader nor the follower shows the writer
 /// running again when that poll ends.
@@ -287,6 +284,9 @@ async fn a_leaders_poll_under_way_does_not_undo_a_pause_through_a_follower() {
     follower.shutdown().await;
 }
 
+/// A replica killed (SIGKILL) while OMS has not yet answered the pause it sent: the audit
+/// log, read through another replica, holds the pause as sent and unanswered, and the pause
+/// can be sent again through the other replica at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_pause_whose_replica_dies_before_oms_answers_is_in_the_audit_log() {
     let Some(db) = MariaDb::start() else { return };

@@ -43,8 +43,10 @@ pub(crate) struct Oms {
     shared: bool,
     /// What this replica last stored or read of each project for the others, by digest.
     stored: Mutex<HashMap<String, u64>>,
-    /// The last revision of the projects stored by the replicas read.
-    followed: std::sync::atomic::AtomicU64,
+    /// The last revision of the projects stored by the replicas read, held while reading
+    /// more (what one read takes in is in the fleet before the next read begins) and while
+    /// storing.
+    followed: tokio::sync::Mutex<u64>,
     /// True while this replica leads: only the leader polls.
     leading: watch::Receiver<bool>,
     /// One start or pause at a time: judge, send, describe again.
@@ -95,7 +97,7 @@ impl Oms {
             shared: store.shared().is_some(),
             store: Mutex::new(Some(store)),
             stored: Mutex::new(HashMap::new()),
-            followed: std::sync::atomic::AtomicU64::new(0),
+            followed: tokio::sync::Mutex::new(0),
             leading,
             mutations: tokio::sync::Mutex::new(()),
             tasks: Mutex::new(Vec::new()),
@@ -118,11 +120,23 @@ impl Oms {
         Ok(oms)
     }
 
-    /// One poll of the whole fleet into memory, stored for the other replicas.
-    async fn poll(&self) {
+    /// One poll of the whole fleet into memory, stored for the other replicas. It is taken
+    /// in and stored in a turn of its own among the operations of every replica: one under
+    /// way when the poll ends has stored its describe before, and one after describes later.
+    async fn poll(self: &Arc<Self>) {
         let began = lock(&self.fleet).poll_begins();
         match poll_fleet(&self.client, &self.config).await {
             Ok(result) => {
+                let turn = match self.take_turn(self.turn_wait()).await {
+                    Ok(turn) => turn,
+                    Err(error) => {
+                        tracing::warn!(
+                            error = %error.message,
+                            "taking the poll in without a turn among the replicas' operations"
+                        );
+                        None
+                    }
+                };
                 // What other replicas described while the poll was under way is fresher.
                 self.catch_up().await;
                 let now = self.clock.now();
@@ -139,13 +153,15 @@ impl Oms {
                     "OMS poll"
                 );
                 self.publish(&projects, Some(now)).await;
+                sharing::end_turn(turn);
             }
             Err(error) => tracing::warn!(%error, "polling OMS failed; the fleet is as last seen"),
         }
     }
 
-    /// Describes `project` again and takes its writers in.
-    async fn refresh_project(&self, writer: &Writer) -> Result<(), OmsError> {
+    /// Describes `writer`'s project again and takes its writers in; answers `writer` as
+    /// described (none when OMS no longer lists it).
+    async fn refresh_project(&self, writer: &Writer) -> Result<Option<Writer>, OmsError> {
         let described = self
             .client
             .describe_project_components(&writer.project.id)
@@ -155,16 +171,17 @@ impl Oms {
             name: writer.project.name.to_string(),
             ..Default::default()
         };
-        let writers = writers_of(&item, &described, &self.config.zone)
+        let writers: Vec<Writer> = writers_of(&item, &described, &self.config.zone)
             .into_iter()
             .map(|m| m.writer)
             .collect();
+        let now = writers.iter().find(|w| w.id == writer.id).cloned();
         let mut grouped = BTreeMap::new();
         grouped.insert(writer.project.id.to_string(), writers);
         lock(&self.fleet).update(grouped, Vec::new());
         self.changes.notify_one();
         self.publish(&[writer.project.id.to_string()], None).await;
-        Ok(())
+        Ok(now)
     }
 
     /// Records `audit` on the blocking pool (the store blocks): answers its id.
@@ -296,6 +313,8 @@ impl Oms {
             return Err(self.busy(wait));
         };
         let turn = self.take_turn(wait.saturating_sub(asked.elapsed())).await?;
+        // What the leader stored before this turn is older than what this one describes.
+        self.catch_up().await;
         let applied = self.apply_in_turn(request).await;
         sharing::end_turn(turn);
         applied
@@ -307,10 +326,11 @@ impl Oms {
     ) -> Result<Writer, ApiError> {
         let seen = self.writer(&request.writer_id)?;
         // Judge against OMS's view now, not the last poll's.
-        self.refresh_project(&seen)
+        let writer = self
+            .refresh_project(&seen)
             .await
-            .map_err(|e| api_error(&e))?;
-        let writer = self.writer(&request.writer_id)?;
+            .map_err(|e| api_error(&e))?
+            .ok_or_else(|| ApiError::writer_not_found(&request.writer_id))?;
         let now = self.clock.now();
         let audit = |result: &str, message: Option<String>| request.audit(now, result, message);
         let verdict = judge(&request, &writer, now);
@@ -334,7 +354,7 @@ impl Oms {
         match self.send(&writer, &verdict).await {
             Ok(sent) => {
                 let after = match self.refresh_project(&writer).await {
-                    Ok(()) => self.writer(&writer.id).unwrap_or(writer),
+                    Ok(now) => now.unwrap_or(writer),
                     Err(error) => {
                         tracing::warn!(%error, "describing a project after an operation failed");
                         writer

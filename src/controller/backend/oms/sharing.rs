@@ -2,11 +2,12 @@
 //! each project whose writers changed; every replica reads what was stored every
 //! [`FOLLOW_EVERY`] (so a describe after an operation through one replica shows in every
 //! other's reads within a second), and operations take turns across replicas through a
-//! database lock, so If-Match has exactly one winner among them.
+//! database lock, so If-Match has exactly one winner among them. The leader takes each poll
+//! in during a turn of its own, so that a poll never stores what OMS said before an
+//! operation over what it said after.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -44,6 +45,9 @@ impl Oms {
         if !self.shared {
             return;
         }
+        // Not while reading what was stored: a read from before this store must not be
+        // taken for news after it.
+        let _not_reading = self.followed.lock().await;
         let changed: Vec<OmsProject> = {
             let fleet = lock(&self.fleet);
             let mut stored = lock(&self.stored);
@@ -85,9 +89,8 @@ impl Oms {
         if !self.shared {
             return;
         }
-        let after = self.followed.load(Ordering::Acquire);
-        let last = self.take_in_stored(after).await;
-        self.followed.fetch_max(last, Ordering::AcqRel);
+        let mut followed = self.followed.lock().await;
+        *followed = self.take_in_stored(*followed).await;
     }
 
     /// Takes in the projects stored after `after` that differ from what this replica has;
