@@ -48,8 +48,8 @@ const ANSWERING_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 const ANSWERING_POLL: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// An answer the database did not take (it did not answer) is tried again until this long
-/// after its request began: well before the key is taken
-/// as abandoned ([`ABANDONED_AFTER`]), so it never overwrites a later request's claim.
+/// after its request began: well before the key is taken as abandoned ([`ABANDONED_AFTER`]),
+/// so it never overwrites a later request's claim.
 const KEEP_TRYING_FOR: std::time::Duration = std::time::Duration::from_secs(90);
 
 /// Held while a request with one (identity, key) is being answered.
