@@ -426,23 +426,16 @@ async fn a_poll_under_way_does_not_undo_an_operation_described_after_it_began() 
     // Every poll describes both projects at once and waits for the slow one.
     standin.slow_describe(&slow.id, Duration::from_millis(1_500));
     let (handle, client, _dir) = controller(config(&standin)).await;
-    let describes_of = |project: &str| {
-        standin
-            .calls_to("DescribeProjectComponents")
-            .iter()
-            .filter(|c| c.body.get("id").and_then(|id| id.as_str()) == Some(project))
-            .count()
-    };
     let writer = client.writer(&ours.incr[0].name).await.expect("the writer");
     assert_eq!(writer.status, WriterStatus::Running);
     // Wait for a poll to describe our project: it is then waiting for the slow one.
-    let seen = describes_of(&ours.id);
+    let seen = standin.describes_of(&ours.id);
     let deadline = Instant::now() + Duration::from_secs(10);
-    while describes_of(&ours.id) == seen {
+    while standin.describes_of(&ours.id) == seen {
         assert!(Instant::now() < deadline, "no poll began");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let slow_asked = describes_of(&slow.id);
+    let slow_asked = standin.describes_of(&slow.id);
     let paused = client
         .pause(&writer.id, Some(writer.version))
         .await
@@ -450,7 +443,7 @@ async fn a_poll_under_way_does_not_undo_an_operation_described_after_it_began() 
     assert_eq!(paused.status, WriterStatus::Stopped);
     // The next poll begins once the one under way has ended and been taken in.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while describes_of(&slow.id) == slow_asked {
+    while standin.describes_of(&slow.id) == slow_asked {
         assert!(Instant::now() < deadline, "the poll under way never ended");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }

@@ -84,6 +84,17 @@ async fn get<T: serde::de::DeserializeOwned>(http: &reqwest::Client, url: &str) 
     answer.json().await.ok()
 }
 
+/// Whether the replica at `url` says it leads.
+async fn leads(http: &reqwest::Client, url: &str) -> bool {
+    let deployment: Option<jwctl::api::Deployment> =
+        get(http, &format!("{url}/v1/deployment")).await;
+    deployment.is_some_and(|d| {
+        d.replicas
+            .iter()
+            .any(|r| r.leader && url.ends_with(&r.listen))
+    })
+}
+
 /// What became of the operations sent to one writer.
 #[derive(Debug, Default, Clone, Copy)]
 struct Outcomes {
@@ -168,14 +179,7 @@ async fn when_the_leader_is_killed_under_load_a_follower_leads_and_nothing_ackno
     // Changes acknowledged while no replica led.
     let mut leaderless = 0;
     let took_over = loop {
-        let deployment: Option<jwctl::api::Deployment> =
-            get(&http, &format!("{}/v1/deployment", follower.url)).await;
-        let leads = deployment.is_some_and(|d| {
-            d.replicas
-                .iter()
-                .any(|r| r.leader && follower.url.ends_with(&r.listen))
-        });
-        if leads {
+        if leads(&http, &follower.url).await {
             break killed.elapsed();
         }
         leaderless = acknowledged_now(&outcomes) - at_kill;
@@ -328,13 +332,7 @@ async fn a_leader_cut_off_from_the_database_stops_leading_within_its_lease() {
     };
     let http = http();
     let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let deployment: Option<serde_json::Value> =
-            get(&http, &format!("{url}/v1/deployment")).await;
-        let leads = deployment.is_some_and(|d| d["replicas"][0]["leader"] == true);
-        if leads {
-            break;
-        }
+    while !leads(&http, &url).await {
         assert!(Instant::now() < deadline, "the only replica never led");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

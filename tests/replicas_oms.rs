@@ -242,19 +242,13 @@ async fn a_leaders_poll_under_way_does_not_undo_a_pause_through_a_follower() {
     .await;
     // From now on every poll describes both projects at once and waits for the slow one.
     oms.slow_describe(&slow.id, Duration::from_millis(1_500));
-    let describes_of = |project: &str| {
-        oms.calls_to("DescribeProjectComponents")
-            .iter()
-            .filter(|c| c.body.get("id").and_then(|id| id.as_str()) == Some(project))
-            .count()
-    };
-    let (seen, slow_seen) = (describes_of(&ours.id), describes_of(&slow.id));
+    let (seen, slow_seen) = (oms.describes_of(&ours.id), oms.describes_of(&slow.id));
     let deadline = Instant::now() + Duration::from_secs(10);
-    while describes_of(&ours.id) == seen || describes_of(&slow.id) == slow_seen {
+    while oms.describes_of(&ours.id) == seen || oms.describes_of(&slow.id) == slow_seen {
         assert!(Instant::now() < deadline, "no poll began");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let slow_asked = describes_of(&slow.id);
+    let slow_asked = oms.describes_of(&slow.id);
     let paused = client(&follower)
         .pause(&writer.id, Some(writer.version))
         .await
@@ -268,7 +262,7 @@ async fn a_leaders_poll_under_way_does_not_undo_a_pause_through_a_follower() {
     // show the writer stopped.
     let (on_leader, on_follower) = (client(&leader), client(&follower));
     let deadline = Instant::now() + Duration::from_secs(15);
-    while describes_of(&slow.id) < slow_asked + 2 {
+    while oms.describes_of(&slow.id) < slow_asked + 2 {
         for (replica, on) in [("leader", &on_leader), ("follower", &on_follower)] {
             let now = on.writer(&writer.id).await.unwrap();
             assert_eq!(

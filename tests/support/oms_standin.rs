@@ -261,6 +261,16 @@ impl OmsStandin {
             .collect()
     }
 
+    /// How many times project `project` was described.
+    pub fn describes_of(&self, project: &str) -> usize {
+        lock(&self.shared)
+            .calls
+            .iter()
+            .filter(|c| c.target == "DescribeProjectComponents")
+            .filter(|c| c.body.get("id").and_then(Value::as_str) == Some(project))
+            .count()
+    }
+
     /// The projects as the stand-in has them now.
     pub fn projects(&self) -> Vec<Project> {
         lock(&self.shared).projects.clone()
