@@ -201,7 +201,7 @@ impl Oms {
     /// while the database does not answer, again every second for [`ANSWER_AGAIN_FOR`]. A
     /// failure is logged, not answered: OMS has done what it answered, and the entry still
     /// says what was sent.
-    async fn answer(self: &Arc<Self>, id: u64, result: &str, message: String) {
+    async fn answer(&self, id: u64, result: &str, message: String) {
         let Some(store) = lock(&self.store).clone() else {
             tracing::warn!(
                 entry = id,
