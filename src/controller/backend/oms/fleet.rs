@@ -22,10 +22,10 @@ pub(super) struct OmsFleet {
     index: HashMap<String, usize>,
     pub regions: Vec<String>,
     pub last_poll: Option<DateTime<Utc>>,
-    /// How many projects were taken in one at a time (described after an operation here,
-    /// or stored by another replica).
+    /// How many times projects were taken in outside a poll (described after an operation
+    /// here, or stored by another replica).
     described_alone: u64,
-    /// The projects taken in one at a time since the last poll was, with the count then: a
+    /// The projects taken in outside a poll since the last poll was, with the count then: a
     /// poll that began before must not put back what it saw of them.
     fresher_than_poll: HashMap<String, u64>,
 }
@@ -58,11 +58,11 @@ impl OmsFleet {
         described: BTreeMap<String, Vec<Writer>>,
         failed: Vec<(String, String)>,
     ) {
+        self.described_alone += 1;
         for project in described
             .keys()
             .chain(failed.iter().map(|(project, _)| project))
         {
-            self.described_alone += 1;
             self.fresher_than_poll
                 .insert(project.clone(), self.described_alone);
         }
