@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use super::backend::{blocking, lock};
 use super::error::ApiError;
 use super::http::BODY_LIMIT;
-use super::store::retry::{Rewrite, Written, write_or_try_again};
+use super::store::retry::{Record, Rewrite, write_or_try_again};
 use super::store::{Claim, KeptAnswer, StateStore, StoreError};
 use crate::api::{ErrorCode, Identity};
 use crate::domain::SharedClock;
@@ -290,27 +290,15 @@ async fn answer_and_keep(
             .map(str::to_string),
         body: body.to_vec(),
     };
-    let until = began + KEEP_TRYING_FOR;
     let write: Rewrite = Arc::new(move || store.keep(&identity, &key, &kept));
-    let settled = |ended: Result<(), String>| match ended {
-        Ok(()) => tracing::info!("the answer to an Idempotency-Key is kept now"),
-        Err(error) => tracing::error!(
-            "the answer to an Idempotency-Key could not be kept ({error}); the key is answered \
-             afresh {} s after its request began",
+    let record = Record {
+        what: "the answer to an Idempotency-Key".to_string(),
+        if_lost: format!(
+            "the key is answered afresh {} s after its request began",
             ABANDONED_AFTER.num_seconds()
         ),
     };
     // The operation was done, and is answered as done: only its replay is at stake.
-    match write_or_try_again(write, until, settled).await {
-        Written::Now => {}
-        Written::Unanswered(error) => tracing::warn!(
-            "keeping the answer to an Idempotency-Key failed; trying again until {} s after \
-             its request began: {error}",
-            KEEP_TRYING_FOR.as_secs()
-        ),
-        Written::Failed(error) => {
-            tracing::error!("keeping the answer to an Idempotency-Key failed: {error}");
-        }
-    }
+    write_or_try_again(write, began + KEEP_TRYING_FOR, record).await;
     Response::from_parts(parts, Body::from(body))
 }

@@ -13,41 +13,63 @@ const AGAIN_EVERY: Duration = Duration::from_secs(1);
 /// A write that may be made again.
 pub(crate) type Rewrite = Arc<dyn Fn() -> Result<(), StoreError> + Send + Sync>;
 
-/// What became of a try.
-#[derive(Debug)]
-pub(crate) enum Written {
-    /// The database took it.
-    Now,
-    /// The database did not answer (from [`write_or_try_again`]: it is tried again in the
-    /// background).
-    Unanswered(StoreError),
-    /// It failed otherwise, for good.
-    Failed(String),
+/// What a write records, for the log.
+pub(crate) struct Record {
+    /// What is written, e.g. "OMS's answer to audit entry 7".
+    pub what: String,
+    /// What it means when it is never written.
+    pub if_lost: String,
 }
 
 /// Makes `write` on the blocking pool; while the database does not answer, again every second
-/// in the background until `until`, telling `settled` how that ended (`Err` says why not).
-pub(crate) async fn write_or_try_again(
-    write: Rewrite,
-    until: Instant,
-    settled: impl FnOnce(Result<(), String>) + Send + 'static,
-) -> Written {
-    let first = attempt(&write).await;
-    if matches!(first, Written::Unanswered(_)) {
-        tokio::spawn(async move {
-            settled(again(&write, until).await);
-        });
+/// in the background until `until`. Logs what became of it, saying what `record` is.
+pub(crate) async fn write_or_try_again(write: Rewrite, until: Instant, record: Record) {
+    match attempt(&write).await {
+        Ok(()) => {}
+        Err(Failure::Unanswered(error)) => {
+            tracing::warn!(
+                "{} was not written, the database did not answer ({error}); trying again every \
+                 {} s for {} s",
+                record.what,
+                AGAIN_EVERY.as_secs(),
+                until.saturating_duration_since(Instant::now()).as_secs()
+            );
+            tokio::spawn(async move {
+                match again(&write, until).await {
+                    Ok(()) => tracing::info!("{} is written now", record.what),
+                    Err(error) => lost(&record, &error),
+                }
+            });
+        }
+        Err(Failure::Other(error)) => lost(&record, &error),
     }
-    first
 }
 
-async fn attempt(write: &Rewrite) -> Written {
+fn lost(record: &Record, error: &str) {
+    tracing::error!(
+        "{} was not written ({error}): {}",
+        record.what,
+        record.if_lost
+    );
+}
+
+/// Why a try failed.
+enum Failure {
+    /// The database did not answer: worth trying again.
+    Unanswered(StoreError),
+    /// For good.
+    Other(String),
+}
+
+async fn attempt(write: &Rewrite) -> Result<(), Failure> {
     let write = Arc::clone(write);
     match tokio::task::spawn_blocking(move || write()).await {
-        Ok(Ok(())) => Written::Now,
-        Ok(Err(unanswered @ StoreError::Unavailable { .. })) => Written::Unanswered(unanswered),
-        Ok(Err(error)) => Written::Failed(error.to_string()),
-        Err(error) => Written::Failed(error.to_string()),
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(unanswered @ StoreError::Unavailable { .. })) => {
+            Err(Failure::Unanswered(unanswered))
+        }
+        Ok(Err(error)) => Err(Failure::Other(error.to_string())),
+        Err(error) => Err(Failure::Other(error.to_string())),
     }
 }
 
@@ -55,12 +77,12 @@ async fn again(write: &Rewrite, until: Instant) -> Result<(), String> {
     loop {
         tokio::time::sleep(AGAIN_EVERY).await;
         match attempt(write).await {
-            Written::Now => return Ok(()),
-            Written::Unanswered(error) if Instant::now() + AGAIN_EVERY >= until => {
+            Ok(()) => return Ok(()),
+            Err(Failure::Unanswered(error)) if Instant::now() + AGAIN_EVERY >= until => {
                 return Err(error.to_string());
             }
-            Written::Unanswered(_) => {}
-            Written::Failed(error) => return Err(error),
+            Err(Failure::Unanswered(_)) => {}
+            Err(Failure::Other(error)) => return Err(error),
         }
     }
 }

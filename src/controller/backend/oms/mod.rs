@@ -24,7 +24,7 @@ use super::{
 use crate::api::{AuditEntry, BackendInfo, BackendKind, Deployment, ErrorCode, FailedProject};
 use crate::controller::error::ApiError;
 use crate::controller::list_body;
-use crate::controller::store::retry::{Rewrite, Written, write_or_try_again};
+use crate::controller::store::retry::{Record, Rewrite, write_or_try_again};
 use crate::controller::store::{NewAudit, StateStore};
 use crate::domain::{SharedClock, Writer};
 use crate::oms::{OmsClient, OmsConfig, OmsError, poll_fleet, writers_of};
@@ -212,28 +212,11 @@ impl Oms {
         };
         let result = result.to_string();
         let write: Rewrite = Arc::new(move || store.answer_audit(id, &result, Some(&message)));
-        let until = std::time::Instant::now() + ANSWER_AGAIN_FOR;
-        let settled = move |ended: Result<(), String>| match ended {
-            Ok(()) => tracing::info!(entry = id, "OMS's answer is in the audit log now"),
-            Err(error) => tracing::error!(
-                entry = id,
-                "OMS's answer is not in the audit log ({error}): its entry says the operation \
-                 was sent"
-            ),
+        let record = Record {
+            what: format!("OMS's answer to audit entry {id}"),
+            if_lost: "the entry says the operation was sent".to_string(),
         };
-        match write_or_try_again(write, until, settled).await {
-            Written::Now => {}
-            Written::Unanswered(error) => tracing::warn!(
-                entry = id,
-                "recording OMS's answer in the audit log failed; trying again for {} s: {error}",
-                ANSWER_AGAIN_FOR.as_secs()
-            ),
-            Written::Failed(error) => tracing::error!(
-                entry = id,
-                "OMS's answer is not in the audit log ({error}): its entry says the operation \
-                 was sent"
-            ),
-        }
+        write_or_try_again(write, std::time::Instant::now() + ANSWER_AGAIN_FOR, record).await;
     }
 
     /// The CM that runs `writer`: its region's, else the one without a region.
