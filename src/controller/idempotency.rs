@@ -48,8 +48,8 @@ const ANSWERING_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 const ANSWERING_POLL: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// An answer the database did not take (it did not answer) is tried again until this long
-/// after its request began: well before the key is taken as abandoned ([`ABANDONED_AFTER`]),
-/// so it never overwrites a later request's claim.
+/// after its key was claimed: well before the claim is taken as abandoned
+/// ([`ABANDONED_AFTER`]), so it never overwrites a later request's claim.
 const KEEP_TRYING_FOR: std::time::Duration = std::time::Duration::from_secs(90);
 
 /// Held while a request with one (identity, key) is being answered.
@@ -206,7 +206,9 @@ pub(crate) async fn idempotent(
         .into_response()
     };
     let waiting = std::time::Instant::now();
-    loop {
+    let claimed_at = loop {
+        // No later than the claim's own time, from which it is taken as abandoned.
+        let asked = std::time::Instant::now();
         let claimed = {
             let (store, identity, key, fingerprint) = (
                 store.clone(),
@@ -223,7 +225,7 @@ pub(crate) async fn idempotent(
         };
         match claimed {
             Err(error) => return error.into_response(),
-            Ok(Claim::Mine) => break,
+            Ok(Claim::Mine) => break asked,
             Ok(Claim::Answered(kept)) if kept.fingerprint == fingerprint => return replay(kept),
             Ok(Claim::Answered(_)) => return reused(),
             Ok(Claim::Answering(first)) if first != fingerprint => return reused(),
@@ -244,7 +246,7 @@ pub(crate) async fn idempotent(
             // Another replica is answering it: its answer is this one's.
             Ok(Claim::Answering(_)) => tokio::time::sleep(ANSWERING_POLL).await,
         }
-    }
+    };
     // A task of its own: a client hanging up must not leave the key claimed without its
     // answer (the request's future is dropped then), nor the operation half done.
     let answering = tokio::spawn(answer_and_keep(
@@ -252,6 +254,7 @@ pub(crate) async fn idempotent(
         identity,
         key,
         fingerprint,
+        claimed_at,
         Request::from_parts(parts, Body::from(body)),
         next,
     ));
@@ -261,16 +264,16 @@ pub(crate) async fn idempotent(
     }
 }
 
-/// Runs `request` and keeps its answer for `identity`'s `key`.
+/// Runs `request` and keeps its answer for `identity`'s `key`, claimed at `claimed_at`.
 async fn answer_and_keep(
     store: Arc<IdempotencyStore>,
     identity: String,
     key: String,
     fingerprint: String,
+    claimed_at: std::time::Instant,
     request: Request,
     next: Next,
 ) -> Response {
-    let began = std::time::Instant::now();
     let response = next.run(request).await;
     let (parts, body) = response.into_parts();
     let body: Bytes = match axum::body::to_bytes(body, usize::MAX).await {
@@ -294,11 +297,11 @@ async fn answer_and_keep(
     let record = Record {
         what: "the answer to an Idempotency-Key".to_string(),
         if_lost: format!(
-            "the key is answered afresh {} s after its request began",
+            "the key is answered afresh {} s after it was claimed",
             ABANDONED_AFTER.num_seconds()
         ),
     };
     // The operation was done, and is answered as done: only its replay is at stake.
-    write_or_try_again(write, began + KEEP_TRYING_FOR, record).await;
+    write_or_try_again(write, claimed_at + KEEP_TRYING_FOR, record).await;
     Response::from_parts(parts, Body::from(body))
 }
