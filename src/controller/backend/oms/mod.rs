@@ -175,13 +175,13 @@ impl Oms {
             .into_iter()
             .map(|m| m.writer)
             .collect();
-        let now = writers.iter().find(|w| w.id == writer.id).cloned();
+        let fresh = writers.iter().find(|w| w.id == writer.id).cloned();
         let mut grouped = BTreeMap::new();
         grouped.insert(writer.project.id.to_string(), writers);
         lock(&self.fleet).update(grouped, Vec::new());
         self.changes.notify_one();
         self.publish(&[writer.project.id.to_string()], None).await;
-        Ok(now)
+        Ok(fresh)
     }
 
     /// Records `audit` on the blocking pool (the store blocks): answers its id.
@@ -337,7 +337,7 @@ impl Oms {
         match self.send(&writer, &verdict).await {
             Ok(sent) => {
                 let after = match self.refresh_project(&writer).await {
-                    Ok(now) => now.unwrap_or(writer),
+                    Ok(fresh) => fresh.unwrap_or(writer),
                     Err(error) => {
                         tracing::warn!(%error, "describing a project after an operation failed");
                         writer
