@@ -430,11 +430,11 @@ async fn a_poll_under_way_does_not_undo_an_operation_described_after_it_began() 
     assert_eq!(writer.status, WriterStatus::Running);
     // Wait for a poll to describe our project: it is then waiting for the slow one.
     let seen = standin.describes_of(&ours.id);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while standin.describes_of(&ours.id) == seen {
-        assert!(Instant::now() < deadline, "no poll began");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    standin
+        .until(Duration::from_secs(10), "a poll to begin", |o| {
+            o.describes_of(&ours.id) > seen
+        })
+        .await;
     let slow_asked = standin.describes_of(&slow.id);
     let paused = client
         .pause(&writer.id, Some(writer.version))
@@ -442,11 +442,11 @@ async fn a_poll_under_way_does_not_undo_an_operation_described_after_it_began() 
         .expect("paused");
     assert_eq!(paused.status, WriterStatus::Stopped);
     // The next poll begins once the one under way has ended and been taken in.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while standin.describes_of(&slow.id) == slow_asked {
-        assert!(Instant::now() < deadline, "the poll under way never ended");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    standin
+        .until(Duration::from_secs(10), "the poll under way to end", |o| {
+            o.describes_of(&slow.id) > slow_asked
+        })
+        .await;
     let after = client.writer(&writer.id).await.expect("the writer");
     assert_eq!(
         after.status,

@@ -243,11 +243,10 @@ async fn a_leaders_poll_under_way_does_not_undo_a_pause_through_a_follower() {
     // From now on every poll describes both projects at once and waits for the slow one.
     oms.slow_describe(&slow.id, Duration::from_millis(1_500));
     let (seen, slow_seen) = (oms.describes_of(&ours.id), oms.describes_of(&slow.id));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while oms.describes_of(&ours.id) == seen || oms.describes_of(&slow.id) == slow_seen {
-        assert!(Instant::now() < deadline, "no poll began");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    oms.until(Duration::from_secs(10), "a poll to begin", |o| {
+        o.describes_of(&ours.id) > seen && o.describes_of(&slow.id) > slow_seen
+    })
+    .await;
     let slow_asked = oms.describes_of(&slow.id);
     let paused = client(&follower)
         .pause(&writer.id, Some(writer.version))
@@ -299,11 +298,10 @@ async fn a_pause_whose_replica_dies_before_oms_answers_is_in_the_audit_log() {
         let id = writer.id.clone();
         tokio::spawn(async move { client.pause(&id, Some(writer.version)).await })
     };
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while oms.calls_to("stop").is_empty() {
-        assert!(Instant::now() < deadline, "the stop was never sent");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    oms.until(Duration::from_secs(15), "the stop to be sent", |o| {
+        !o.calls_to("stop").is_empty()
+    })
+    .await;
     first.child.kill().unwrap();
     first.child.wait().unwrap();
     assert!(
@@ -359,11 +357,10 @@ async fn an_answer_the_database_missed_is_kept_once_it_is_back() {
     oms.set_delay(Duration::from_millis(500));
     let first = tokio::spawn(pause());
     // Once OMS is asked to stop it, its audit entry is in the database and its answer is not.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while oms.calls_to("stop").is_empty() {
-        assert!(Instant::now() < deadline, "OMS was never asked to stop it");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    oms.until(Duration::from_secs(10), "OMS to be asked to stop it", |o| {
+        !o.calls_to("stop").is_empty()
+    })
+    .await;
     db.freeze();
     let answered = first.await.unwrap().unwrap();
     db.thaw();

@@ -271,6 +271,19 @@ impl OmsStandin {
             .count()
     }
 
+    /// Waits until `done` holds of the stand-in, looking every 10 ms; panics when it has not
+    /// after `limit`, saying what was awaited (`what`).
+    pub async fn until(&self, limit: Duration, what: &str, done: impl Fn(&Self) -> bool) {
+        let deadline = std::time::Instant::now() + limit;
+        while !done(self) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "waited {limit:?} in vain for {what}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// The projects as the stand-in has them now.
     pub fn projects(&self) -> Vec<Project> {
         lock(&self.shared).projects.clone()
