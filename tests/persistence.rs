@@ -2,6 +2,8 @@
 //! transitional after a restart, the token file is private and the token never reaches the
 //! log.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -222,6 +224,7 @@ async fn running_writers_resume_from_the_checkpoint_saved_at_shutdown() {
     let api = Client::new(ClientOptions::new(first.url(), Some("t".into()))).unwrap();
     clock.advance(Span::minutes(30));
     let before = api.list_writers(None).await.unwrap();
+    common::until_stored(dir.path(), 100).await;
     first.shutdown().await;
 
     clock.advance(Span::minutes(30)); // the controller is down: nothing advances

@@ -35,12 +35,6 @@ fn set_schema_version(dir: &std::path::Path, version: Option<i64>) {
     }
 }
 
-fn writer_rows(dir: &std::path::Path) -> i64 {
-    let conn = Connection::open(dir.join(DB_FILE_NAME)).unwrap();
-    conn.query_row("SELECT COUNT(*) FROM writers", [], |row| row.get(0))
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_from_before_versions_is_used_as_it_was_and_stamped() {
     let options = || Options {
@@ -77,6 +71,7 @@ async fn serve_refuses_a_database_a_newer_jwctl_wrote_and_leaves_it_alone() {
         transition: Duration::ZERO,
     })
     .await;
+    common::until_stored(controller.dir.path(), 20).await;
     let stopped = controller.stop().await;
     let dir = stopped.dir.path();
     set_schema_version(dir, Some(99));
@@ -108,5 +103,5 @@ async fn serve_refuses_a_database_a_newer_jwctl_wrote_and_leaves_it_alone() {
     assert!(stderr.contains("knows versions up to 1"), "{stderr}");
     assert!(!stderr.contains("move it away"), "{stderr}");
     assert_eq!(schema_version(dir), Some(99));
-    assert_eq!(writer_rows(dir), 20);
+    assert_eq!(common::writer_rows(dir), 20);
 }

@@ -123,6 +123,27 @@ impl TestController {
     }
 }
 
+/// How many writers the SQLite file in `dir` holds.
+pub fn writer_rows(dir: &std::path::Path) -> i64 {
+    let conn = rusqlite::Connection::open(dir.join(jwctl::controller::DB_FILE_NAME)).unwrap();
+    conn.query_row("SELECT COUNT(*) FROM writers", [], |row| row.get(0))
+        .unwrap()
+}
+
+/// Waits until the SQLite file in `dir` holds `writers` writers. A demo fleet is served at once
+/// and written behind; a controller shut down before it is written gives it up, and the next
+/// start seeds again.
+pub async fn until_stored(dir: &std::path::Path, writers: i64) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while writer_rows(dir) != writers {
+        assert!(
+            Instant::now() < deadline,
+            "the demo fleet was not written within 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// Polls until writer `id` has `status`, for at most 10 s.
 pub async fn wait_for_status(client: &Client, id: &str, status: WriterStatus) -> Writer {
     let deadline = Instant::now() + Duration::from_secs(10);
