@@ -144,22 +144,22 @@ impl Engine {
     /// takes.
     pub fn seed(&self, seed: DemoSeed) {
         let started = std::time::Instant::now();
+        // Held until the state says how the write went: a shutdown's flush waits for it, so
+        // the checkpoints reached while the fleet was written are saved on top of it.
+        let mut state = lock(&self.db);
         let written = self
             .store
             .seed(&seed.stores, &seed.slots, &self.abandon_seeding);
-        if written.is_ok() {
-            tracing::info!(
-                writers = seed.slots.len(),
-                ms = started.elapsed().as_millis() as u64,
-                "demo fleet written to the database"
-            );
-        }
-        drop(seed);
-        crate::resources::release_free_memory();
-        let mut state = lock(&self.db);
         if matches!(*state, Database::Seeding) {
             *state = match written {
-                Ok(_) => Database::Open,
+                Ok(_) => {
+                    tracing::info!(
+                        writers = seed.slots.len(),
+                        ms = started.elapsed().as_millis() as u64,
+                        "demo fleet written to the database"
+                    );
+                    Database::Open
+                }
                 Err(_) if self.abandon_seeding.load(Ordering::Acquire) => {
                     tracing::info!("the demo fleet was not written: the controller shut down");
                     Database::Closed
@@ -170,7 +170,10 @@ impl Engine {
                 }
             };
         }
+        drop(state);
         self.db_ready.notify_all();
+        drop(seed);
+        crate::resources::release_free_memory();
     }
 
     /// The database, once no demo fleet is being written to it.
@@ -465,7 +468,8 @@ impl Engine {
             if batch.is_empty() {
                 continue;
             }
-            // Not waiting for a demo fleet being written: it holds these checkpoints.
+            // Waits for a demo fleet being written (its write holds the lock), then saves on
+            // top of it; none when it was given up.
             let db_guard = lock(&self.db);
             let Database::Open = &*db_guard else {
                 return Ok(0);

@@ -1,16 +1,20 @@
 //! The engine serving a demo fleet while it is written to the database.
 
-use std::sync::Arc;
-use std::sync::mpsc;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
-use chrono::{TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 
-use super::backend::{Operation, OperationRequest};
+use super::backend::{AuditFilter, Operation, OperationRequest, lock};
 use super::demo;
 use super::engine::Engine;
-use super::fleet::Fleet;
-use super::store::{DB_FILE_NAME, SqliteStore, StateStore};
+use super::fleet::{Fleet, Slot, StoreModel, WriterState};
+use super::store::{
+    Claim, DB_FILE_NAME, Decision, KeptAnswer, NewAudit, SavedCheckpoint, SqliteStore, StateStore,
+    StoreError,
+};
+use crate::api::AuditEntry;
 use crate::domain::{ManualClock, SharedClock, WriterStatus};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -99,6 +103,172 @@ fn a_shutdown_gives_up_a_demo_fleet_being_written() -> TestResult {
     assert!(
         SqliteStore::open(&path)?.is_empty()?,
         "a closed engine wrote its demo fleet"
+    );
+    Ok(())
+}
+
+/// SQLite, with a demo fleet's write held after it committed until `go`: the moment a
+/// shutdown could fall between the commit and the engine learning of it.
+#[derive(Debug)]
+struct HeldAfterSeeding {
+    inner: SqliteStore,
+    committed: Mutex<mpsc::Sender<()>>,
+    go: Mutex<mpsc::Receiver<()>>,
+}
+
+impl StateStore for HeldAfterSeeding {
+    fn is_empty(&self) -> Result<bool, StoreError> {
+        self.inner.is_empty()
+    }
+
+    fn seed(
+        &self,
+        stores: &[StoreModel],
+        writers: &[Slot],
+        abandon: &AtomicBool,
+    ) -> Result<bool, StoreError> {
+        let seeded = self.inner.seed(stores, writers, abandon);
+        let _ = lock(&self.committed).send(());
+        let _ = lock(&self.go).recv_timeout(Duration::from_secs(30));
+        seeded
+    }
+
+    fn load(&self, now: DateTime<Utc>) -> Result<(Vec<Slot>, u64), StoreError> {
+        self.inner.load(now)
+    }
+
+    fn change_writer(
+        &self,
+        id: &str,
+        decide: &mut dyn FnMut(&WriterState) -> Decision,
+    ) -> Result<Option<WriterState>, StoreError> {
+        self.inner.change_writer(id, decide)
+    }
+
+    fn save_checkpoints(&self, checkpoints: &[SavedCheckpoint]) -> Result<(), StoreError> {
+        self.inner.save_checkpoints(checkpoints)
+    }
+
+    fn record_audit(&self, audit: &NewAudit) -> Result<u64, StoreError> {
+        self.inner.record_audit(audit)
+    }
+
+    fn answer_audit(&self, id: u64, result: &str, message: Option<&str>) -> Result<(), StoreError> {
+        self.inner.answer_audit(id, result, message)
+    }
+
+    fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
+        self.inner.audit(filter)
+    }
+
+    fn take_revisions(&self, span: u64) -> Result<u64, StoreError> {
+        self.inner.take_revisions(span)
+    }
+
+    fn history_chunks(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.inner.history_chunks()
+    }
+
+    fn replace_history_chunks(
+        &self,
+        chunks: &mut dyn Iterator<Item = Vec<u8>>,
+    ) -> Result<(), StoreError> {
+        self.inner.replace_history_chunks(chunks)
+    }
+
+    fn claim_key(
+        &self,
+        identity: &str,
+        key: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+        oldest: DateTime<Utc>,
+        abandoned_before: DateTime<Utc>,
+    ) -> Result<Claim, StoreError> {
+        self.inner
+            .claim_key(identity, key, fingerprint, now, oldest, abandoned_before)
+    }
+
+    fn keep_answer(
+        &self,
+        identity: &str,
+        key: &str,
+        answer: &KeptAnswer,
+        at: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.inner
+            .keep_answer(identity, key, answer, at, forget_before)
+    }
+}
+
+/// A shutdown that falls after the demo fleet committed, but before the engine knew it,
+/// still saves the checkpoints running writers reached since the fleet was generated.
+#[test]
+fn a_shutdown_as_the_demo_fleet_commits_saves_the_checkpoints_reached() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join(DB_FILE_NAME);
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 24, 10, 0, 0)
+        .single()
+        .ok_or("no such time")?;
+    let clock = Arc::new(ManualClock::new(now));
+    let seed = demo::demo_seed(200, 1, now);
+    let (committed, on_commit) = mpsc::channel();
+    let (go, held) = mpsc::channel();
+    let store = HeldAfterSeeding {
+        inner: SqliteStore::open(&path)?,
+        committed: Mutex::new(committed),
+        go: Mutex::new(held),
+    };
+    let engine = Arc::new(Engine::seeding(
+        Arc::new(store),
+        Fleet::new(seed.slots.clone()),
+        clock.clone(),
+        Duration::ZERO,
+    ));
+    let running = seed
+        .slots
+        .iter()
+        .find(|slot| slot.state.status == WriterStatus::Running)
+        .map(|slot| slot.identity.id.clone())
+        .ok_or("the demo fleet has no running writer")?;
+    let seeding = {
+        let engine = engine.clone();
+        std::thread::spawn(move || engine.seed(seed))
+    };
+    on_commit.recv_timeout(Duration::from_secs(30))?;
+    clock.advance(chrono::Duration::minutes(30));
+    let reached = engine
+        .writer(&running)
+        .map_err(|e| e.message)?
+        .checkpoint
+        .ok_or("a running writer without a checkpoint")?;
+
+    let (closed, on_close) = mpsc::channel();
+    let closing = {
+        let engine = engine.clone();
+        std::thread::spawn(move || {
+            engine.close();
+            let _ = closed.send(());
+        })
+    };
+    // The close has a moment to run while the write is held; one that waits for the write
+    // to settle, as it must, does not end in it, and the write is then let go.
+    let _ = on_close.recv_timeout(Duration::from_millis(200));
+    go.send(())?;
+    seeding.join().map_err(|_| "the seeding thread panicked")?;
+    closing.join().map_err(|_| "the closing thread panicked")?;
+
+    let (slots, _) = SqliteStore::open(&path)?.load(now)?;
+    let stored = slots
+        .iter()
+        .find(|slot| slot.identity.id == running)
+        .ok_or("the writer is not in the database")?;
+    assert_eq!(
+        stored.state.anchor_checkpoint.map(|c| c.timestamp_millis()),
+        Some(reached.timestamp_millis()),
+        "the checkpoint reached in 30 minutes was not saved at the shutdown"
     );
     Ok(())
 }
