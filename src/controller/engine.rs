@@ -66,7 +66,8 @@ pub(crate) struct DemoSeed {
 #[derive(Debug)]
 pub(crate) struct Engine {
     store: Arc<dyn StateStore>,
-    /// Held by a change from its computation to its commit: changes go one at a time.
+    /// Held by a change from its computation to its commit, and by a demo fleet's write
+    /// until its outcome is settled: changes go one at a time.
     db: Mutex<Database>,
     /// Notified when the database leaves [`Database::Seeding`].
     db_ready: Condvar,

@@ -1,5 +1,6 @@
 //! The engine serving a demo fleet while it is written to the database.
 
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
@@ -19,14 +20,21 @@ use crate::domain::{ManualClock, SharedClock, WriterStatus};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-#[test]
-fn an_operation_sent_while_the_demo_fleet_is_written_waits_for_it_and_is_kept() -> TestResult {
+/// A temporary directory, where the database file goes in it, and a fixed time.
+fn a_database_and_a_time()
+-> Result<(tempfile::TempDir, PathBuf, DateTime<Utc>), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join(DB_FILE_NAME);
     let now = Utc
         .with_ymd_and_hms(2026, 11, 24, 10, 0, 0)
         .single()
         .ok_or("no such time")?;
+    Ok((dir, path, now))
+}
+
+#[test]
+fn an_operation_sent_while_the_demo_fleet_is_written_waits_for_it_and_is_kept() -> TestResult {
+    let (_dir, path, now) = a_database_and_a_time()?;
     let clock: SharedClock = Arc::new(ManualClock::new(now));
     let store = Arc::new(SqliteStore::open(&path)?);
     let seed = demo::demo_seed(2_000, 2, now);
@@ -206,12 +214,7 @@ impl StateStore for HeldAfterSeeding {
 /// still saves the checkpoints running writers reached since the fleet was generated.
 #[test]
 fn a_shutdown_as_the_demo_fleet_commits_saves_the_checkpoints_reached() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join(DB_FILE_NAME);
-    let now = Utc
-        .with_ymd_and_hms(2026, 11, 24, 10, 0, 0)
-        .single()
-        .ok_or("no such time")?;
+    let (_dir, path, now) = a_database_and_a_time()?;
     let clock = Arc::new(ManualClock::new(now));
     let seed = demo::demo_seed(200, 1, now);
     let (committed, on_commit) = mpsc::channel();
