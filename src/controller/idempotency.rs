@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use super::backend::{blocking, lock};
 use super::error::ApiError;
 use super::http::BODY_LIMIT;
-use super::store::retry::{Record, Rewrite, write_or_try_again};
+use super::store::retry::{Record, write_or_try_again};
 use super::store::{Claim, KeptAnswer, StateStore, StoreError};
 use crate::api::{ErrorCode, Identity};
 use crate::domain::SharedClock;
@@ -293,7 +293,7 @@ async fn answer_and_keep(
             .map(str::to_string),
         body: body.to_vec(),
     };
-    let write: Rewrite = Arc::new(move || store.keep(&identity, &key, &kept));
+    let write = move || store.keep(&identity, &key, &kept);
     let record = Record {
         what: "the answer to an Idempotency-Key".to_string(),
         if_lost: format!(

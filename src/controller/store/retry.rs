@@ -11,7 +11,7 @@ use super::StoreError;
 const AGAIN_EVERY: Duration = Duration::from_secs(1);
 
 /// A write that may be made again.
-pub(crate) type Rewrite = Arc<dyn Fn() -> Result<(), StoreError> + Send + Sync>;
+type Rewrite = Arc<dyn Fn() -> Result<(), StoreError> + Send + Sync>;
 
 /// What a write records, for the log.
 pub(crate) struct Record {
@@ -23,7 +23,12 @@ pub(crate) struct Record {
 
 /// Makes `write` on the blocking pool; while the database does not answer, again every second
 /// in the background until `until`. Logs what became of it, saying what `record` is.
-pub(crate) async fn write_or_try_again(write: Rewrite, until: Instant, record: Record) {
+pub(crate) async fn write_or_try_again(
+    write: impl Fn() -> Result<(), StoreError> + Send + Sync + 'static,
+    until: Instant,
+    record: Record,
+) {
+    let write: Rewrite = Arc::new(write);
     match attempt(&write).await {
         Ok(()) => {}
         Err(Failure::Unanswered(error)) => {

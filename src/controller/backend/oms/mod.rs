@@ -24,7 +24,7 @@ use super::{
 use crate::api::{AuditEntry, BackendInfo, BackendKind, Deployment, ErrorCode, FailedProject};
 use crate::controller::error::ApiError;
 use crate::controller::list_body;
-use crate::controller::store::retry::{Record, Rewrite, write_or_try_again};
+use crate::controller::store::retry::{Record, write_or_try_again};
 use crate::controller::store::{NewAudit, StateStore};
 use crate::domain::{SharedClock, Writer};
 use crate::oms::{OmsClient, OmsConfig, OmsError, poll_fleet, writers_of};
@@ -211,7 +211,7 @@ impl Oms {
             return;
         };
         let result = result.to_string();
-        let write: Rewrite = Arc::new(move || store.answer_audit(id, &result, Some(&message)));
+        let write = move || store.answer_audit(id, &result, Some(&message));
         let record = Record {
             what: format!("OMS's answer to audit entry {id}"),
             if_lost: "the entry says the operation was sent".to_string(),
